@@ -1,0 +1,1 @@
+extern int jx__toml_placeholder; int jx__toml_placeholder;

@@ -1,0 +1,24 @@
+/*
+ * jx_buf: a growable byte buffer, the output of the codec, the JSON printer
+ * and the commit-message builder.  The buffer owns `data`; jx_buf_free
+ * releases it.  `data` is always NUL-terminated (not counted in len).
+ */
+#ifndef JX_BUF_H
+#define JX_BUF_H
+
+#include <stddef.h>
+
+typedef struct jx_buf {
+  char *data;
+  size_t len, cap;
+} jx_buf;
+
+#define JX_BUF_INIT {NULL, 0, 0}
+
+void jx_buf_append(jx_buf *b, const void *p, size_t n);
+void jx_buf_puts(jx_buf *b, const char *s);
+void jx_buf_printf(jx_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void jx_buf_free(jx_buf *b);
+
+#endif
