@@ -1,1 +1,621 @@
-int main(void) { return 0; }
+/*
+ * jx: the command-line front end, in embedded mode: it opens the store
+ * itself (like sqlite3) and runs the same engine and writer path a daemon
+ * would.  Exit status: the magnitude of the JX_E* code (see usage()).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <signal.h>
+
+#include "jx_buf.h"
+#include "jx_config.h"
+#include "jx_engine.h"
+#include "jx_err.h"
+#include "jx_json.h"
+#include "jx_store.h"
+#include "jx_toml.h"
+
+#define JX_MAX_SETS 64
+
+typedef struct options {
+  const char *config;  /* -c / --config */
+  const char *store;   /* --store, overrides [store].path */
+  const char *as;      /* --as ACTOR */
+  const char *at;      /* --at DATE */
+  const char *state;   /* list --state */
+  const char *department;
+  const char *sets[JX_MAX_SETS];
+  size_t nsets;
+  const char *args[4]; /* positional arguments after the command */
+  size_t nargs;
+  bool json;
+  bool help;
+} options;
+
+typedef struct command {
+  const char *name;
+  const char *synopsis;
+  const char *help;
+  size_t min_args, max_args;
+  int (*run)(const options *o);
+} command;
+
+static const command *find_command(const char *name);
+
+/* --- output --------------------------------------------------------------- */
+
+static void print_json(const jx_value *v) {
+  jx_buf b = JX_BUF_INIT;
+  jx_json_write(&b, v, true);
+  printf("%s\n", b.data);
+  jx_buf_free(&b);
+}
+
+/* A scalar as people read it; nested values as compact JSON. */
+static void print_value(FILE *f, const jx_value *v) {
+  switch (v->type) {
+  case JX_STR:
+    fputs(v->u.s.ptr, f);
+    break;
+  case JX_INT:
+    fprintf(f, "%lld", (long long)v->u.i);
+    break;
+  default: {
+    jx_buf b = JX_BUF_INIT;
+    jx_json_write(&b, v, false);
+    fputs(b.data, f);
+    jx_buf_free(&b);
+  }
+  }
+}
+
+static int fail(const options *o, int rc, const jx_verdict *refusal) {
+  const jx_error *err = jx_err_last();
+  fprintf(stderr, "jx: %s\n", err->msg);
+  if (refusal && refusal->refused) {
+    fprintf(stderr, "  rule:   %s\n  reason: %s\n  remedy: %s\n",
+            refusal->rule, refusal->reason, refusal->remedy);
+  }
+  if (o->json) {
+    jx_value v = jx_map();
+    jx_value *e = jx_map_set(&v, "error", jx_map());
+    jx_map_set(e, "code", jx_int(-rc));
+    jx_map_set(e, "kind", jx_str(jx_err_name(rc)));
+    jx_map_set(e, "message", jx_str(err->msg));
+    if (refusal && refusal->refused) {
+      jx_map_set(e, "rule", jx_str(refusal->rule));
+      jx_map_set(e, "reason", jx_str(refusal->reason));
+      jx_map_set(e, "remedy", jx_str(refusal->remedy));
+    }
+    print_json(&v);
+    jx_value_free(&v);
+  }
+  return rc;
+}
+
+/* --- setup ---------------------------------------------------------------- */
+
+static int load_config(const options *o, jx_config **cfg) {
+  const char *path = o->config ? o->config : getenv("JX_CONFIG");
+  int rc = jx_config_load(cfg, path ? path : "workflow.toml");
+  if (rc < 0)
+    return rc;
+  if (o->store) {
+    free((*cfg)->store_path);
+    (*cfg)->store_path = jx_xstrdup(o->store);
+  }
+  return 0;
+}
+
+/* Readers take the writer's lock when it is free, so that opening rolls
+ * project refs forward after a crash; when a writer holds it they read what
+ * it has made durable. */
+static int open_store(const jx_config *cfg, bool write, jx_store **s) {
+  int rc = jx_store_open(s, cfg->store_path, JX_STORE_WRITE, cfg->max_frame);
+  if (rc < 0 && !write && strstr(jx_err_last()->msg, "in use"))
+    rc = jx_store_open(s, cfg->store_path, JX_STORE_READ, cfg->max_frame);
+  return rc;
+}
+
+/* --set key=value: the value is read as a TOML value (number, boolean,
+ * string in quotes, array, date); anything else is taken as a string. */
+static int parse_set(const char *arg, jx_value *into) {
+  const char *eq = strchr(arg, '=');
+  if (!eq || eq == arg)
+    return jx_err_set(JX_EINVAL, "--set %s: expected key=value", arg);
+  jx_buf text = JX_BUF_INIT;
+  jx_toml_doc *doc = NULL;
+  jx_buf_printf(&text, "%.*s = %s", (int)(eq - arg), arg, eq + 1);
+  int rc = jx_toml_load_string(&doc, text.data, text.len, "--set");
+  if (rc < 0) {
+    jx_buf_free(&text);
+    jx_buf_printf(&text, "%.*s = \"\"", (int)(eq - arg), arg);
+    if (jx_toml_load_string(&doc, text.data, text.len, "--set") < 0) {
+      jx_buf_free(&text);
+      return jx_err_set(JX_EINVAL, "--set %s: \"%.*s\" is not a valid key",
+                        arg, (int)(eq - arg), arg);
+    }
+    jx_value v = jx_value_copy(jx_toml_root(doc));
+    /* A single bare or dotted key: put the raw text at its leaf. */
+    jx_value *leaf = &v;
+    while (leaf->type == JX_MAP && leaf->u.m.len == 1 &&
+           leaf->u.m.items[0].val.type == JX_MAP)
+      leaf = &leaf->u.m.items[0].val;
+    jx_value_free(&leaf->u.m.items[0].val);
+    leaf->u.m.items[0].val = jx_str(eq + 1);
+    jx_map_merge(into, &v);
+    jx_value_free(&v);
+  } else {
+    jx_map_merge(into, jx_toml_root(doc));
+  }
+  jx_toml_free(doc);
+  jx_buf_free(&text);
+  return 0;
+}
+
+static int parse_time(const char *s, int64_t *out) {
+  struct tm tm = {0};
+  int h = 0, mi = 0, sec = 0, n = 0;
+  if (!s) {
+    *out = (int64_t)time(NULL);
+    return 0;
+  }
+  if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) !=
+          3 ||
+      (s[n] && sscanf(s + n, "T%2d:%2d:%2d", &h, &mi, &sec) != 3) ||
+      tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31)
+    return jx_err_set(JX_EINVAL,
+                      "--at %s: expected a date YYYY-MM-DD or "
+                      "YYYY-MM-DDTHH:MM:SS (UTC)",
+                      s);
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  *out = (int64_t)timegm(&tm);
+  return 0;
+}
+
+/* --- running one transition ----------------------------------------------- */
+
+typedef struct run_ctx {
+  const options *o;
+  int rc;
+  bool done;
+} run_ctx;
+
+static void applied(const jx_outcome *out, void *payload) {
+  run_ctx *ctx = payload;
+  ctx->done = true;
+  ctx->rc = out->code;
+  if (out->code < 0)
+    return;
+  if (ctx->o->json) {
+    jx_value v = jx_map();
+    jx_map_set(&v, "project", jx_str(out->project));
+    jx_map_set(&v, "from", jx_str(out->from));
+    jx_map_set(&v, "to", jx_str(out->to));
+    jx_map_set(&v, "commit", jx_str(git_oid_tostr_s(out->commit)));
+    jx_map_set(&v, "state", jx_value_copy(out->state));
+    print_json(&v);
+    jx_value_free(&v);
+  } else {
+    char oid[12];
+    git_oid_tostr(oid, sizeof oid, out->commit);
+    printf("%s: %s -> %s (commit %s)\n", out->project, out->from, out->to,
+           oid);
+  }
+}
+
+static int apply_one(const options *o, jx_request *req) {
+  jx_config *cfg = NULL;
+  jx_store *store = NULL;
+  jx_engine *engine = NULL;
+  jx_verdict refusal = {0};
+  uv_loop_t loop;
+  run_ctx ctx = {.o = o};
+  int rc;
+  uv_loop_init(&loop);
+  if ((rc = load_config(o, &cfg)) < 0 || (rc = open_store(cfg, true, &store)) < 0 ||
+      (rc = jx_engine_new(&engine, &loop, cfg, store)) < 0 ||
+      (rc = parse_time(o->at, &req->time)) < 0 ||
+      (rc = jx_engine_apply(engine, req, &refusal, applied, &ctx)) < 0)
+    goto cleanup;
+  uv_run(&loop, UV_RUN_DEFAULT);
+  rc = ctx.done ? ctx.rc : jx_err_set(JX_ESTORE, "the write never finished");
+cleanup:
+  if (rc < 0)
+    fail(o, rc, &refusal);
+  jx_verdict_free(&refusal);
+  if (engine) {
+    jx_engine_close(engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  jx_engine_free(engine);
+  uv_loop_close(&loop);
+  jx_store_free(store);
+  jx_config_free(cfg);
+  return rc;
+}
+
+/* --- commands --------------------------------------------------------------- */
+
+static int cmd_init(const options *o) {
+  jx_config *cfg = NULL;
+  bool created;
+  int rc = load_config(o, &cfg);
+  if (rc == 0)
+    rc = jx_store_init(cfg->store_path, &created);
+  if (rc < 0)
+    return jx_config_free(cfg), fail(o, rc, NULL);
+  if (o->json) {
+    jx_value v = jx_map();
+    jx_map_set(&v, "store", jx_str(cfg->store_path));
+    jx_map_set(&v, "created", jx_bool(created));
+    print_json(&v);
+    jx_value_free(&v);
+  } else {
+    printf("%s %s\n", created ? "initialised jixiao store" : "already a jixiao store:",
+           cfg->store_path);
+  }
+  jx_config_free(cfg);
+  return 0;
+}
+
+/* Fields of a submitted project that must be there and of the right type;
+ * the rules themselves (amounts, reports, targets) are the plugins' job. */
+static int check_submission(const jx_toml_doc *doc, const jx_value *p) {
+  static const struct {
+    const char *key;
+    jx_type type;
+  } required[] = {{"id", JX_STR},         {"title", JX_STR},
+                  {"department", JX_STR}, {"unit", JX_STR},
+                  {"budget_type", JX_STR}, {"kind", JX_STR},
+                  {"amount", JX_INT},     {"year", JX_INT}};
+  for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
+    const char *key = required[i].key;
+    const jx_value *v = jx_map_get(p, key);
+    if (!v)
+      return jx_toml_error_at(doc, NULL, 0, "missing key \"%s\"", key);
+    if (v->type != required[i].type)
+      return jx_toml_error_at(doc, &key, 1, "\"%s\" must be a%s %s", key,
+                              required[i].type == JX_INT ? "n" : "",
+                              jx_type_name(required[i].type));
+  }
+  int64_t amount;
+  jx_map_int(p, "amount", &amount);
+  if (amount < 0) {
+    const char *key = "amount";
+    return jx_toml_error_at(doc, &key, 1,
+                            "\"amount\" must be a non-negative number of "
+                            "yuan");
+  }
+  return 0;
+}
+
+static int cmd_submit(const options *o) {
+  jx_toml_doc *doc = NULL;
+  int rc = jx_toml_load(&doc, o->args[0]);
+  if (rc < 0)
+    return fail(o, rc, NULL);
+  const jx_value *root = jx_toml_root(doc);
+  if ((rc = check_submission(doc, root)) < 0) {
+    jx_toml_free(doc);
+    return fail(o, rc, NULL);
+  }
+  jx_value fields = jx_value_copy(root);
+  char id[JX_ID_MAX + 8];
+  snprintf(id, sizeof id, "%s", jx_map_str(&fields, "id"));
+  jx_map_del(&fields, "id");
+  jx_request req = {
+      .project = id,
+      .event = "submit",
+      .actor = o->as ? o->as : jx_map_str(root, "unit"),
+      .set = &fields,
+      .create = true,
+  };
+  rc = apply_one(o, &req);
+  jx_value_free(&fields);
+  jx_toml_free(doc);
+  return rc;
+}
+
+static int cmd_do(const options *o) {
+  jx_value set = jx_map();
+  int rc = 0;
+  if (!o->as)
+    rc = jx_err_set(JX_EINVAL, "do: --as ACTOR is required");
+  for (size_t i = 0; i < o->nsets && rc == 0; i++)
+    rc = parse_set(o->sets[i], &set);
+  if (rc == 0) {
+    jx_request req = {.project = o->args[0], .event = o->args[1],
+                      .actor = o->as, .set = &set};
+    rc = apply_one(o, &req);
+  } else {
+    fail(o, rc, NULL);
+  }
+  jx_value_free(&set);
+  return rc;
+}
+
+/* Runs fn with the config and the store open for reading. */
+static int with_store(const options *o,
+                      int (*fn)(const options *, jx_store *, const jx_config *)) {
+  jx_config *cfg = NULL;
+  jx_store *store = NULL;
+  int rc = load_config(o, &cfg);
+  if (rc == 0)
+    rc = open_store(cfg, false, &store);
+  if (rc == 0)
+    rc = fn(o, store, cfg);
+  if (rc < 0)
+    fail(o, rc, NULL);
+  jx_store_free(store);
+  jx_config_free(cfg);
+  return rc;
+}
+
+static int show(const options *o, jx_store *s, const jx_config *cfg) {
+  git_oid head;
+  jx_value state = jx_nil();
+  int rc = jx_store_head(s, o->args[0], &head, &state);
+  (void)cfg;
+  if (rc < 0)
+    return rc;
+  if (o->json) {
+    print_json(&state);
+  } else {
+    printf("%-16s %s\n", "head", git_oid_tostr_s(&head));
+    for (size_t i = 0; i < state.u.m.len; i++) {
+      printf("%-16s ", state.u.m.items[i].key);
+      print_value(stdout, &state.u.m.items[i].val);
+      putchar('\n');
+    }
+  }
+  jx_value_free(&state);
+  return 0;
+}
+
+static int cmd_show(const options *o) { return with_store(o, show); }
+
+typedef struct list_ctx {
+  const options *o;
+  jx_store *s;
+  jx_value rows;
+} list_ctx;
+
+static int list_one(const char *id, const git_oid *head, void *payload) {
+  list_ctx *ctx = payload;
+  git_oid oid;
+  jx_value state = jx_nil();
+  (void)head;
+  int rc = jx_store_head(ctx->s, id, &oid, &state);
+  if (rc < 0)
+    return rc;
+  const char *st = jx_map_str(&state, "status");
+  const char *dept = jx_map_str(&state, "department");
+  if ((!ctx->o->state || (st && strcmp(st, ctx->o->state) == 0)) &&
+      (!ctx->o->department || (dept && strcmp(dept, ctx->o->department) == 0)))
+    jx_array_push(&ctx->rows, state);
+  else
+    jx_value_free(&state);
+  return 0;
+}
+
+static int list(const options *o, jx_store *s, const jx_config *cfg) {
+  list_ctx ctx = {.o = o, .s = s, .rows = jx_array()};
+  (void)cfg;
+  int rc = jx_store_foreach(s, list_one, &ctx);
+  if (rc == 0 && o->json) {
+    print_json(&ctx.rows);
+  } else if (rc == 0) {
+    printf("%-20s %-16s %-12s %14s  %s\n", "ID", "STATUS", "DEPARTMENT",
+           "AMOUNT", "TITLE");
+    for (size_t i = 0; i < ctx.rows.u.a.len; i++) {
+      const jx_value *r = &ctx.rows.u.a.items[i];
+      int64_t amount = 0;
+      jx_map_int(r, "amount", &amount);
+      const char *dept = jx_map_str(r, "department");
+      const char *title = jx_map_str(r, "title");
+      printf("%-20s %-16s %-12s %14lld  %s\n", jx_map_str(r, "id"),
+             jx_map_str(r, "status"), dept ? dept : "-", (long long)amount,
+             title ? title : "");
+    }
+  }
+  jx_value_free(&ctx.rows);
+  return rc;
+}
+
+static int cmd_list(const options *o) { return with_store(o, list); }
+
+static int log_one(const jx_store_entry *e, void *payload) {
+  jx_value *rows = payload;
+  jx_value r = jx_map();
+  char when[32];
+  time_t t = (time_t)e->time;
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+  jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(e->commit)));
+  if (e->rules)
+    jx_map_set(&r, "rules", jx_str(git_oid_tostr_s(e->rules)));
+  jx_map_set(&r, "time", jx_str(when));
+  jx_map_set(&r, "message", jx_str(e->message));
+  jx_map_set(&r, "event", jx_value_copy(e->event));
+  jx_map_set(&r, "state", jx_value_copy(e->state));
+  jx_array_push(rows, r);
+  return 0;
+}
+
+static int log_cmd(const options *o, jx_store *s, const jx_config *cfg) {
+  jx_value rows = jx_array();
+  (void)cfg;
+  int rc = jx_store_log(s, o->args[0], log_one, &rows);
+  if (rc == 0 && o->json) {
+    print_json(&rows);
+  } else if (rc == 0) {
+    for (size_t i = 0; i < rows.u.a.len; i++) {
+      const jx_value *r = &rows.u.a.items[i];
+      printf("commit %s\nDate:   %s\n\n", jx_map_str(r, "commit"),
+             jx_map_str(r, "time"));
+      const char *m = jx_map_str(r, "message");
+      while (*m) {
+        const char *nl = strchr(m, '\n');
+        int n = nl ? (int)(nl - m) : (int)strlen(m);
+        printf("    %.*s\n", n, m);
+        m += n + (nl ? 1 : 0);
+      }
+      putchar('\n');
+    }
+  }
+  jx_value_free(&rows);
+  return rc;
+}
+
+static int cmd_log(const options *o) { return with_store(o, log_cmd); }
+
+static const command commands[] = {
+    {"init", "jx init",
+     "Create the store named by [store].path (a bare git repository).\n"
+     "Safe to run again on an existing store.\n",
+     0, 0, cmd_init},
+    {"submit", "jx submit FILE [--as ACTOR] [--at DATE]",
+     "Submit a new budget project described by a TOML file.  Required keys:\n"
+     "  id, title, department, unit, budget_type, kind, amount (yuan), year\n"
+     "Optional: ex_ante_report, ex_ante_conclusion, targets (array of "
+     "tables).\n"
+     "kind is one of new, adjust, expand, continue, supplementary (追加).\n"
+     "The project is created in the workflow's initial state and sent the\n"
+     "`submit` event; the guards (R-2, R-3, ...) decide.  The actor defaults\n"
+     "to the file's `unit`.\n",
+     1, 1, cmd_submit},
+    {"do", "jx do ID EVENT --as ACTOR [--set KEY=VALUE ...] [--at DATE]",
+     "Send EVENT to project ID as ACTOR.  --set adds or changes fields of\n"
+     "the project with the event (VALUE is read as a TOML value, else as a\n"
+     "string).  --at gives the event's date (YYYY-MM-DD[THH:MM:SS], UTC;\n"
+     "default: now).\n",
+     2, 2, cmd_do},
+    {"show", "jx show ID", "Print the current state of project ID.\n", 1, 1,
+     cmd_show},
+    {"list", "jx list [--state S] [--department D]",
+     "List projects, optionally only those in state S or of department D.\n",
+     0, 0, cmd_list},
+    {"log", "jx log ID",
+     "Print the history of project ID, newest first: one commit per state\n"
+     "change, with its trailers (Event, Actor, From, To, Rule-set).\n",
+     1, 1, cmd_log},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+static const command *find_command(const char *name) {
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static void usage(FILE *f) {
+  fputs("usage: jx [-c FILE] [--store DIR] COMMAND [ARGS] [--json]\n\n"
+        "jixiao (绩效): budget performance workflows, every decision a git "
+        "commit.\n\nCommands:\n",
+        f);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(f, "  %s\n", commands[i].synopsis);
+  fputs("\nOptions:\n"
+        "  -c, --config FILE  deployment file (default: $JX_CONFIG, else\n"
+        "                     ./workflow.toml)\n"
+        "  --store DIR        use this store instead of [store].path\n"
+        "  --json             machine-readable output (errors too)\n"
+        "  -h, --help         this text; `jx COMMAND --help` for one command\n"
+        "\nExit status:\n"
+        "  0 ok\n"
+        "  1 usage error or bad input (file:line:column in the message)\n"
+        "  2 refused by a rule (the message names the rule, the reason and\n"
+        "    the remedy)\n"
+        "  3 not found (no such project)\n"
+        "  4 store error (missing, locked, damaged, disk full)\n"
+        "  5 a plugin failed (error, instruction, memory or time limit); the\n"
+        "    transition was not made\n",
+        f);
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+  fputs("jx: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputs("\n(see `jx --help`)\n", stderr);
+  return JX_EINVAL;
+}
+
+static int parse_args(int argc, char **argv, options *o,
+                      const command **cmd) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char **slot = NULL;
+    if (!strcmp(a, "-c") || !strcmp(a, "--config"))
+      slot = &o->config;
+    else if (!strcmp(a, "--store"))
+      slot = &o->store;
+    else if (!strcmp(a, "--as"))
+      slot = &o->as;
+    else if (!strcmp(a, "--at"))
+      slot = &o->at;
+    else if (!strcmp(a, "--state"))
+      slot = &o->state;
+    else if (!strcmp(a, "--department"))
+      slot = &o->department;
+    else if (!strcmp(a, "--set")) {
+      if (o->nsets == JX_MAX_SETS)
+        return usage_error("too many --set options (at most %s)", "64");
+      slot = &o->sets[o->nsets++];
+    } else if (!strcmp(a, "--json")) {
+      o->json = true;
+      continue;
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      o->help = true;
+      continue;
+    } else if (a[0] == '-' && a[1]) {
+      return usage_error("unknown option %s", a);
+    } else if (!*cmd) {
+      if (!(*cmd = find_command(a)))
+        return usage_error("unknown command \"%s\"", a);
+      continue;
+    } else {
+      if (o->nargs == sizeof o->args / sizeof *o->args)
+        return usage_error("too many arguments (at %s)", a);
+      o->args[o->nargs++] = a;
+      continue;
+    }
+    if (++i == argc)
+      return usage_error("option %s needs a value", a);
+    *slot = argv[i];
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  options o = {0};
+  const command *cmd = NULL;
+  /* A full disk or a file-size limit must become an error, not a kill. */
+  signal(SIGXFSZ, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  if (parse_args(argc, argv, &o, &cmd) < 0)
+    return -JX_EINVAL;
+  if (o.help || !cmd) {
+    if (cmd)
+      printf("usage: %s\n\n%s", cmd->synopsis, cmd->help);
+    else
+      usage(o.help ? stdout : stderr);
+    return o.help ? 0 : -JX_EINVAL;
+  }
+  if (o.nargs < cmd->min_args || o.nargs > cmd->max_args) {
+    fprintf(stderr, "jx %s: wrong number of arguments\nusage: %s\n",
+            cmd->name, cmd->synopsis);
+    return -JX_EINVAL;
+  }
+  int rc = cmd->run(&o);
+  git_libgit2_shutdown();
+  return -rc;
+}

@@ -1,1 +1,603 @@
-/* placeholder */
+#include "jx_engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jx_buf.h"
+#include "jx_id.h"
+
+/* A project the engine has seen: its latest decided state and the head
+ * commit that is durable.  Lives in an open-addressing table keyed by id. */
+typedef struct project {
+  char id[JX_ID_MAX + 1];
+  jx_value state;
+  git_oid head;
+  bool has_head;
+  unsigned batch_gen; /* the batch this project last joined ... */
+  long batch_index;   /* ... and its position there */
+} project;
+
+typedef struct pending {
+  jx_commit_req req;
+  project *p;
+  jx_engine_cb cb;
+  void *payload;
+} pending;
+
+typedef struct batch {
+  uv_work_t work;
+  jx_engine *e;
+  pending *items;
+  jx_commit_req *reqs;
+  size_t n;
+  int rc;
+  jx_error err; /* copied on the worker thread: jx_err is thread-local */
+} batch;
+
+struct jx_engine {
+  uv_loop_t *loop;
+  const jx_config *cfg;
+  jx_store *store;
+  jx_workflow *wf;
+  jx_sandbox *sb;
+  git_oid rules;
+  project **slots; /* hash table of projects */
+  size_t nslots, nprojects;
+  pending *queue;
+  size_t nqueue, capqueue;
+  batch *inflight;
+  unsigned gen;
+  uv_idle_t kick; /* starts a batch once the current loop turn is done */
+  bool closing;
+};
+
+/* --- project table ------------------------------------------------------ */
+
+static size_t hash(const char *s) {
+  size_t h = 14695981039346656037u; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+static project **slot_of(jx_engine *e, const char *id) {
+  size_t i = hash(id) & (e->nslots - 1);
+  while (e->slots[i] && strcmp(e->slots[i]->id, id) != 0)
+    i = (i + 1) & (e->nslots - 1);
+  return &e->slots[i];
+}
+
+static void table_grow(jx_engine *e) {
+  project **old = e->slots;
+  size_t n = e->nslots;
+  e->nslots = n ? n * 2 : 256;
+  e->slots = calloc(e->nslots, sizeof *e->slots);
+  if (!e->slots)
+    abort();
+  for (size_t i = 0; i < n; i++)
+    if (old[i])
+      *slot_of(e, old[i]->id) = old[i];
+  free(old);
+}
+
+static project *table_add(jx_engine *e, const char *id) {
+  if ((e->nprojects + 1) * 10 > e->nslots * 7)
+    table_grow(e);
+  project *p = calloc(1, sizeof *p);
+  if (!p)
+    abort();
+  snprintf(p->id, sizeof p->id, "%s", id);
+  p->batch_index = -1;
+  *slot_of(e, id) = p;
+  e->nprojects++;
+  return p;
+}
+
+static void table_clear(jx_engine *e) {
+  for (size_t i = 0; i < e->nslots; i++) {
+    if (!e->slots[i])
+      continue;
+    jx_value_free(&e->slots[i]->state);
+    free(e->slots[i]);
+    e->slots[i] = NULL;
+  }
+  e->nprojects = 0;
+}
+
+/* The cached project, loading it from the store on first use. */
+static int project_get(jx_engine *e, const char *id, project **out) {
+  project *p = e->nslots ? *slot_of(e, id) : NULL;
+  if (p) {
+    *out = p;
+    return 0;
+  }
+  git_oid head;
+  jx_value state = jx_nil();
+  int rc = jx_store_head(e->store, id, &head, &state);
+  if (rc < 0)
+    return rc;
+  p = table_add(e, id);
+  p->state = state;
+  p->head = head;
+  p->has_head = true;
+  *out = p;
+  return 0;
+}
+
+/* --- rules -------------------------------------------------------------- */
+
+static int read_file(jx_buf *out, const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
+                      strerror(errno));
+  char chunk[8192];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    jx_buf_append(out, chunk, n);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad)
+    return jx_err_set(JX_EINVAL, "%s: read error", path);
+  return 0;
+}
+
+static const char *basename_of(const char *path) {
+  const char *s = strrchr(path, '/');
+  return s ? s + 1 : path;
+}
+
+/* Loads every plugin into the sandbox from the very bytes recorded in the
+ * store's rules/ tree, so the rules on record are the rules that ran. */
+static int load_rules(jx_engine *e) {
+  const jx_config *cfg = e->cfg;
+  size_t n = 2 + cfg->nplugins;
+  jx_buf *bufs = calloc(n, sizeof *bufs);
+  jx_rule_file *files = calloc(n, sizeof *files);
+  char **names = calloc(n, sizeof *names);
+  int rc = 0;
+  if (!bufs || !files || !names)
+    abort();
+  if ((rc = read_file(&bufs[0], cfg->path)) < 0 ||
+      (rc = read_file(&bufs[1], cfg->workflow_path)) < 0)
+    goto cleanup;
+  files[0] = (jx_rule_file){"workflow.toml", bufs[0].data, bufs[0].len};
+  files[1] = (jx_rule_file){"definition.toml", bufs[1].data, bufs[1].len};
+  for (size_t i = 0; i < cfg->nplugins; i++) {
+    const jx_plugin_conf *pc = &cfg->plugins[i];
+    if ((rc = read_file(&bufs[2 + i], pc->path)) < 0 ||
+        (rc = jx_sandbox_load_string(e->sb, pc->name, pc->path,
+                                     bufs[2 + i].data, bufs[2 + i].len)) < 0)
+      goto cleanup;
+    names[i] = malloc(strlen(pc->path) + 16);
+    sprintf(names[i], "plugins/%s", basename_of(pc->path));
+    files[2 + i] = (jx_rule_file){names[i], bufs[2 + i].data, bufs[2 + i].len};
+  }
+  rc = jx_store_put_rules(e->store, files, n, &e->rules);
+cleanup:
+  for (size_t i = 0; i < n; i++) {
+    jx_buf_free(&bufs[i]);
+    free(names[i]);
+  }
+  free(bufs);
+  free(files);
+  free(names);
+  return rc;
+}
+
+static void kick_cb(uv_idle_t *h);
+
+int jx_engine_new(jx_engine **out, uv_loop_t *loop, const jx_config *cfg,
+                  jx_store *store) {
+  jx_engine *e = calloc(1, sizeof *e);
+  const char **plugins = calloc(cfg->nplugins + 1, sizeof *plugins);
+  int rc;
+  if (!e || !plugins)
+    abort();
+  e->loop = loop;
+  e->cfg = cfg;
+  e->store = store;
+  for (size_t i = 0; i < cfg->nplugins; i++)
+    plugins[i] = cfg->plugins[i].name;
+  if ((rc = jx_workflow_load(&e->wf, cfg->workflow_path, plugins,
+                             cfg->nplugins)) < 0 ||
+      (rc = jx_sandbox_new(&e->sb, &cfg->limits)) < 0 ||
+      (rc = load_rules(e)) < 0)
+    goto cleanup;
+  uv_idle_init(loop, &e->kick);
+  e->kick.data = e;
+  *out = e;
+  e = NULL;
+cleanup:
+  free(plugins);
+  if (e) {
+    jx_workflow_free(e->wf);
+    jx_sandbox_free(e->sb);
+    free(e);
+  }
+  return rc;
+}
+
+const jx_workflow *jx_engine_workflow(const jx_engine *e) { return e->wf; }
+
+/* --- the writer ----------------------------------------------------------- */
+
+static void batch_work(uv_work_t *w) {
+  batch *b = w->data;
+  b->rc = jx_store_write(b->e->store, b->reqs, b->n);
+  jx_err_save(&b->err);
+}
+
+static void finish(pending *q, int code) {
+  jx_outcome o = {
+      .code = code,
+      .project = q->req.id,
+      .from = jx_map_str(&q->req.event, "from"),
+      .to = jx_map_str(&q->req.event, "to"),
+      .state = &q->req.state,
+      .commit = code == 0 ? &q->req.commit : NULL,
+  };
+  if (q->cb)
+    q->cb(&o, q->payload);
+  jx_commit_req_clear(&q->req);
+}
+
+/* A failed batch leaves the cache ahead of the store and every queued
+ * decision built on it: fail them all and start again from the store. */
+static void fail_queue(jx_engine *e) {
+  for (size_t i = 0; i < e->nqueue; i++)
+    finish(&e->queue[i], JX_ESTORE);
+  e->nqueue = 0;
+  table_clear(e);
+}
+
+static void start_batch(jx_engine *e);
+
+static void batch_done(uv_work_t *w, int status) {
+  batch *b = w->data;
+  jx_engine *e = b->e;
+  e->inflight = NULL;
+  if (status < 0 && b->rc == 0)
+    b->rc = jx_err_set(JX_ESTORE, "batch cancelled: %s", uv_strerror(status));
+  else if (b->rc < 0)
+    jx_err_restore(&b->err);
+  for (size_t i = 0; i < b->n; i++) {
+    pending *q = &b->items[i];
+    q->req = b->reqs[i];
+    if (b->rc == 0) {
+      q->p->head = q->req.commit;
+      q->p->has_head = true;
+    }
+  }
+  for (size_t i = 0; i < b->n; i++)
+    finish(&b->items[i], b->rc);
+  if (b->rc < 0)
+    fail_queue(e);
+  free(b->items);
+  free(b->reqs);
+  free(b);
+  if (e->nqueue)
+    start_batch(e);
+}
+
+static void start_batch(jx_engine *e) {
+  size_t n = e->nqueue < e->cfg->max_batch ? e->nqueue : e->cfg->max_batch;
+  batch *b = calloc(1, sizeof *b);
+  if (!b)
+    abort();
+  b->e = e;
+  b->n = n;
+  b->items = jx_xmalloc(n * sizeof *b->items);
+  b->reqs = jx_xmalloc(n * sizeof *b->reqs);
+  memcpy(b->items, e->queue, n * sizeof *b->items);
+  memmove(e->queue, e->queue + n, (e->nqueue - n) * sizeof *e->queue);
+  e->nqueue -= n;
+  /* Heads are final now (the previous batch is done): link each commit to
+   * its parent, or to an earlier commit of the same batch. */
+  e->gen++;
+  for (size_t i = 0; i < n; i++) {
+    project *p = b->items[i].p;
+    jx_commit_req *r = &b->items[i].req;
+    r->parent_in_batch = p->batch_gen == e->gen ? p->batch_index : -1;
+    r->parent = p->head;
+    r->has_parent = p->has_head;
+    p->batch_gen = e->gen;
+    p->batch_index = (long)i;
+    b->reqs[i] = *r;
+  }
+  b->work.data = b;
+  e->inflight = b;
+  int rc = uv_queue_work(e->loop, &b->work, batch_work, batch_done);
+  if (rc < 0) {
+    b->rc = jx_err_set(JX_ESTORE, "cannot queue a write: %s", uv_strerror(rc));
+    jx_err_save(&b->err);
+    batch_done(&b->work, 0);
+  }
+}
+
+static void kick_cb(uv_idle_t *h) {
+  jx_engine *e = h->data;
+  uv_idle_stop(h);
+  if (!e->inflight && e->nqueue)
+    start_batch(e);
+}
+
+static void enqueue(jx_engine *e, pending *q) {
+  if (e->nqueue == e->capqueue) {
+    e->capqueue = e->capqueue ? e->capqueue * 2 : 64;
+    e->queue = jx_xrealloc(e->queue, e->capqueue * sizeof *e->queue);
+  }
+  e->queue[e->nqueue++] = *q;
+  if (!e->inflight)
+    uv_idle_start(&e->kick, kick_cb);
+}
+
+void jx_engine_close(jx_engine *e) {
+  e->closing = true;
+  if (!uv_is_closing((uv_handle_t *)&e->kick))
+    uv_close((uv_handle_t *)&e->kick, NULL);
+}
+
+void jx_engine_free(jx_engine *e) {
+  if (!e)
+    return;
+  for (size_t i = 0; i < e->nqueue; i++)
+    finish(&e->queue[i], jx_err_set(JX_ESTORE, "engine closed"));
+  table_clear(e);
+  free(e->slots);
+  free(e->queue);
+  jx_workflow_free(e->wf);
+  jx_sandbox_free(e->sb);
+  free(e);
+}
+
+/* --- decisions ------------------------------------------------------------ */
+
+static void iso_time(char *out, size_t size, int64_t t) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int refuse(jx_verdict *out, const char *rule, const char *reason,
+                  const char *remedy) {
+  if (out) {
+    out->refused = true;
+    out->rule = jx_xstrdup(rule);
+    out->reason = jx_xstrdup(reason);
+    out->remedy = jx_xstrdup(remedy);
+  }
+  return jx_err_set(JX_EREFUSED, "refused by %s: %s; to proceed: %s", rule,
+                    reason, remedy);
+}
+
+/* Fields the engine owns; a client may not set them. */
+static const char *const engine_fields[] = {"id", "status", "seq", "facts"};
+
+static int check_fields(const jx_value *set) {
+  if (!set)
+    return 0;
+  if (set->type != JX_MAP)
+    return jx_err_set(JX_EINVAL, "fields must be a map");
+  for (size_t i = 0; i < sizeof engine_fields / sizeof *engine_fields; i++)
+    if (jx_map_get(set, engine_fields[i]))
+      return jx_err_set(JX_EINVAL,
+                        "field \"%s\" is kept by the engine and cannot be set",
+                        engine_fields[i]);
+  return 0;
+}
+
+static int find_transition(jx_engine *e, const char *event,
+                           const char *status, const jx_transition **out,
+                           jx_verdict *refusal) {
+  *out = jx_workflow_find(e->wf, event, status);
+  if (*out)
+    return 0;
+  if (!jx_workflow_event(e->wf, event)) {
+    jx_buf names = JX_BUF_INIT;
+    for (size_t i = 0; i < e->wf->ntransitions; i++) {
+      const char *ev = e->wf->transitions[i].event;
+      if (jx_workflow_event(e->wf, ev) == &e->wf->transitions[i])
+        jx_buf_printf(&names, "%s%s", names.len ? ", " : "", ev);
+    }
+    int rc = jx_err_set(JX_EINVAL, "unknown event \"%s\" (workflow %s has: %s)",
+                        event, e->wf->name, names.data ? names.data : "");
+    jx_buf_free(&names);
+    return rc;
+  }
+  char reason[256], remedy[512], from[256];
+  jx_buf where = JX_BUF_INIT;
+  for (size_t i = 0; i < e->wf->ntransitions; i++)
+    if (strcmp(e->wf->transitions[i].event, event) == 0)
+      jx_buf_printf(&where, "%s%s", where.len ? ", " : "",
+                    jx_strlist_join(&e->wf->transitions[i].from, from,
+                                    sizeof from));
+  snprintf(reason, sizeof reason, "event %s is not allowed in state %s",
+           event, status);
+  snprintf(remedy, sizeof remedy, "send %s when the project is in: %s", event,
+           where.data);
+  jx_buf_free(&where);
+  return refuse(refusal, "workflow", reason, remedy);
+}
+
+static int check_actor(jx_engine *e, const jx_actor_conf *actor,
+                       const jx_transition *t, const jx_value *state,
+                       jx_verdict *refusal) {
+  char reason[512], remedy[512], roles[256];
+  if (!jx_strlist_has(&t->roles, actor->role)) {
+    jx_strlist_join(&t->roles, roles, sizeof roles);
+    snprintf(reason, sizeof reason, "actor %s has role %s; %s needs %s",
+             actor->name, actor->role, t->event, roles);
+    snprintf(remedy, sizeof remedy, "send %s as an actor with role %s",
+             t->event, roles);
+    return refuse(refusal, "workflow", reason, remedy);
+  }
+  const char *dept = jx_map_str(state, "department");
+  if (actor->department && dept && strcmp(actor->department, dept) != 0) {
+    snprintf(reason, sizeof reason,
+             "actor %s acts for department %s; the project belongs to %s",
+             actor->name, actor->department, dept);
+    snprintf(remedy, sizeof remedy, "send %s as an actor of department %s",
+             t->event, dept);
+    return refuse(refusal, "workflow", reason, remedy);
+  }
+  (void)e;
+  return 0;
+}
+
+static jx_value make_event(const jx_request *req, const jx_actor_conf *actor,
+                           const jx_transition *t, const char *from) {
+  char when[32];
+  iso_time(when, sizeof when, req->time);
+  jx_value ev = jx_map();
+  jx_map_set(&ev, "name", jx_str(req->event));
+  jx_map_set(&ev, "project", jx_str(req->project));
+  jx_map_set(&ev, "actor", jx_str(actor->name));
+  jx_map_set(&ev, "role", jx_str(actor->role));
+  if (actor->department)
+    jx_map_set(&ev, "department", jx_str(actor->department));
+  jx_map_set(&ev, "time", jx_str(when));
+  jx_map_set(&ev, "from", jx_str(from));
+  jx_map_set(&ev, "to", jx_str(t->to));
+  jx_map_set(&ev, "set", req->set ? jx_value_copy(req->set) : jx_map());
+  return ev;
+}
+
+static int run_plugins(jx_engine *e, const jx_transition *t, jx_value *next,
+                       const jx_value *event, jx_verdict *refusal) {
+  for (size_t i = 0; i < t->guards.len; i++) {
+    const char *name = t->guards.items[i];
+    const jx_plugin_conf *pc = jx_config_plugin(e->cfg, name);
+    jx_verdict v = {0};
+    int rc = jx_sandbox_guard(e->sb, name, next, event, &pc->params, &v);
+    if (rc < 0)
+      return rc;
+    if (v.refused) {
+      rc = refuse(refusal, v.rule, v.reason, v.remedy);
+      jx_err_wrap("%s", name);
+      jx_verdict_free(&v);
+      return rc;
+    }
+    jx_verdict_free(&v);
+  }
+  for (size_t i = 0; i < t->reactions.len; i++) {
+    const char *name = t->reactions.items[i];
+    const jx_plugin_conf *pc = jx_config_plugin(e->cfg, name);
+    jx_value facts = jx_nil();
+    int rc = jx_sandbox_react(e->sb, name, next, event, &pc->params, &facts);
+    if (rc < 0)
+      return rc;
+    jx_value *all = jx_map_get(next, "facts");
+    if (!all)
+      all = jx_map_set(next, "facts", jx_map());
+    jx_map_merge(all, &facts);
+    jx_value_free(&facts);
+  }
+  return 0;
+}
+
+static char *commit_message(const jx_engine *e, const jx_request *req,
+                            const jx_actor_conf *actor, const char *from,
+                            const char *to) {
+  char when[32];
+  jx_buf m = JX_BUF_INIT;
+  iso_time(when, sizeof when, req->time);
+  jx_buf_printf(&m, "%s: %s %s -> %s\n\n", req->event, req->project, from,
+                to);
+  jx_buf_printf(&m, "%s (%s) sent %s on %s.\n\n", actor->name, actor->role,
+                req->event, when);
+  jx_buf_printf(&m,
+                "Event: %s\nActor: %s\nRole: %s\nFrom: %s\nTo: %s\n"
+                "Time: %s\nRule-set: %s\n",
+                req->event, actor->name, actor->role, from, to, when,
+                git_oid_tostr_s(&e->rules));
+  return m.data;
+}
+
+int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
+                    jx_engine_cb cb, void *payload) {
+  const jx_actor_conf *actor;
+  const jx_transition *t;
+  project *p = NULL;
+  jx_value next = jx_nil();
+  int rc;
+  if (refusal)
+    *refusal = (jx_verdict){0};
+  if (e->closing)
+    return jx_err_set(JX_ESTORE, "the engine is shutting down");
+  if ((rc = jx_id_check("project id", req->project)) < 0 ||
+      (rc = jx_id_check("actor", req->actor)) < 0 ||
+      (rc = check_fields(req->set)) < 0)
+    return rc;
+  if (!(actor = jx_config_actor(e->cfg, req->actor)))
+    return jx_err_set(JX_EINVAL,
+                      "unknown actor \"%s\" (add it to [actors] in %s)",
+                      req->actor, e->cfg->path);
+  rc = project_get(e, req->project, &p);
+  if (req->create) {
+    if (rc == 0)
+      return jx_err_set(JX_EINVAL, "project %s already exists",
+                        req->project);
+    if (rc != JX_ENOTFOUND)
+      return rc;
+    next = jx_map();
+    jx_map_set(&next, "id", jx_str(req->project));
+    jx_map_set(&next, "status", jx_str(e->wf->initial));
+    jx_map_set(&next, "seq", jx_int(0));
+  } else {
+    if (rc < 0)
+      return rc;
+    next = jx_value_copy(&p->state);
+  }
+  if (req->set)
+    jx_map_merge(&next, req->set);
+
+  const char *status = jx_map_str(&next, "status");
+  char from[64];
+  snprintf(from, sizeof from, "%s", status ? status : "?");
+  if ((rc = find_transition(e, req->event, from, &t, refusal)) < 0 ||
+      (rc = check_actor(e, actor, t, &next, refusal)) < 0)
+    goto cleanup;
+  jx_value event = make_event(req, actor, t, from);
+  if ((rc = run_plugins(e, t, &next, &event, refusal)) < 0) {
+    jx_value_free(&event);
+    goto cleanup;
+  }
+  int64_t seq = 0;
+  jx_map_int(&next, "seq", &seq);
+  jx_map_set(&next, "status", jx_str(t->to));
+  jx_map_set(&next, "seq", jx_int(seq + 1));
+
+  if (!p)
+    p = table_add(e, req->project);
+  jx_value_free(&p->state);
+  p->state = jx_value_copy(&next);
+  pending q = {.p = p, .cb = cb, .payload = payload};
+  snprintf(q.req.id, sizeof q.req.id, "%s", req->project);
+  snprintf(q.req.actor, sizeof q.req.actor, "%s", actor->name);
+  q.req.time = req->time;
+  q.req.message = commit_message(e, req, actor, from, t->to);
+  q.req.event = event;
+  q.req.state = next;
+  q.req.rules = e->rules;
+  q.req.parent_in_batch = -1;
+  next = jx_nil();
+  enqueue(e, &q);
+cleanup:
+  jx_value_free(&next);
+  return rc;
+}
+
+int jx_engine_state(jx_engine *e, const char *id, const jx_value **state) {
+  project *p;
+  int rc = jx_id_check("project id", id);
+  if (rc == 0)
+    rc = project_get(e, id, &p);
+  if (rc == 0)
+    *state = &p->state;
+  return rc;
+}

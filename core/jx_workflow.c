@@ -1,1 +1,280 @@
-/* placeholder */
+#include "jx_workflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jx_err.h"
+#include "jx_toml.h"
+#include "jx_value.h"
+
+static const char *const phases[] = {"submission", "review", "monitoring",
+                                     "disposal", "evaluation"};
+
+static void strlist_free(jx_strlist *l) {
+  for (size_t i = 0; i < l->len; i++)
+    free(l->items[i]);
+  free(l->items);
+}
+
+bool jx_strlist_has(const jx_strlist *l, const char *s) {
+  for (size_t i = 0; i < l->len; i++)
+    if (strcmp(l->items[i], s) == 0)
+      return true;
+  return false;
+}
+
+const char *jx_strlist_join(const jx_strlist *l, char *buf, size_t size) {
+  size_t o = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < l->len && o < size; i++)
+    o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? ", " : "",
+                          l->items[i]);
+  return buf;
+}
+
+void jx_workflow_free(jx_workflow *wf) {
+  if (!wf)
+    return;
+  for (size_t i = 0; i < wf->nstates; i++) {
+    free(wf->states[i].name);
+    free(wf->states[i].phase);
+    free(wf->states[i].text);
+  }
+  for (size_t i = 0; i < wf->ntransitions; i++) {
+    jx_transition *t = &wf->transitions[i];
+    free(t->event);
+    free(t->to);
+    strlist_free(&t->from);
+    strlist_free(&t->roles);
+    strlist_free(&t->guards);
+    strlist_free(&t->reactions);
+  }
+  free(wf->states);
+  free(wf->transitions);
+  free(wf->path);
+  free(wf->name);
+  free(wf->initial);
+  free(wf);
+}
+
+/* Parsing context: the document and the key path of the value at hand, so
+ * that every complaint points at its line and column. */
+typedef struct ctx {
+  const jx_toml_doc *doc;
+  const char *keys[4];
+  size_t depth;
+} ctx;
+
+static int string_at(ctx *c, const jx_value *v, const char *key, bool required,
+                     char **out) {
+  const jx_value *s = jx_map_get(v, key);
+  c->keys[c->depth] = key;
+  if (!s && !required) {
+    *out = jx_xstrdup("");
+    return 0;
+  }
+  if (!s)
+    return jx_toml_error_at(c->doc, c->keys, c->depth, "missing key \"%s\"",
+                            key);
+  if (s->type != JX_STR || s->u.s.len == 0)
+    return jx_toml_error_at(c->doc, c->keys, c->depth + 1,
+                            "\"%s\" must be a non-empty string", key);
+  *out = jx_xstrdup(s->u.s.ptr);
+  return 0;
+}
+
+static int strlist_at(ctx *c, const jx_value *v, const char *key,
+                      bool required, jx_strlist *out) {
+  const jx_value *a = jx_map_get(v, key);
+  c->keys[c->depth] = key;
+  if (!a && !required)
+    return 0;
+  if (!a)
+    return jx_toml_error_at(c->doc, c->keys, c->depth, "missing key \"%s\"",
+                            key);
+  if (a->type != JX_ARRAY || (required && a->u.a.len == 0))
+    return jx_toml_error_at(c->doc, c->keys, c->depth + 1,
+                            "\"%s\" must be a%s array of strings", key,
+                            required ? " non-empty" : "n");
+  out->items = jx_xmalloc(a->u.a.len * sizeof *out->items);
+  for (size_t i = 0; i < a->u.a.len; i++) {
+    if (a->u.a.items[i].type != JX_STR)
+      return jx_toml_error_at(c->doc, c->keys, c->depth + 1,
+                              "\"%s\" must be an array of strings", key);
+    out->items[out->len++] = jx_xstrdup(a->u.a.items[i].u.s.ptr);
+  }
+  return 0;
+}
+
+static int load_states(ctx *c, jx_workflow *wf, const jx_value *states) {
+  c->keys[0] = "states";
+  c->depth = 1;
+  if (!states || states->type != JX_MAP || states->u.m.len == 0)
+    return jx_toml_error_at(c->doc, c->keys, 1,
+                            "[states] must list at least one state");
+  wf->states = calloc(states->u.m.len, sizeof *wf->states);
+  for (size_t i = 0; i < states->u.m.len; i++) {
+    const jx_pair *p = &states->u.m.items[i];
+    jx_state_def *st = &wf->states[wf->nstates++];
+    st->name = jx_xstrdup(p->key);
+    c->keys[1] = p->key;
+    c->depth = 2;
+    if (p->val.type != JX_MAP)
+      return jx_toml_error_at(c->doc, c->keys, 2,
+                              "state \"%s\" must be a table", p->key);
+    int rc;
+    if ((rc = string_at(c, &p->val, "phase", true, &st->phase)) < 0 ||
+        (rc = string_at(c, &p->val, "text", false, &st->text)) < 0)
+      return rc;
+    size_t k = 0;
+    while (k < sizeof phases / sizeof *phases && strcmp(phases[k], st->phase))
+      k++;
+    if (k == sizeof phases / sizeof *phases) {
+      c->keys[2] = "phase";
+      return jx_toml_error_at(c->doc, c->keys, 3,
+                              "unknown phase \"%s\" (one of submission, "
+                              "review, monitoring, disposal, evaluation)",
+                              st->phase);
+    }
+  }
+  return 0;
+}
+
+static int check_state(ctx *c, const jx_workflow *wf, const char *name,
+                       const char *key) {
+  if (jx_workflow_state(wf, name))
+    return 0;
+  c->keys[c->depth] = key;
+  return jx_toml_error_at(c->doc, c->keys, c->depth + 1,
+                          "unknown state \"%s\" (not in [states])", name);
+}
+
+static int check_plugins(ctx *c, const jx_strlist *l, const char *key,
+                         const char *const *plugins, size_t nplugins) {
+  for (size_t i = 0; i < l->len; i++) {
+    size_t k = 0;
+    while (k < nplugins && strcmp(plugins[k], l->items[i]))
+      k++;
+    if (k == nplugins) {
+      c->keys[c->depth] = key;
+      return jx_toml_error_at(c->doc, c->keys, c->depth + 1,
+                              "plugin \"%s\" is not configured "
+                              "(add a [[plugin]] named so to workflow.toml)",
+                              l->items[i]);
+    }
+  }
+  return 0;
+}
+
+static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
+                           const char *const *plugins, size_t nplugins) {
+  jx_transition *t = &wf->transitions[wf->ntransitions++];
+  int rc;
+  if (v->type != JX_MAP)
+    return jx_toml_error_at(c->doc, c->keys, 2,
+                            "[[transition]] must be a table");
+  if ((rc = string_at(c, v, "event", true, &t->event)) < 0 ||
+      (rc = strlist_at(c, v, "from", true, &t->from)) < 0 ||
+      (rc = string_at(c, v, "to", true, &t->to)) < 0 ||
+      (rc = strlist_at(c, v, "roles", true, &t->roles)) < 0 ||
+      (rc = strlist_at(c, v, "guards", false, &t->guards)) < 0 ||
+      (rc = strlist_at(c, v, "reactions", false, &t->reactions)) < 0 ||
+      (rc = check_state(c, wf, t->to, "to")) < 0 ||
+      (rc = check_plugins(c, &t->guards, "guards", plugins, nplugins)) < 0 ||
+      (rc = check_plugins(c, &t->reactions, "reactions", plugins,
+                          nplugins)) < 0)
+    return rc;
+  for (size_t i = 0; i < t->from.len; i++) {
+    if ((rc = check_state(c, wf, t->from.items[i], "from")) < 0)
+      return rc;
+    /* The transition table is read as (event, state) -> transition: a
+     * second match would make the choice depend on file order. */
+    for (size_t k = 0; k + 1 < wf->ntransitions; k++)
+      if (strcmp(wf->transitions[k].event, t->event) == 0 &&
+          jx_strlist_has(&wf->transitions[k].from, t->from.items[i])) {
+        c->keys[2] = "from";
+        return jx_toml_error_at(c->doc, c->keys, 3,
+                                "event \"%s\" from state \"%s\" is already "
+                                "defined by transition %zu",
+                                t->event, t->from.items[i], k + 1);
+      }
+  }
+  return 0;
+}
+
+int jx_workflow_load(jx_workflow **out, const char *path,
+                     const char *const *plugins, size_t nplugins) {
+  jx_toml_doc *doc = NULL;
+  jx_workflow *wf = calloc(1, sizeof *wf);
+  int rc;
+  if ((rc = jx_toml_load(&doc, path)) < 0)
+    goto cleanup;
+  const jx_value *root = jx_toml_root(doc);
+  const jx_value *head = jx_map_get(root, "workflow");
+  ctx c = {.doc = doc, .keys = {"workflow"}, .depth = 1};
+  wf->path = jx_xstrdup(path);
+  if (!head || head->type != JX_MAP) {
+    rc = jx_toml_error_at(doc, NULL, 0, "missing [workflow] table");
+    goto cleanup;
+  }
+  if ((rc = string_at(&c, head, "name", true, &wf->name)) < 0 ||
+      (rc = string_at(&c, head, "initial", true, &wf->initial)) < 0)
+    goto cleanup;
+  if (!jx_map_int(head, "version", &wf->version))
+    wf->version = 1;
+  if ((rc = load_states(&c, wf, jx_map_get(root, "states"))) < 0)
+    goto cleanup;
+  c.keys[0] = "workflow";
+  c.depth = 1;
+  if ((rc = check_state(&c, wf, wf->initial, "initial")) < 0)
+    goto cleanup;
+  const jx_value *ts = jx_map_get(root, "transition");
+  c.keys[0] = "transition";
+  if (!ts || ts->type != JX_ARRAY || ts->u.a.len == 0) {
+    rc = jx_toml_error_at(doc, c.keys, 1,
+                          "at least one [[transition]] is needed");
+    goto cleanup;
+  }
+  wf->transitions = calloc(ts->u.a.len, sizeof *wf->transitions);
+  for (size_t i = 0; i < ts->u.a.len; i++) {
+    char index[24];
+    snprintf(index, sizeof index, "%zu", i);
+    c.keys[1] = index;
+    c.depth = 2;
+    if ((rc = load_transition(&c, wf, &ts->u.a.items[i], plugins, nplugins)) <
+        0)
+      goto cleanup;
+  }
+  *out = wf;
+  wf = NULL;
+cleanup:
+  jx_workflow_free(wf);
+  jx_toml_free(doc);
+  return rc;
+}
+
+const jx_transition *jx_workflow_find(const jx_workflow *wf,
+                                      const char *event, const char *state) {
+  for (size_t i = 0; i < wf->ntransitions; i++)
+    if (strcmp(wf->transitions[i].event, event) == 0 &&
+        jx_strlist_has(&wf->transitions[i].from, state))
+      return &wf->transitions[i];
+  return NULL;
+}
+
+const jx_transition *jx_workflow_event(const jx_workflow *wf,
+                                       const char *event) {
+  for (size_t i = 0; i < wf->ntransitions; i++)
+    if (strcmp(wf->transitions[i].event, event) == 0)
+      return &wf->transitions[i];
+  return NULL;
+}
+
+const jx_state_def *jx_workflow_state(const jx_workflow *wf,
+                                      const char *name) {
+  for (size_t i = 0; i < wf->nstates; i++)
+    if (strcmp(wf->states[i].name, name) == 0)
+      return &wf->states[i];
+  return NULL;
+}

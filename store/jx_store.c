@@ -1,1 +1,734 @@
-/* placeholder */
+#include "jx_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <git2/sys/commit.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jx_buf.h"
+#include "jx_codec.h"
+#include "jx_err.h"
+#include "jx_refs.h"
+
+#define JX_STORE_FORMAT 1
+#define LOCK_FILE "jx.lock"
+
+struct jx_store {
+  char *path;
+  size_t max_frame;
+  git_repository *rd; /* loop thread: reads */
+  /* Writer thread only (NULL in READ mode): `wr` writes objects into the
+   * mempack and the fsynced seal ref; `wr_nosync` moves project refs, which
+   * need no fsync because the seal can roll them forward. */
+  git_repository *wr;
+  git_repository *wr_nosync;
+  git_odb *wodb;
+  git_odb_backend *mempack; /* owned by wodb */
+  git_oid seal;
+  bool has_seal;
+  int lock_fd;
+};
+
+static int git_fail(const char *what) {
+  const git_error *e = git_error_last();
+  return jx_err_set(JX_ESTORE, "%s: %s", what, e ? e->message : "unknown");
+}
+
+static void libgit2_setup(void) {
+  static bool done;
+  if (done)
+    return;
+  git_libgit2_init();
+  /* Every object we reference was written by us in the same batch or is a
+   * known head: skip the existence lookups strict creation would add. */
+  git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
+  done = true;
+}
+
+static int fsync_path(const char *path) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+/* libgit2 fsyncs files and their parent directory but not directories it
+ * creates on the way (PITFALLS.md): make ours and sync them ourselves. */
+static int make_durable_dir(const char *repo, const char *rel) {
+  char path[4096], parent[4096];
+  snprintf(path, sizeof path, "%s/%s", repo, rel);
+  if (mkdir(path, 0777) < 0 && errno != EEXIST)
+    return jx_err_set(JX_ESTORE, "%s: cannot create: %s", path,
+                      strerror(errno));
+  snprintf(parent, sizeof parent, "%s", path);
+  char *slash = strrchr(parent, '/');
+  if (slash)
+    *slash = '\0';
+  if (fsync_path(path) < 0 || fsync_path(parent) < 0)
+    return jx_err_set(JX_ESTORE, "%s: cannot sync: %s", path,
+                      strerror(errno));
+  return 0;
+}
+
+int jx_store_init(const char *path, bool *created) {
+  libgit2_setup();
+  *created = false;
+  git_repository *repo = NULL;
+  git_config *cfg = NULL;
+  int rc = 0;
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH |
+                                                 GIT_REPOSITORY_OPEN_BARE,
+                                NULL) < 0) {
+      rc = jx_err_set(JX_EINVAL,
+                      "%s exists and is not a git repository; choose another "
+                      "store path",
+                      path);
+      goto cleanup;
+    }
+    int32_t v;
+    if (git_repository_config_snapshot(&cfg, repo) < 0 ||
+        git_config_get_int32(&v, cfg, "jx.format") < 0)
+      rc = jx_err_set(JX_EINVAL,
+                      "%s is a git repository but not a jixiao store", path);
+    goto cleanup;
+  }
+  git_repository_init_options opts;
+  git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+  opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
+               GIT_REPOSITORY_INIT_NO_REINIT;
+  opts.description = "jixiao audit store: budget projects, one commit per "
+                     "state change\n";
+  if (git_repository_init_ext(&repo, path, &opts) < 0) {
+    rc = git_fail(path);
+    goto cleanup;
+  }
+  if (git_repository_config(&cfg, repo) < 0 ||
+      git_config_set_int32(cfg, "jx.format", JX_STORE_FORMAT) < 0 ||
+      /* git's own gc must never run beside the writer (PITFALLS.md). */
+      git_config_set_int32(cfg, "gc.auto", 0) < 0) {
+    rc = git_fail(path);
+    goto cleanup;
+  }
+  if ((rc = make_durable_dir(path, "refs/jx")) < 0 ||
+      (rc = make_durable_dir(path, "refs/jx/projects")) < 0 ||
+      (rc = make_durable_dir(path, "objects/pack")) < 0)
+    goto cleanup;
+  *created = true;
+cleanup:
+  git_config_free(cfg);
+  git_repository_free(repo);
+  return rc;
+}
+
+static int open_repo(git_repository **out, const char *path) {
+  if (git_repository_open_ext(out, path,
+                              GIT_REPOSITORY_OPEN_NO_SEARCH |
+                                  GIT_REPOSITORY_OPEN_BARE,
+                              NULL) < 0)
+    return jx_err_set(JX_ESTORE,
+                      "%s is not a jixiao store (run `jx init` first)", path);
+  return 0;
+}
+
+/* Opens a writing handle whose refdb is created now, with fsync on or off:
+ * libgit2 decides a refdb's fsync once, when the refdb is created. */
+static int open_writer(git_repository **out, const char *path, int fsync_on) {
+  git_refdb *refdb = NULL;
+  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, fsync_on);
+  int rc = open_repo(out, path);
+  if (rc == 0 && git_repository_refdb(&refdb, *out) < 0)
+    rc = git_fail(path);
+  git_refdb_free(refdb);
+  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+  return rc;
+}
+
+static bool has_suffix(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* A kill -9 can leave ref locks (which libgit2 then refuses forever) and
+ * temporary object and pack files.  Only the lock holder may call this. */
+static void remove_stale(const char *dir, int depth) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    struct stat st;
+    if (lstat(path, &st) < 0)
+      continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (depth < 8)
+        remove_stale(path, depth + 1);
+    } else if (has_suffix(e->d_name, ".lock") ||
+               strstr(e->d_name, "_git2_")) {
+      unlink(path);
+    }
+  }
+  closedir(d);
+}
+
+static int take_lock(jx_store *s) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/" LOCK_FILE, s->path);
+  s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (s->lock_fd < 0)
+    return jx_err_set(JX_ESTORE, "%s: cannot open: %s", path,
+                      strerror(errno));
+  if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0)
+    return jx_err_set(JX_ESTORE,
+                      "%s is in use by another jx process (lock %s held)",
+                      s->path, path);
+  char sub[4096];
+  snprintf(sub, sizeof sub, "%s/refs", s->path);
+  remove_stale(sub, 0);
+  snprintf(sub, sizeof sub, "%s/objects", s->path);
+  remove_stale(sub, 0);
+  snprintf(sub, sizeof sub, "%s/packed-refs.lock", s->path);
+  unlink(sub);
+  return 0;
+}
+
+static int read_blob_entry(jx_value *out, git_repository *repo,
+                           const git_tree *tree, const char *name,
+                           size_t max_frame) {
+  const git_tree_entry *te = git_tree_entry_byname(tree, name);
+  git_blob *blob = NULL;
+  if (!te)
+    return jx_err_set(JX_ESTORE, "%s is missing", name);
+  if (git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0)
+    return git_fail(name);
+  int rc = jx_codec_decode(out, git_blob_rawcontent(blob),
+                           (size_t)git_blob_rawsize(blob), max_frame);
+  git_blob_free(blob);
+  if (rc < 0)
+    return jx_err_set(JX_ESTORE, "%s: %s", name, jx_err_last()->msg);
+  return 0;
+}
+
+/* Re-applies the last seal: every head it lists becomes its project's ref.
+ * Batches are written one after another, so only the last seal can have
+ * refs that were not moved before a crash. */
+static int roll_forward(jx_store *s) {
+  git_reference *ref = NULL;
+  git_commit *seal = NULL;
+  git_tree *tree = NULL;
+  git_blob *blob = NULL;
+  int rc = git_reference_name_to_id(&s->seal, s->wr, JX_REFS_SEAL);
+  if (rc == GIT_ENOTFOUND)
+    return 0;
+  if (rc < 0)
+    return git_fail("reading the seal");
+  s->has_seal = true;
+  if (git_commit_lookup(&seal, s->wr, &s->seal) < 0 ||
+      git_commit_tree(&tree, seal) < 0) {
+    rc = git_fail("reading the seal");
+    goto cleanup;
+  }
+  const git_tree_entry *te = git_tree_entry_byname(tree, "heads");
+  if (!te || git_blob_lookup(&blob, s->wr, git_tree_entry_id(te)) < 0) {
+    rc = jx_err_set(JX_ESTORE, "seal %s has no heads list",
+                    git_oid_tostr_s(&s->seal));
+    goto cleanup;
+  }
+  const char *p = git_blob_rawcontent(blob);
+  const char *end = p + git_blob_rawsize(blob);
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    char line[GIT_OID_HEXSZ + 2 + JX_ID_MAX + 1];
+    git_oid head, cur;
+    if (n < GIT_OID_HEXSZ + 2 || n >= sizeof line) {
+      rc = jx_err_set(JX_ESTORE, "seal %s: malformed heads line",
+                      git_oid_tostr_s(&s->seal));
+      goto cleanup;
+    }
+    memcpy(line, p, n);
+    line[n] = '\0';
+    const char *id = line + GIT_OID_HEXSZ + 1;
+    if (git_oid_fromstrn(&head, line, GIT_OID_HEXSZ) < 0 ||
+        jx_id_check("project id", id) < 0) {
+      rc = jx_err_set(JX_ESTORE, "seal %s: malformed heads line \"%s\"",
+                      git_oid_tostr_s(&s->seal), line);
+      goto cleanup;
+    }
+    char name[JX_REFS_NAME_MAX];
+    jx_refs_project(name, sizeof name, id);
+    if (git_reference_name_to_id(&cur, s->wr_nosync, name) < 0 ||
+        !git_oid_equal(&cur, &head)) {
+      if (git_reference_create(&ref, s->wr_nosync, name, &head, 1, NULL) <
+          0) {
+        rc = git_fail(name);
+        goto cleanup;
+      }
+      git_reference_free(ref);
+      ref = NULL;
+    }
+    p += n + 1;
+  }
+  rc = 0;
+cleanup:
+  git_blob_free(blob);
+  git_tree_free(tree);
+  git_commit_free(seal);
+  return rc;
+}
+
+int jx_store_open(jx_store **out, const char *path, jx_store_mode mode,
+                  size_t max_frame) {
+  libgit2_setup();
+  jx_store *s = calloc(1, sizeof *s);
+  git_config *cfg = NULL;
+  int32_t format;
+  int rc;
+  if (!s)
+    return jx_err_set(JX_ESTORE, "out of memory");
+  s->path = jx_xstrdup(path);
+  s->max_frame = max_frame;
+  s->lock_fd = -1;
+  if ((rc = open_repo(&s->rd, path)) < 0)
+    goto cleanup;
+  if (git_repository_config_snapshot(&cfg, s->rd) < 0 ||
+      git_config_get_int32(&format, cfg, "jx.format") < 0) {
+    rc = jx_err_set(JX_ESTORE,
+                    "%s is a git repository but not a jixiao store", path);
+    goto cleanup;
+  }
+  if (format != JX_STORE_FORMAT) {
+    rc = jx_err_set(JX_ESTORE, "%s has store format %d; this jx reads %d",
+                    path, format, JX_STORE_FORMAT);
+    goto cleanup;
+  }
+  if (mode == JX_STORE_WRITE) {
+    if ((rc = take_lock(s)) < 0 ||
+        (rc = open_writer(&s->wr_nosync, path, 0)) < 0 ||
+        (rc = open_writer(&s->wr, path, 1)) < 0)
+      goto cleanup;
+    if (git_repository_odb(&s->wodb, s->wr) < 0 ||
+        git_mempack_new(&s->mempack) < 0 ||
+        git_odb_add_backend(s->wodb, s->mempack, 1000) < 0) {
+      rc = git_fail(path);
+      goto cleanup;
+    }
+    if ((rc = roll_forward(s)) < 0)
+      goto cleanup;
+  }
+  *out = s;
+  s = NULL;
+cleanup:
+  git_config_free(cfg);
+  jx_store_free(s);
+  return rc;
+}
+
+void jx_store_free(jx_store *s) {
+  if (!s)
+    return;
+  git_odb_free(s->wodb);
+  git_repository_free(s->wr);
+  git_repository_free(s->wr_nosync);
+  git_repository_free(s->rd);
+  if (s->lock_fd >= 0)
+    close(s->lock_fd); /* releases the flock */
+  free(s->path);
+  free(s);
+}
+
+const char *jx_store_path(const jx_store *s) { return s->path; }
+
+void jx_commit_req_clear(jx_commit_req *r) {
+  free(r->message);
+  r->message = NULL;
+  jx_value_free(&r->event);
+  jx_value_free(&r->state);
+}
+
+/* --- writing ----------------------------------------------------------- */
+
+/* Git tree entries must be sorted by name (a tree compares as name + "/");
+ * callers pass them sorted. */
+typedef struct tree_entry {
+  const char *name;
+  bool is_tree;
+  const git_oid *oid;
+} tree_entry;
+
+static int write_tree(git_oid *out, git_odb *odb, const tree_entry *e,
+                      size_t n) {
+  jx_buf b = JX_BUF_INIT;
+  for (size_t i = 0; i < n; i++) {
+    jx_buf_printf(&b, "%s %s", e[i].is_tree ? "40000" : "100644", e[i].name);
+    jx_buf_append(&b, "", 1);
+    jx_buf_append(&b, e[i].oid->id, GIT_OID_RAWSZ);
+  }
+  int rc = git_odb_write(out, odb, b.data ? b.data : "", b.len,
+                         GIT_OBJECT_TREE);
+  jx_buf_free(&b);
+  return rc < 0 ? git_fail("writing a tree") : 0;
+}
+
+static int write_blob(git_oid *out, git_odb *odb, const void *p, size_t n) {
+  if (git_odb_write(out, odb, p, n, GIT_OBJECT_BLOB) < 0)
+    return git_fail("writing a blob");
+  return 0;
+}
+
+static int write_value(git_oid *out, git_odb *odb, const jx_value *v) {
+  jx_buf b = JX_BUF_INIT;
+  jx_codec_encode(&b, v);
+  int rc = write_blob(out, odb, b.data, b.len);
+  jx_buf_free(&b);
+  return rc;
+}
+
+static int compare_rule_files(const void *a, const void *b) {
+  return strcmp(((const jx_rule_file *)a)->path,
+                ((const jx_rule_file *)b)->path);
+}
+
+int jx_store_put_rules(jx_store *s, const jx_rule_file *files, size_t n,
+                       git_oid *tree) {
+  jx_rule_file *sorted = jx_xmalloc(n * sizeof *sorted);
+  git_oid *blobs = jx_xmalloc(n * sizeof *blobs);
+  git_oid *subtrees = jx_xmalloc(n * sizeof *subtrees);
+  char **dirs = jx_xmalloc(n * sizeof *dirs);
+  tree_entry *top = jx_xmalloc(n * sizeof *top);
+  tree_entry *sub = jx_xmalloc(n * sizeof *sub);
+  size_t ntop = 0, nsub = 0, ndirs = 0;
+  int rc = 0;
+  memcpy(sorted, files, n * sizeof *sorted);
+  /* Sorting full paths gives git's tree order (a tree sorts as "name/"),
+   * and puts the files of one directory next to each other. */
+  qsort(sorted, n, sizeof *sorted, compare_rule_files);
+  for (size_t i = 0; i < n; i++) {
+    const char *path = sorted[i].path;
+    const char *slash = strchr(path, '/');
+    if (slash && strchr(slash + 1, '/')) {
+      rc = jx_err_set(JX_EINVAL, "rule file %s is nested too deep", path);
+      goto cleanup;
+    }
+    if ((rc = write_blob(&blobs[i], s->wodb, sorted[i].data, sorted[i].len)) <
+        0)
+      goto cleanup;
+    if (!slash) {
+      top[ntop++] = (tree_entry){path, false, &blobs[i]};
+      continue;
+    }
+    sub[nsub++] = (tree_entry){slash + 1, false, &blobs[i]};
+    size_t dlen = (size_t)(slash - path);
+    bool dir_ends = i + 1 == n || strncmp(sorted[i + 1].path, path, dlen + 1);
+    if (dir_ends) {
+      if ((rc = write_tree(&subtrees[ndirs], s->wodb, sub, nsub)) < 0)
+        goto cleanup;
+      dirs[ndirs] = jx_xmalloc(dlen + 1);
+      memcpy(dirs[ndirs], path, dlen);
+      dirs[ndirs][dlen] = '\0';
+      top[ntop++] = (tree_entry){dirs[ndirs], true, &subtrees[ndirs]};
+      ndirs++;
+      nsub = 0;
+    }
+  }
+  rc = write_tree(tree, s->wodb, top, ntop);
+cleanup:
+  for (size_t i = 0; i < ndirs; i++)
+    free(dirs[i]);
+  free(sub);
+  free(top);
+  free(dirs);
+  free(subtrees);
+  free(blobs);
+  free(sorted);
+  return rc;
+}
+
+static int make_commit(git_oid *out, jx_store *s, const char *actor,
+                       int64_t time, const char *message, const git_oid *tree,
+                       const git_oid *parent) {
+  git_signature *author = NULL, *committer = NULL;
+  char email[JX_ID_MAX + 16];
+  snprintf(email, sizeof email, "%s@jixiao", actor);
+  int rc = 0;
+  /* The author time is the event's time, so the history reads in the
+   * bureau's calendar; the committer time says when it was recorded. */
+  if (git_signature_new(&author, actor, email, time, 0) < 0 ||
+      git_signature_now(&committer, "jixiao", "engine@jixiao") < 0 ||
+      git_commit_create_from_ids(out, s->wr, NULL, author, committer, NULL,
+                                 message, tree, parent ? 1 : 0,
+                                 parent ? &parent : NULL) < 0)
+    rc = git_fail("writing a commit");
+  git_signature_free(author);
+  git_signature_free(committer);
+  return rc;
+}
+
+static int write_transition(jx_store *s, jx_commit_req *reqs, size_t i) {
+  jx_commit_req *r = &reqs[i];
+  git_oid ev, st, tree;
+  int rc;
+  if ((rc = write_value(&ev, s->wodb, &r->event)) < 0 ||
+      (rc = write_value(&st, s->wodb, &r->state)) < 0)
+    return rc;
+  const tree_entry entries[] = {
+      {"event.msgpack", false, &ev},
+      {"rules", true, &r->rules},
+      {"state.msgpack", false, &st},
+  };
+  if ((rc = write_tree(&tree, s->wodb, entries, 3)) < 0)
+    return rc;
+  const git_oid *parent = r->parent_in_batch >= 0
+                              ? &reqs[r->parent_in_batch].commit
+                              : r->has_parent ? &r->parent : NULL;
+  return make_commit(&r->commit, s, r->actor, r->time, r->message, &tree,
+                     parent);
+}
+
+/* The seal: one commit whose "heads" blob lists, for every project the
+ * batch touched, its new head ("<oid> <id>\n").  Its parent is the previous
+ * seal, so the seal chain orders every batch ever written. */
+static int write_seal(git_oid *out, jx_store *s, const jx_commit_req *reqs,
+                      size_t n, const bool *superseded) {
+  jx_buf heads = JX_BUF_INIT;
+  size_t projects = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (superseded[i])
+      continue;
+    jx_buf_printf(&heads, "%s %s\n", git_oid_tostr_s(&reqs[i].commit),
+                  reqs[i].id);
+    projects++;
+  }
+  git_oid blob, tree;
+  char msg[128];
+  snprintf(msg, sizeof msg,
+           "seal: %zu transitions, %zu projects\n\nTransitions: %zu\n"
+           "Projects: %zu\n",
+           n, projects, n, projects);
+  int rc = write_blob(&blob, s->wodb, heads.data, heads.len);
+  const tree_entry e = {"heads", false, &blob};
+  if (rc == 0)
+    rc = write_tree(&tree, s->wodb, &e, 1);
+  if (rc == 0)
+    rc = make_commit(out, s, "jixiao", (int64_t)time(NULL), msg, &tree,
+                     s->has_seal ? &s->seal : NULL);
+  jx_buf_free(&heads);
+  return rc;
+}
+
+/* Writes everything in the mempack as one pack (fsynced by the indexer). */
+static int flush_pack(jx_store *s) {
+  git_buf pack = {0};
+  git_odb_writepack *wp = NULL;
+  git_indexer_progress stats = {0};
+  int rc = 0;
+  if (git_mempack_dump(&pack, s->wr, s->mempack) < 0 ||
+      git_odb_write_pack(&wp, s->wodb, NULL, NULL) < 0 ||
+      wp->append(wp, pack.ptr, pack.size, &stats) < 0 ||
+      wp->commit(wp, &stats) < 0)
+    rc = git_fail("writing the pack");
+  if (wp)
+    wp->free(wp);
+  git_buf_dispose(&pack);
+  return rc;
+}
+
+int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
+  bool *superseded = calloc(n ? n : 1, sizeof *superseded);
+  git_reference *ref = NULL;
+  git_oid seal;
+  int rc = 0;
+  if (!superseded)
+    return jx_err_set(JX_ESTORE, "out of memory");
+  if (!s->wr) {
+    rc = jx_err_set(JX_ESTORE, "%s is open read-only", s->path);
+    goto cleanup;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if ((rc = write_transition(s, reqs, i)) < 0)
+      goto cleanup;
+    if (reqs[i].parent_in_batch >= 0)
+      superseded[reqs[i].parent_in_batch] = true;
+  }
+  if ((rc = write_seal(&seal, s, reqs, n, superseded)) < 0 ||
+      (rc = flush_pack(s)) < 0)
+    goto cleanup;
+  /* The commit point: once this ref is on disk the batch is durable. */
+  if (git_reference_create(&ref, s->wr, JX_REFS_SEAL, &seal, 1, NULL) < 0) {
+    rc = git_fail(JX_REFS_SEAL);
+    goto cleanup;
+  }
+  git_reference_free(ref);
+  s->seal = seal;
+  s->has_seal = true;
+  for (size_t i = 0; i < n; i++) {
+    if (superseded[i])
+      continue;
+    char name[JX_REFS_NAME_MAX];
+    jx_refs_project(name, sizeof name, reqs[i].id);
+    /* A failure here loses nothing: the next open rolls forward. */
+    if (git_reference_create(&ref, s->wr_nosync, name, &reqs[i].commit, 1,
+                             NULL) < 0) {
+      rc = git_fail(name);
+      goto cleanup;
+    }
+    git_reference_free(ref);
+  }
+cleanup:
+  /* Unwritten objects of a failed batch must not leak into the next. */
+  git_mempack_reset(s->mempack);
+  free(superseded);
+  return rc;
+}
+
+/* --- reading ----------------------------------------------------------- */
+
+static int lookup_head(git_oid *out, jx_store *s, const char *id) {
+  char name[JX_REFS_NAME_MAX];
+  int rc = jx_id_check("project id", id);
+  if (rc < 0)
+    return rc;
+  jx_refs_project(name, sizeof name, id);
+  rc = git_reference_name_to_id(out, s->rd, name);
+  if (rc == GIT_ENOTFOUND)
+    return jx_err_set(JX_ENOTFOUND, "no project %s in %s", id, s->path);
+  return rc < 0 ? git_fail(name) : 0;
+}
+
+/* Decodes the state (and event, if wanted) of commit c. */
+static int read_commit(jx_store *s, const git_commit *c, jx_value *state,
+                       jx_value *event) {
+  git_tree *tree = NULL;
+  int rc;
+  if (git_commit_tree(&tree, c) < 0)
+    return git_fail("reading a commit tree");
+  rc = read_blob_entry(state, s->rd, tree, "state.msgpack", s->max_frame);
+  if (rc == 0 && event) {
+    rc = read_blob_entry(event, s->rd, tree, "event.msgpack", s->max_frame);
+    if (rc < 0)
+      jx_value_free(state);
+  }
+  git_tree_free(tree);
+  if (rc < 0)
+    jx_err_wrap("commit %s", git_oid_tostr_s(git_commit_id(c)));
+  return rc;
+}
+
+int jx_store_head(jx_store *s, const char *id, git_oid *commit,
+                  jx_value *state) {
+  git_commit *c = NULL;
+  int rc = lookup_head(commit, s, id);
+  if (rc < 0)
+    return rc;
+  if (git_commit_lookup(&c, s->rd, commit) < 0)
+    rc = git_fail("reading the head commit");
+  else
+    rc = read_commit(s, c, state, NULL);
+  git_commit_free(c);
+  if (rc < 0)
+    jx_err_wrap("project %s", id);
+  return rc;
+}
+
+int jx_store_log(jx_store *s, const char *id, jx_store_log_cb cb,
+                 void *payload) {
+  git_oid oid;
+  git_commit *c = NULL;
+  int rc = lookup_head(&oid, s, id);
+  while (rc == 0) {
+    if (git_commit_lookup(&c, s->rd, &oid) < 0) {
+      rc = git_fail("reading a commit");
+      break;
+    }
+    jx_value state = jx_nil(), event = jx_nil();
+    git_tree *tree = NULL;
+    if ((rc = read_commit(s, c, &state, &event)) < 0)
+      break;
+    if (git_commit_tree(&tree, c) < 0) {
+      rc = git_fail("reading a commit tree");
+    } else {
+      const git_tree_entry *rules = git_tree_entry_byname(tree, "rules");
+      jx_store_entry e = {
+          .commit = git_commit_id(c),
+          .rules = rules ? git_tree_entry_id(rules) : NULL,
+          .time = git_commit_author(c)->when.time,
+          .message = git_commit_message(c),
+          .event = &event,
+          .state = &state,
+      };
+      rc = cb(&e, payload);
+    }
+    git_tree_free(tree);
+    jx_value_free(&state);
+    jx_value_free(&event);
+    if (rc != 0 || git_commit_parentcount(c) == 0)
+      break;
+    oid = *git_commit_parent_id(c, 0);
+    git_commit_free(c);
+    c = NULL;
+  }
+  git_commit_free(c);
+  if (rc < 0 && rc != JX_ENOTFOUND && rc != JX_EINVAL)
+    jx_err_wrap("project %s", id);
+  return rc;
+}
+
+typedef struct project_head {
+  char id[JX_ID_MAX + 1];
+  git_oid head;
+} project_head;
+
+static int compare_heads(const void *a, const void *b) {
+  return strcmp(((const project_head *)a)->id, ((const project_head *)b)->id);
+}
+
+int jx_store_foreach(jx_store *s, jx_store_each_cb cb, void *payload) {
+  git_reference_iterator *it = NULL;
+  git_reference *ref = NULL;
+  project_head *heads = NULL;
+  size_t n = 0, cap = 0;
+  int rc = 0, err;
+  if (git_reference_iterator_glob_new(&it, s->rd, JX_REFS_PROJECTS_GLOB) < 0)
+    return git_fail("listing projects");
+  while ((err = git_reference_next(&ref, it)) == 0) {
+    const char *id = jx_refs_project_id(git_reference_name(ref));
+    const git_oid *oid = git_reference_target(ref);
+    /* Refs made by hand with other tools may not be ours: skip them. */
+    if (id && oid && strlen(id) <= JX_ID_MAX) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 64;
+        heads = jx_xrealloc(heads, cap * sizeof *heads);
+      }
+      snprintf(heads[n].id, sizeof heads[n].id, "%s", id);
+      heads[n++].head = *oid;
+    }
+    git_reference_free(ref);
+  }
+  if (err != GIT_ITEROVER) {
+    rc = git_fail("listing projects");
+    goto cleanup;
+  }
+  qsort(heads, n, sizeof *heads, compare_heads);
+  for (size_t i = 0; i < n && rc == 0; i++)
+    rc = cb(heads[i].id, &heads[i].head, payload);
+cleanup:
+  free(heads);
+  git_reference_iterator_free(it);
+  return rc;
+}

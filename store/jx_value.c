@@ -27,6 +27,11 @@ char *jx_xstrdup(const char *s) {
   return memcpy(jx_xmalloc(n), s, n);
 }
 
+jx_value jx_nil(void) { return (jx_value){.type = JX_NIL}; }
+jx_value jx_bool(bool b) { return (jx_value){.type = JX_BOOL, .u.b = b}; }
+jx_value jx_int(int64_t i) { return (jx_value){.type = JX_INT, .u.i = i}; }
+jx_value jx_float(double f) { return (jx_value){.type = JX_FLOAT, .u.f = f}; }
+
 jx_value jx_strn(const char *s, size_t len) {
   jx_value v = {.type = JX_STR};
   v.u.s.ptr = jx_xmalloc(len + 1);

@@ -64,16 +64,10 @@ void *jx_xmalloc(size_t n);
 void *jx_xrealloc(void *p, size_t n);
 char *jx_xstrdup(const char *s);
 
-static inline jx_value jx_nil(void) { return (jx_value){.type = JX_NIL}; }
-static inline jx_value jx_bool(bool b) {
-  return (jx_value){.type = JX_BOOL, .u.b = b};
-}
-static inline jx_value jx_int(int64_t i) {
-  return (jx_value){.type = JX_INT, .u.i = i};
-}
-static inline jx_value jx_float(double f) {
-  return (jx_value){.type = JX_FLOAT, .u.f = f};
-}
+jx_value jx_nil(void);
+jx_value jx_bool(bool b);
+jx_value jx_int(int64_t i);
+jx_value jx_float(double f);
 jx_value jx_str(const char *s);               /* copies s */
 jx_value jx_strn(const char *s, size_t len);  /* copies len bytes */
 jx_value jx_array(void);

@@ -1,0 +1,80 @@
+/*
+ * jx_engine: runs one state machine per budget project on a libuv loop.
+ *
+ * A request (project, event, actor, time, fields) is decided at once on the
+ * loop thread: the workflow definition picks the transition, the actor's
+ * role is checked, then every guard plugin runs in the sandbox; reactions
+ * add derived facts.  An accepted transition is queued for the writer, which
+ * commits queued transitions in batches on the libuv thread pool (group
+ * commit, jx_store_write); the request's callback runs once its batch is
+ * durable.  Decisions see the latest decided state, so several transitions
+ * of one project may be in one batch.
+ *
+ * Threads: everything here runs on the loop thread, except the batch
+ * write, which runs on a pool thread and touches only the batch.
+ * Memory: the engine borrows the loop, the config and the store, which must
+ * outlive it; it owns the workflow, the sandbox and its cache of states.
+ */
+#ifndef JX_ENGINE_H
+#define JX_ENGINE_H
+
+#include <git2.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "jx_config.h"
+#include "jx_err.h"
+#include "jx_sandbox.h"
+#include "jx_store.h"
+#include "jx_workflow.h"
+
+typedef struct jx_engine jx_engine;
+
+typedef struct jx_request {
+  const char *project; /* project id */
+  const char *event;   /* event name from the workflow definition */
+  const char *actor;   /* an actor of workflow.toml [actors] */
+  int64_t time;        /* when the event happened, seconds since the epoch */
+  const jx_value *set; /* fields to set (a map), or NULL; borrowed */
+  bool create;         /* the project is new: `set` holds all its fields */
+} jx_request;
+
+/* What the callback learns; everything is borrowed for the callback. */
+typedef struct jx_outcome {
+  int code;              /* 0, or JX_ESTORE when the batch failed */
+  const char *project;
+  const char *from, *to; /* states */
+  const jx_value *state; /* the state committed */
+  const git_oid *commit; /* its commit (when code is 0) */
+} jx_outcome;
+
+typedef void (*jx_engine_cb)(const jx_outcome *o, void *payload);
+
+/* Creates an engine: loads the workflow definition and the plugins named by
+ * cfg, and records the rule set (workflow.toml, definition, plugin sources)
+ * in the store once.  JX_EINVAL / JX_EPLUGIN / JX_ESTORE on failure. */
+int jx_engine_new(jx_engine **out, uv_loop_t *loop, const jx_config *cfg,
+                  jx_store *store);
+
+/* Closes the engine's handles; call before running the loop one last time
+ * and freeing.  Transitions still queued are failed with JX_ESTORE. */
+void jx_engine_close(jx_engine *e);
+void jx_engine_free(jx_engine *e);
+
+const jx_workflow *jx_engine_workflow(const jx_engine *e);
+
+/* Decides req.  Returns 0 when the transition was accepted and queued: cb
+ * runs later, once it is durable (or its batch failed).  Otherwise cb is
+ * never called and the return value says why: JX_EINVAL (bad id, actor,
+ * field or event), JX_ENOTFOUND (no such project), JX_EREFUSED (a rule
+ * refused: *refusal, if not NULL, gets the rule, reason and remedy, to be
+ * freed with jx_verdict_free), JX_EPLUGIN (a plugin failed), JX_ESTORE. */
+int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
+                    jx_engine_cb cb, void *payload);
+
+/* The latest decided state of project id (borrowed until the next apply),
+ * loading it from the store if needed.  JX_ENOTFOUND if none. */
+int jx_engine_state(jx_engine *e, const char *id, const jx_value **state);
+
+#endif

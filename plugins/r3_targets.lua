@@ -1,0 +1,61 @@
+-- R-3 performance targets (绩效目标管理).
+--
+-- Every budget request carries performance targets; setting them is a
+-- precondition of the budget (前置条件).  A supplementary request during the
+-- year (追加) must carry its targets at the same time.  A target is a table
+-- with at least an indicator name and a target value.
+--
+-- params.kinds  project kinds the rule covers
+local M = { rule = "R-3", title = "performance targets (绩效目标)" }
+
+local function covers(kinds, kind)
+  for _, k in ipairs(kinds) do
+    if k == kind then return true end
+  end
+  return false
+end
+
+-- nil if targets is a non-empty list of well-formed targets, else why not.
+local function problem(targets)
+  if type(targets) ~= "table" or #targets == 0 then
+    return "no performance targets are given"
+  end
+  for i, t in ipairs(targets) do
+    if type(t) ~= "table" or type(t.indicator) ~= "string" or t.value == nil then
+      return string.format("target %d has no indicator or no value", i)
+    end
+  end
+  return nil
+end
+
+function M.guard(state, event, params)
+  local set = event.set or {}
+  local supplementary = set.supplement_amount ~= nil
+  local kind = supplementary and "supplementary" or state.kind
+  if not covers(params.kinds, kind) then
+    return true
+  end
+  local targets = state.targets
+  if supplementary then
+    targets = set.supplement_targets
+  end
+  local why = problem(targets)
+  if why == nil then
+    return true
+  end
+  if supplementary then
+    return {
+      reason = "a supplementary request (追加) must carry its performance "
+        .. "targets at the same time: " .. why,
+      remedy = "send supplement_targets with the request, e.g. "
+        .. "--set 'supplement_targets=[{indicator=\"...\", value=...}]'",
+    }
+  end
+  return {
+    reason = "targets are a precondition of the budget (前置条件): " .. why,
+    remedy = "add [[targets]] tables with indicator and value (and unit) to "
+      .. "the project",
+  }
+end
+
+return M
