@@ -1,1 +1,227 @@
-int main(void) { return 0; }
+/*
+ * jx-bench: transitions per second through the engine (embedded, durable,
+ * group commit) beside the raw libgit2 floor: the same number of commits
+ * written directly with libgit2, in batches of the same size, each batch
+ * one pack and one fsynced ref.  Both run in the same process, one after
+ * the other, so their ratio is meaningful on a shared machine.
+ *
+ * usage: jx-bench [-c workflow.toml] [--projects N] [--batch B] DIR
+ */
+#include <git2.h>
+#include <git2/sys/commit.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "jx_config.h"
+#include "jx_engine.h"
+#include "jx_err.h"
+#include "jx_store.h"
+
+static const struct {
+  const char *event, *actor;
+} steps[] = {
+    {"submit", "edu-school-1"},     {"dept_approve", "edu-dept"},
+    {"finance_approve", "fin-business"}, {"release", "fin-budget"},
+    {"flag", "edu-dept"},           {"resume", "edu-dept"},
+    {"close", "edu-dept"},          {"self_evaluate", "edu-school-1"},
+};
+#define NSTEPS (sizeof steps / sizeof *steps)
+
+static void die(const char *what) {
+  fprintf(stderr, "jx-bench: %s: %s\n", what, jx_err_last()->msg);
+  exit(1);
+}
+
+static void die_git(const char *what) {
+  const git_error *e = git_error_last();
+  fprintf(stderr, "jx-bench: %s: %s\n", what, e ? e->message : "?");
+  exit(1);
+}
+
+typedef struct counts {
+  size_t ok, failed;
+} counts;
+
+static void done_cb(const jx_outcome *o, void *payload) {
+  counts *c = payload;
+  if (o->code == 0)
+    c->ok++;
+  else
+    c->failed++;
+}
+
+static jx_value project_fields(size_t i) {
+  char title[64];
+  snprintf(title, sizeof title, "bench project %zu", i);
+  jx_value f = jx_map();
+  jx_map_set(&f, "title", jx_str(title));
+  jx_map_set(&f, "department", jx_str("education"));
+  jx_map_set(&f, "unit", jx_str("edu-school-1"));
+  jx_map_set(&f, "budget_type", jx_str("general"));
+  jx_map_set(&f, "kind", jx_str("new"));
+  jx_map_set(&f, "amount", jx_int(1000000 + (int64_t)i));
+  jx_map_set(&f, "year", jx_int(2021));
+  jx_value t = jx_map();
+  jx_map_set(&t, "indicator", jx_str("schools renovated"));
+  jx_map_set(&t, "value", jx_int(12));
+  jx_value targets = jx_array();
+  jx_array_push(&targets, t);
+  jx_map_set(&f, "targets", targets);
+  return f;
+}
+
+static double run_engine(const char *config, const char *dir, size_t n,
+                         size_t batch) {
+  jx_config *cfg;
+  jx_store *store;
+  jx_engine *engine;
+  uv_loop_t loop;
+  bool created;
+  char path[4096];
+  counts c = {0};
+  if (jx_config_load(&cfg, config) < 0)
+    die(config);
+  snprintf(path, sizeof path, "%s/engine.git", dir);
+  free(cfg->store_path);
+  cfg->store_path = strdup(path);
+  cfg->max_batch = batch;
+  if (jx_store_init(path, &created) < 0 ||
+      jx_store_open(&store, path, JX_STORE_WRITE, cfg->max_frame) < 0)
+    die(path);
+  uv_loop_init(&loop);
+  if (jx_engine_new(&engine, &loop, cfg, store) < 0)
+    die("engine");
+  char (*ids)[16] = calloc(n, sizeof *ids);
+  jx_value *fields = calloc(n, sizeof *fields);
+  for (size_t i = 0; i < n; i++) {
+    snprintf(ids[i], sizeof ids[i], "B-%06zu", i);
+    fields[i] = project_fields(i);
+  }
+  uint64_t t0 = uv_hrtime();
+  for (size_t s = 0; s < NSTEPS; s++)
+    for (size_t i = 0; i < n; i++) {
+      jx_request req = {.project = ids[i], .event = steps[s].event,
+                        .actor = steps[s].actor, .time = 1614556800 + (int64_t)s * 86400,
+                        .set = s == 0 ? &fields[i] : NULL, .create = s == 0};
+      if (jx_engine_apply(engine, &req, NULL, done_cb, &c) < 0)
+        die(steps[s].event);
+    }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  double secs = (double)(uv_hrtime() - t0) / 1e9;
+  if (c.ok != n * NSTEPS)
+    fprintf(stderr, "jx-bench: %zu transitions failed\n", c.failed);
+  jx_engine_close(engine);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  jx_engine_free(engine);
+  uv_loop_close(&loop);
+  jx_store_free(store);
+  jx_config_free(cfg);
+  for (size_t i = 0; i < n; i++)
+    jx_value_free(&fields[i]);
+  free(fields);
+  free(ids);
+  return secs;
+}
+
+/* The floor: blob + tree + commit per transition, parents by id, each batch
+ * one pack (mempack + git_odb_write_pack) and one fsynced ref. */
+static double run_floor(const char *dir, size_t n, size_t batch) {
+  git_repository *repo;
+  git_odb *odb;
+  git_odb_backend *mempack;
+  git_signature *sig;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/floor.git", dir);
+  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+  git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
+  if (git_repository_init(&repo, path, 1) < 0 ||
+      git_repository_odb(&odb, repo) < 0 || git_mempack_new(&mempack) < 0 ||
+      git_odb_add_backend(odb, mempack, 1000) < 0 ||
+      git_signature_now(&sig, "bench", "bench@jixiao") < 0)
+    die_git(path);
+  git_oid *heads = calloc(n, sizeof *heads);
+  size_t total = n * NSTEPS, done = 0;
+  char payload[256];
+  uint64_t t0 = uv_hrtime();
+  while (done < total) {
+    size_t end = done + batch < total ? done + batch : total;
+    git_oid last;
+    for (; done < end; done++) {
+      size_t i = done % n, s = done / n;
+      git_oid blob, tree;
+      int len = snprintf(payload, sizeof payload,
+                         "project B-%06zu step %zu state after %s", i, s,
+                         steps[s].event);
+      git_treebuilder *tb;
+      if (git_odb_write(&blob, odb, payload, (size_t)len, GIT_OBJECT_BLOB) < 0 ||
+          git_treebuilder_new(&tb, repo, NULL) < 0 ||
+          git_treebuilder_insert(NULL, tb, "state", &blob, GIT_FILEMODE_BLOB) < 0 ||
+          git_treebuilder_write(&tree, tb) < 0)
+        die_git("floor tree");
+      git_treebuilder_free(tb);
+      const git_oid *parent = &heads[i];
+      if (git_commit_create_from_ids(&heads[i], repo, NULL, sig, sig, NULL,
+                                     steps[s].event, &tree, s ? 1 : 0,
+                                     s ? &parent : NULL) < 0)
+        die_git("floor commit");
+      last = heads[i];
+    }
+    git_buf pack = {0};
+    git_odb_writepack *wp;
+    git_indexer_progress st = {0};
+    git_reference *ref;
+    if (git_mempack_dump(&pack, repo, mempack) < 0 ||
+        git_odb_write_pack(&wp, odb, NULL, NULL) < 0 ||
+        wp->append(wp, pack.ptr, pack.size, &st) < 0 ||
+        wp->commit(wp, &st) < 0)
+      die_git("floor pack");
+    wp->free(wp);
+    git_buf_dispose(&pack);
+    git_mempack_reset(mempack);
+    if (git_reference_create(&ref, repo, "refs/heads/seal", &last, 1, NULL) < 0)
+      die_git("floor ref");
+    git_reference_free(ref);
+  }
+  double secs = (double)(uv_hrtime() - t0) / 1e9;
+  free(heads);
+  git_signature_free(sig);
+  git_odb_free(odb);
+  git_repository_free(repo);
+  return secs;
+}
+
+int main(int argc, char **argv) {
+  const char *config = "workflow.toml", *dir = NULL;
+  size_t n = 1000, batch = 1000;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-c") && i + 1 < argc)
+      config = argv[++i];
+    else if (!strcmp(argv[i], "--projects") && i + 1 < argc)
+      n = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+      batch = strtoul(argv[++i], NULL, 10);
+    else
+      dir = argv[i];
+  }
+  if (!dir || !n || !batch) {
+    fputs("usage: jx-bench [-c workflow.toml] [--projects N] [--batch B] DIR\n",
+          stderr);
+    return 1;
+  }
+  size_t total = n * NSTEPS;
+  printf("jx-bench: %zu projects x %zu transitions = %zu, batch %zu\n", n,
+         NSTEPS, total, batch);
+  double te = run_engine(config, dir, n, batch);
+  double tf = run_floor(dir, n, batch);
+  printf("engine (embedded, durable):   %9.0f transitions/s  (%.2f s)\n",
+         (double)total / te, te);
+  printf("libgit2 floor (same commits): %9.0f commits/s      (%.2f s)\n",
+         (double)total / tf, tf);
+  printf("ratio engine/floor:           %9.2f\n", tf / te);
+  git_libgit2_shutdown();
+  return 0;
+}

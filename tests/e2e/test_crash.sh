@@ -1,0 +1,41 @@
+# kill -9 in the middle of writes: the store stays clean (git fsck), the
+# next jx opens it, removes stale locks and temporary files, rolls project
+# refs forward to the last seal, and goes on writing.
+. "$JX_SOURCE_DIR/tests/e2e/lib.sh"
+BENCH=${JX_BENCH:?JX_BENCH must point at jx-bench}
+
+for delay in 0.2 0.5 0.9 1.4 2.0; do
+  dir=$T/crash-$delay
+  mkdir -p "$dir"
+  "$BENCH" -c workflow.toml --projects 3000 --batch 500 "$dir" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+  STORE=$dir/engine.git
+  [ -d "$STORE" ] || continue
+  # Leave debris as a crash would: a stale ref lock and a temporary pack.
+  mkdir -p "$STORE/refs/jx/projects"
+  : >"$STORE/refs/jx/projects/B-000001.lock"
+  : >"$STORE/objects/pack/pack_git2_deadbeef"
+  expect 0 "kill after ${delay}s: reopen" -- jx --store "$STORE" list --json
+  [ -z "$(find "$STORE" -name '*.lock' -o -name '*_git2_*')" ] ||
+    { failures=$((failures + 1)); echo "FAIL stale files remain after ${delay}s"; }
+  checks=$((checks + 1))
+  if ! git --git-dir "$STORE" fsck --strict >"$T/fsck" 2>&1; then
+    failures=$((failures + 1)); printf 'FAIL fsck after %ss:\n%s\n' "$delay" "$(cat "$T/fsck")"
+  fi
+  # Everything the last seal made durable is what the project refs say.
+  if git --git-dir "$STORE" rev-parse -q --verify refs/jx/seal >/dev/null; then
+    git --git-dir "$STORE" show refs/jx/seal:heads | while read -r oid id; do
+      [ "$(git --git-dir "$STORE" rev-parse "refs/jx/projects/$id")" = "$oid" ] ||
+        echo "FAIL $id is not at its sealed head after ${delay}s"
+    done >"$T/heads"
+    [ -s "$T/heads" ] && { failures=$((failures + 1)); cat "$T/heads"; }
+    id=$(git --git-dir "$STORE" show refs/jx/seal:heads | head -n 1 | cut -d' ' -f2)
+    expect 0 "kill after ${delay}s: show a sealed project" -- jx --store "$STORE" show "$id"
+  fi
+  project crash.toml P-AFTER 100 new "$TARGETS"
+  expect 0 "kill after ${delay}s: writing goes on" -- jx --store "$STORE" submit crash.toml
+done
+finish
