@@ -1,5 +1,5 @@
 /*
- * jx_workflow: a workflow definition (workflows/*.toml) loaded and checked.
+ * jx_workflow: a workflow definition (workflows/<name>.toml) loaded and checked.
  * The engine knows no state or event names; they all come from here.
  *
  * Format (documented at the top of workflows/budget.toml):

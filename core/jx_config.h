@@ -1,0 +1,80 @@
+/*
+ * jx_config: the deployment file, workflow.toml, loaded and checked once at
+ * start-up into plain C fields: where the store is, which workflow runs,
+ * the plugins with their parameters and the limits of their sandbox, and
+ * who may act in which role.
+ *
+ * Every mistake in the file is refused with "file:line:col: what is wrong"
+ * (the position of the offending value, or of its table when a key is
+ * missing): unknown sections and keys, missing required keys, wrong types,
+ * non-positive numbers, invalid or duplicate names, a role-less actor, a
+ * plugin file that cannot be read.  Relative paths are resolved against the
+ * file's directory, so the engine may run from any working directory.
+ *
+ * Memory: a jx_config owns every string, array and value below it and is
+ * freed with jx_config_free; getters return borrowed pointers valid until
+ * then.  Threads: load on one thread; a loaded config is read-only and may
+ * then be read from any thread.
+ */
+#ifndef JX_CONFIG_H
+#define JX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jx_value.h"
+
+/* The limits of one plugin call ([sandbox]). */
+typedef struct jx_sandbox_limits {
+  uint64_t max_instructions; /* Lua VM instructions (default 1000000) */
+  size_t max_memory;         /* bytes the plugin may allocate (16 MiB) */
+  uint32_t max_ms;           /* wall-clock watchdog, milliseconds (200) */
+} jx_sandbox_limits;
+
+/* One [[plugin]]. */
+typedef struct jx_plugin_conf {
+  char *name;      /* a valid id (jx_id_check), unique among plugins */
+  char *path;      /* `file` resolved against plugin_dir; readable at load */
+  jx_value params; /* JX_MAP: every key of the table except name and file,
+                      as written (handed to the plugin as `params`) */
+} jx_plugin_conf;
+
+/* One entry of [actors]. */
+typedef struct jx_actor_conf {
+  char *name;       /* a valid id (jx_id_check) */
+  char *role;       /* non-empty; not checked against the workflow here */
+  char *department; /* NULL when the actor has none */
+} jx_actor_conf;
+
+typedef struct jx_config {
+  char *path;          /* the file loaded, as given */
+  char *dir;           /* its directory, absolute; relative paths in the
+                          file resolve against it */
+  char *store_path;    /* [store] path, resolved (required) */
+  size_t max_batch;    /* [store] transitions per group commit (1000) */
+  size_t max_frame;    /* [store] largest state or event, bytes (1 MiB) */
+  char *workflow_path; /* [workflow] definition, resolved (required) */
+  char *plugin_dir;    /* [workflow] plugin_dir, resolved ("plugins") */
+  jx_sandbox_limits limits;
+  jx_plugin_conf *plugins; /* in file order, the order guards run */
+  size_t nplugins;
+  jx_actor_conf *actors; /* sorted by name (bytewise) */
+  size_t nactors;
+} jx_config;
+
+/* Loads and checks the deployment file at `path` into *out (the caller's,
+ * freed with jx_config_free).  Returns 0, or JX_EINVAL with the message
+ * "path:line:col: what is wrong" ("path: ..." when there is no position to
+ * give, e.g. a missing section).  *out is set only on success. */
+int jx_config_load(jx_config **out, const char *path);
+
+/* The actor called `name`, or NULL if there is none; borrowed. */
+const jx_actor_conf *jx_config_actor(const jx_config *c, const char *name);
+
+/* The plugin called `name`, or NULL if there is none; borrowed. */
+const jx_plugin_conf *jx_config_plugin(const jx_config *c, const char *name);
+
+/* Frees c and everything it owns; NULL is allowed. */
+void jx_config_free(jx_config *c);
+
+#endif
