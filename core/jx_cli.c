@@ -74,11 +74,11 @@ static void print_value(FILE *f, const jx_value *v) {
 
 static int fail(const options *o, int rc, const jx_verdict *refusal) {
   const jx_error *err = jx_err_last();
-  fprintf(stderr, "jx: %s\n", err->msg);
-  if (refusal && refusal->refused) {
-    fprintf(stderr, "  rule:   %s\n  reason: %s\n  remedy: %s\n",
+  if (refusal && refusal->refused)
+    fprintf(stderr, "jx: refused by %s\n  reason: %s\n  remedy: %s\n",
             refusal->rule, refusal->reason, refusal->remedy);
-  }
+  else
+    fprintf(stderr, "jx: %s\n", err->msg);
   if (o->json) {
     jx_value v = jx_map();
     jx_value *e = jx_map_set(&v, "error", jx_map());

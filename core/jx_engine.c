@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "jx_buf.h"
+#include "jx_codec.h"
 #include "jx_id.h"
 
 /* A project the engine has seen: its latest decided state and the head
@@ -22,6 +23,7 @@ typedef struct project {
 
 typedef struct pending {
   jx_commit_req req;
+  jx_value event, state; /* decoded forms of req's bytes, for the callback */
   project *p;
   jx_engine_cb cb;
   void *payload;
@@ -235,14 +237,16 @@ static void finish(pending *q, int code) {
   jx_outcome o = {
       .code = code,
       .project = q->req.id,
-      .from = jx_map_str(&q->req.event, "from"),
-      .to = jx_map_str(&q->req.event, "to"),
-      .state = &q->req.state,
+      .from = jx_map_str(&q->event, "from"),
+      .to = jx_map_str(&q->event, "to"),
+      .state = &q->state,
       .commit = code == 0 ? &q->req.commit : NULL,
   };
   if (q->cb)
     q->cb(&o, q->payload);
   jx_commit_req_clear(&q->req);
+  jx_value_free(&q->event);
+  jx_value_free(&q->state);
 }
 
 /* A failed batch leaves the cache ahead of the store and every queued
@@ -572,17 +576,26 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   jx_map_set(&next, "status", jx_str(t->to));
   jx_map_set(&next, "seq", jx_int(seq + 1));
 
+  /* Encode now: a state that could not be read back is refused before
+   * anything is recorded, not discovered by the writer. */
+  pending q = {.cb = cb, .payload = payload, .event = event, .state = next};
+  if ((rc = jx_codec_encode(&q.req.event, &event, e->cfg->max_frame)) < 0 ||
+      (rc = jx_codec_encode(&q.req.state, &next, e->cfg->max_frame)) < 0) {
+    jx_err_wrap("project %s", req->project);
+    jx_buf_free(&q.req.event);
+    jx_buf_free(&q.req.state);
+    jx_value_free(&event);
+    goto cleanup;
+  }
   if (!p)
     p = table_add(e, req->project);
   jx_value_free(&p->state);
   p->state = jx_value_copy(&next);
-  pending q = {.p = p, .cb = cb, .payload = payload};
+  q.p = p;
   snprintf(q.req.id, sizeof q.req.id, "%s", req->project);
   snprintf(q.req.actor, sizeof q.req.actor, "%s", actor->name);
   q.req.time = req->time;
   q.req.message = commit_message(e, req, actor, from, t->to);
-  q.req.event = event;
-  q.req.state = next;
   q.req.rules = e->rules;
   q.req.parent_in_batch = -1;
   next = jx_nil();

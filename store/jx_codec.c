@@ -14,7 +14,12 @@ static int append(void *out, const char *bytes, size_t len) {
   return 0;
 }
 
-static void encode(msgpack_packer *pk, const jx_value *v) {
+/* Containers count as a level; `depth` is the number of enclosing ones. */
+static int encode(msgpack_packer *pk, const jx_value *v, int depth) {
+  if ((v->type == JX_ARRAY || v->type == JX_MAP) &&
+      depth == JX_CODEC_MAX_DEPTH)
+    return jx_err_set(JX_EINVAL, "value nests deeper than %d levels",
+                      JX_CODEC_MAX_DEPTH);
   switch (v->type) {
   case JX_NIL:
     msgpack_pack_nil(pk);
@@ -37,23 +42,42 @@ static void encode(msgpack_packer *pk, const jx_value *v) {
   case JX_ARRAY:
     msgpack_pack_array(pk, v->u.a.len);
     for (size_t i = 0; i < v->u.a.len; i++)
-      encode(pk, &v->u.a.items[i]);
+      if (encode(pk, &v->u.a.items[i], depth + 1) < 0)
+        return JX_EINVAL;
     break;
   case JX_MAP:
     msgpack_pack_map(pk, v->u.m.len);
     for (size_t i = 0; i < v->u.m.len; i++) {
       const jx_pair *p = &v->u.m.items[i];
       msgpack_pack_str_with_body(pk, p->key, strlen(p->key));
-      encode(pk, &p->val);
+      if (encode(pk, &p->val, depth + 1) < 0)
+        return JX_EINVAL;
     }
     break;
   }
+  return 0;
 }
 
-void jx_codec_encode(jx_buf *out, const jx_value *v) {
+int jx_codec_encode(jx_buf *out, const jx_value *v, size_t max_len) {
   msgpack_packer pk;
+  size_t start = out->len;
   msgpack_packer_init(&pk, out, append);
-  encode(&pk, v);
+  int rc = encode(&pk, v, 0);
+  if (rc == 0 && out->len - start > max_len)
+    rc = jx_err_set(JX_EINVAL,
+                    "value encodes to %zu bytes, over the frame limit of %zu",
+                    out->len - start, max_len);
+  if (rc < 0)
+    out->len = start;
+  return rc;
+}
+
+/* Bytewise, the shorter first on a tie: for NUL-free keys strcmp's order,
+ * the order jx_value keeps its maps in.  Pointers must not be NULL. */
+static int compare_bytes(const void *a, size_t alen, const void *b,
+                         size_t blen) {
+  int c = memcmp(a, b, alen < blen ? alen : blen);
+  return c ? c : (alen > blen) - (alen < blen);
 }
 
 /* ---- validation ---------------------------------------------------------
@@ -81,22 +105,22 @@ typedef struct head {
 
 /* The type bytes 0xc0..0xdf, indexed from 0xc0. */
 static const head heads[32] = {
-    {K_SCALAR, "a nil", 0, 0},       {K_NEVER, "the byte 0xc1", 0, 0},
-    {K_SCALAR, "a false", 0, 0},     {K_SCALAR, "a true", 0, 0},
-    {K_BYTES, "a bin", 1, 0},        {K_BYTES, "a bin", 2, 0},
-    {K_BYTES, "a bin", 4, 0},        {K_EXT, "an ext", 1, 0},
-    {K_EXT, "an ext", 2, 0},         {K_EXT, "an ext", 4, 0},
-    {K_SCALAR, "a float32", 4, 0},   {K_SCALAR, "a float64", 8, 0},
-    {K_SCALAR, "a uint8", 1, 0},     {K_SCALAR, "a uint16", 2, 0},
-    {K_SCALAR, "a uint32", 4, 0},    {K_UINT64, "a uint64", 8, 0},
-    {K_SCALAR, "an int8", 1, 0},     {K_SCALAR, "an int16", 2, 0},
-    {K_SCALAR, "an int32", 4, 0},    {K_SCALAR, "an int64", 8, 0},
-    {K_EXT, "a fixext", 1, 0},       {K_EXT, "a fixext", 2, 0},
-    {K_EXT, "a fixext", 4, 0},       {K_EXT, "a fixext", 8, 0},
-    {K_EXT, "a fixext", 16, 0},      {K_BYTES, "a str", 1, 0},
-    {K_BYTES, "a str", 2, 0},        {K_BYTES, "a str", 4, 0},
-    {K_ARRAY, "an array", 2, 0},     {K_ARRAY, "an array", 4, 0},
-    {K_MAP, "a map", 2, 0},          {K_MAP, "a map", 4, 0},
+    {K_SCALAR, "a nil", 0, 0},     {K_NEVER, "the byte 0xc1", 0, 0},
+    {K_SCALAR, "a false", 0, 0},   {K_SCALAR, "a true", 0, 0},
+    {K_BYTES, "a bin", 1, 0},      {K_BYTES, "a bin", 2, 0},
+    {K_BYTES, "a bin", 4, 0},      {K_EXT, "an ext", 1, 0},
+    {K_EXT, "an ext", 2, 0},       {K_EXT, "an ext", 4, 0},
+    {K_SCALAR, "a float32", 4, 0}, {K_SCALAR, "a float64", 8, 0},
+    {K_SCALAR, "a uint8", 1, 0},   {K_SCALAR, "a uint16", 2, 0},
+    {K_SCALAR, "a uint32", 4, 0},  {K_UINT64, "a uint64", 8, 0},
+    {K_SCALAR, "an int8", 1, 0},   {K_SCALAR, "an int16", 2, 0},
+    {K_SCALAR, "an int32", 4, 0},  {K_SCALAR, "an int64", 8, 0},
+    {K_EXT, "a fixext", 1, 0},     {K_EXT, "a fixext", 2, 0},
+    {K_EXT, "a fixext", 4, 0},     {K_EXT, "a fixext", 8, 0},
+    {K_EXT, "a fixext", 16, 0},    {K_BYTES, "a str", 1, 0},
+    {K_BYTES, "a str", 2, 0},      {K_BYTES, "a str", 4, 0},
+    {K_ARRAY, "an array", 2, 0},   {K_ARRAY, "an array", 4, 0},
+    {K_MAP, "a map", 2, 0},        {K_MAP, "a map", 4, 0},
 };
 
 static head classify(unsigned char b) {
@@ -126,9 +150,16 @@ typedef struct scan {
 
 static int check_value(scan *s, unsigned depth);
 
+/* Where a map key's text lies in the frame. */
+typedef struct key_span {
+  const unsigned char *text;
+  size_t len;
+  size_t at; /* offset of the key's type byte */
+} key_span;
+
 /* A key must be a str or bin (msgpack-c would take anything) and free of
  * NUL bytes, which jx_value's C-string keys cannot hold. */
-static int check_key(scan *s, unsigned depth) {
+static int check_key(scan *s, unsigned depth, key_span *key) {
   size_t at = s->off;
   if (at < s->len) {
     head h = classify(s->p[at]);
@@ -141,10 +172,42 @@ static int check_key(scan *s, unsigned depth) {
   if (rc)
     return rc;
   size_t body = at + 1 + classify(s->p[at]).extra;
-  if (memchr(s->p + body, 0, s->off - body))
+  *key = (key_span){s->p + body, s->off - body, at};
+  if (memchr(key->text, 0, key->len))
     return jx_err_set(JX_EINVAL,
                       "msgpack map key at byte %zu contains a NUL byte", at);
   return 0;
+}
+
+/* Equal keys sort in frame order, so a duplicate follows its original. */
+static int compare_spans(const void *a, const void *b) {
+  const key_span *x = a, *y = b;
+  int c = compare_bytes(x->text, x->len, y->text, y->len);
+  return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* A repeated key would make one value silently replace the other. */
+static int check_map(scan *s, uint64_t n, unsigned depth) {
+  key_span one, *keys = n > 1 ? jx_xmalloc(n * sizeof *keys) : &one;
+  int rc = 0;
+  for (uint64_t i = 0; i < n && !rc; i++) {
+    rc = check_key(s, depth, &keys[i]);
+    if (!rc)
+      rc = check_value(s, depth);
+  }
+  if (!rc && n > 1) {
+    qsort(keys, n, sizeof *keys, compare_spans);
+    for (uint64_t i = 1; i < n && !rc; i++)
+      if (!compare_bytes(keys[i - 1].text, keys[i - 1].len, keys[i].text,
+                         keys[i].len))
+        rc = jx_err_set(JX_EINVAL,
+                        "msgpack map key at byte %zu repeats an earlier key "
+                        "of the same map",
+                        keys[i].at);
+  }
+  if (keys != &one)
+    free(keys);
+  return rc;
 }
 
 /* Checks the value at s->off, whose enclosing containers number depth, and
@@ -208,10 +271,10 @@ static int check_value(scan *s, unsigned depth) {
                         "needs at least %" PRIu64 " bytes, %zu given",
                         h.name, n, map ? "pairs" : "elements", at,
                         s->off + least, s->len);
+    if (map)
+      return check_map(s, n, depth + 1);
     for (uint64_t i = 0; i < n; i++) {
-      int rc = map ? check_key(s, depth + 1) : 0;
-      if (!rc)
-        rc = check_value(s, depth + 1);
+      int rc = check_value(s, depth + 1);
       if (rc)
         return rc;
     }
@@ -223,117 +286,82 @@ static int check_value(scan *s, unsigned depth) {
 }
 
 /* ---- conversion --------------------------------------------------------
- * Runs on input the validator accepted.  msgpack_unpack_next leaves str and
- * bin pointing into the frame rather than copying them, which is what lets a
- * duplicate key be reported by its offset. */
+ * Runs only on frames the validator accepted, so nothing here can fail. */
 
-static int convert(jx_value *out, msgpack_object *o, const char *frame);
+static void convert(jx_value *out, msgpack_object *o);
 
-static msgpack_object_str key_text(const msgpack_object *k) {
-  if (k->type == MSGPACK_OBJECT_STR)
-    return k->via.str;
-  return (msgpack_object_str){k->via.bin.size, k->via.bin.ptr};
+/* The bytes of a str or bin; msgpack-c gives an empty one a NULL pointer,
+ * which memcpy and memcmp must not see. */
+static msgpack_object_str text_of(const msgpack_object *o) {
+  msgpack_object_str t =
+      o->type == MSGPACK_OBJECT_STR
+          ? o->via.str
+          : (msgpack_object_str){o->via.bin.size, o->via.bin.ptr};
+  if (!t.size)
+    t.ptr = "";
+  return t;
 }
 
-/* Bytewise with the shorter first on a tie: for NUL-free keys, strcmp's
- * order, which jx_value keeps its maps in. */
-static int compare_text(const msgpack_object *a, const msgpack_object *b) {
-  msgpack_object_str x = key_text(a), y = key_text(b);
-  int c = memcmp(x.ptr, y.ptr, x.size < y.size ? x.size : y.size);
-  if (c)
-    return c;
-  return (x.size > y.size) - (x.size < y.size);
-}
-
-/* Equal keys sort in frame order, so a duplicate is reported where it
- * repeats, not where it first appeared. */
+/* The validator made the keys distinct, so this order is total. */
 static int compare_pairs(const void *a, const void *b) {
-  const msgpack_object_kv *x = a, *y = b;
-  int c = compare_text(&x->key, &y->key);
-  if (c)
-    return c;
-  const char *px = key_text(&x->key).ptr, *py = key_text(&y->key).ptr;
-  return (px > py) - (px < py);
+  msgpack_object_str x = text_of(&((const msgpack_object_kv *)a)->key);
+  msgpack_object_str y = text_of(&((const msgpack_object_kv *)b)->key);
+  return compare_bytes(x.ptr, x.size, y.ptr, y.size);
 }
 
 /* Sorting first lays the pairs down in jx_value's order in O(n log n);
- * inserting unsorted keys one by one would be quadratic in a hostile map. */
-static int convert_map(jx_value *out, msgpack_object_map *m,
-                       const char *frame) {
+ * inserting a hostile map's keys one by one would be quadratic. */
+static void convert_map(jx_value *out, msgpack_object_map *m) {
   if (m->size > 1)
     qsort(m->ptr, m->size, sizeof *m->ptr, compare_pairs);
-  for (uint32_t i = 1; i < m->size; i++)
-    if (compare_text(&m->ptr[i - 1].key, &m->ptr[i].key) == 0)
-      return jx_err_set(JX_EINVAL,
-                        "msgpack map key whose text starts at byte %td "
-                        "repeats an earlier key of the same map",
-                        key_text(&m->ptr[i].key).ptr - frame);
-  jx_value v = jx_map();
-  v.u.m.items = jx_xmalloc(m->size * sizeof *v.u.m.items);
-  v.u.m.cap = m->size;
+  *out = jx_map();
+  out->u.m.items = jx_xmalloc(m->size * sizeof *out->u.m.items);
+  out->u.m.cap = out->u.m.len = m->size;
   for (uint32_t i = 0; i < m->size; i++) {
-    jx_pair *p = &v.u.m.items[i];
-    int rc = convert(&p->val, &m->ptr[i].val, frame);
-    if (rc) {
-      jx_value_free(&v);
-      return rc;
-    }
-    msgpack_object_str k = key_text(&m->ptr[i].key);
+    jx_pair *p = &out->u.m.items[i];
+    msgpack_object_str k = text_of(&m->ptr[i].key);
     p->key = jx_xmalloc(k.size + 1);
     memcpy(p->key, k.ptr, k.size);
     p->key[k.size] = '\0';
-    v.u.m.len++;
+    convert(&p->val, &m->ptr[i].val);
   }
-  *out = v;
-  return 0;
 }
 
-static int convert(jx_value *out, msgpack_object *o, const char *frame) {
+static void convert(jx_value *out, msgpack_object *o) {
   switch (o->type) {
   case MSGPACK_OBJECT_NIL:
+  case MSGPACK_OBJECT_EXT: /* refused by the validator */
     *out = jx_nil();
-    return 0;
+    return;
   case MSGPACK_OBJECT_BOOLEAN:
     *out = jx_bool(o->via.boolean);
-    return 0;
+    return;
   case MSGPACK_OBJECT_POSITIVE_INTEGER:
     /* The validator refused values above INT64_MAX. */
     *out = jx_int((int64_t)o->via.u64);
-    return 0;
+    return;
   case MSGPACK_OBJECT_NEGATIVE_INTEGER:
     *out = jx_int(o->via.i64);
-    return 0;
+    return;
   case MSGPACK_OBJECT_FLOAT32: /* msgpack-c has widened it already */
   case MSGPACK_OBJECT_FLOAT64:
     *out = jx_float(o->via.f64);
-    return 0;
+    return;
   case MSGPACK_OBJECT_STR:
-    *out = jx_strn(o->via.str.ptr, o->via.str.size);
-    return 0;
-  case MSGPACK_OBJECT_BIN:
-    *out = jx_strn(o->via.bin.ptr, o->via.bin.size);
-    return 0;
-  case MSGPACK_OBJECT_ARRAY: {
-    jx_value v = jx_array();
-    for (uint32_t i = 0; i < o->via.array.size; i++) {
-      jx_value item;
-      int rc = convert(&item, &o->via.array.ptr[i], frame);
-      if (rc) {
-        jx_value_free(&v);
-        return rc;
-      }
-      jx_array_push(&v, item);
-    }
-    *out = v;
-    return 0;
+  case MSGPACK_OBJECT_BIN: {
+    msgpack_object_str t = text_of(o);
+    *out = jx_strn(t.ptr, t.size);
+    return;
   }
+  case MSGPACK_OBJECT_ARRAY:
+    *out = jx_array();
+    for (uint32_t i = 0; i < o->via.array.size; i++)
+      convert(jx_array_push(out, jx_nil()), &o->via.array.ptr[i]);
+    return;
   case MSGPACK_OBJECT_MAP:
-    return convert_map(out, &o->via.map, frame);
-  case MSGPACK_OBJECT_EXT:
-    break;
+    convert_map(out, &o->via.map);
+    return;
   }
-  return jx_err_set(JX_EINVAL, "msgpack object of type %d is not supported",
-                    (int)o->type);
 }
 
 int jx_codec_decode(jx_value *out, const char *data, size_t len,
@@ -364,7 +392,7 @@ int jx_codec_decode(jx_value *out, const char *data, size_t len,
                     len, (int)ur, off);
     goto cleanup;
   }
-  rc = convert(out, &up.data, data);
+  convert(out, &up.data);
 
 cleanup:
   msgpack_unpacked_destroy(&up);

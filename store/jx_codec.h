@@ -27,10 +27,10 @@
 
 /* Appends the msgpack encoding of v to out (which keeps owning its data).
  * Integers use the smallest form, floats float64, strings str, map keys in
- * v's sorted order.  v must nest at most JX_CODEC_MAX_DEPTH containers deep
- * and no string, array or map may hold 2^32 or more bytes / items, or the
- * result will not decode. */
-void jx_codec_encode(jx_buf *out, const jx_value *v);
+ * v's sorted order, so equal values encode to equal bytes.  Refuses, with
+ * JX_EINVAL and out unchanged, what the decoder would refuse to read back:
+ * nesting deeper than JX_CODEC_MAX_DEPTH, or more than max_len bytes. */
+int jx_codec_encode(jx_buf *out, const jx_value *v, size_t max_len);
 
 /* Decodes the single msgpack object that fills [data, data + len) exactly.
  * max_len is the frame cap: a longer len is refused before any parsing.

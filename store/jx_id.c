@@ -10,7 +10,8 @@
 static const char *quoted(const char *s, char *buf, size_t size) {
   size_t o = 0;
   buf[o++] = '"';
-  for (; *s && o + 6 < size; s++) {
+  /* Room for one escape (4), then "..." (3), the quote and the NUL. */
+  for (; *s && o + 9 <= size; s++) {
     unsigned char c = (unsigned char)*s;
     if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
       o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);

@@ -220,8 +220,12 @@ static int read_blob_entry(jx_value *out, git_repository *repo,
   int rc = jx_codec_decode(out, git_blob_rawcontent(blob),
                            (size_t)git_blob_rawsize(blob), max_frame);
   git_blob_free(blob);
-  if (rc < 0)
-    return jx_err_set(JX_ESTORE, "%s: %s", name, jx_err_last()->msg);
+  if (rc < 0) {
+    /* Damaged bytes in the store are a store error, not bad user input. */
+    char detail[JX_ERR_MSG_MAX];
+    snprintf(detail, sizeof detail, "%s", jx_err_last()->msg);
+    return jx_err_set(JX_ESTORE, "%s: %s", name, detail);
+  }
   return 0;
 }
 
@@ -358,8 +362,8 @@ const char *jx_store_path(const jx_store *s) { return s->path; }
 void jx_commit_req_clear(jx_commit_req *r) {
   free(r->message);
   r->message = NULL;
-  jx_value_free(&r->event);
-  jx_value_free(&r->state);
+  jx_buf_free(&r->event);
+  jx_buf_free(&r->state);
 }
 
 /* --- writing ----------------------------------------------------------- */
@@ -387,17 +391,9 @@ static int write_tree(git_oid *out, git_odb *odb, const tree_entry *e,
 }
 
 static int write_blob(git_oid *out, git_odb *odb, const void *p, size_t n) {
-  if (git_odb_write(out, odb, p, n, GIT_OBJECT_BLOB) < 0)
+  if (git_odb_write(out, odb, p ? p : "", n, GIT_OBJECT_BLOB) < 0)
     return git_fail("writing a blob");
   return 0;
-}
-
-static int write_value(git_oid *out, git_odb *odb, const jx_value *v) {
-  jx_buf b = JX_BUF_INIT;
-  jx_codec_encode(&b, v);
-  int rc = write_blob(out, odb, b.data, b.len);
-  jx_buf_free(&b);
-  return rc;
 }
 
 static int compare_rule_files(const void *a, const void *b) {
@@ -484,8 +480,8 @@ static int write_transition(jx_store *s, jx_commit_req *reqs, size_t i) {
   jx_commit_req *r = &reqs[i];
   git_oid ev, st, tree;
   int rc;
-  if ((rc = write_value(&ev, s->wodb, &r->event)) < 0 ||
-      (rc = write_value(&st, s->wodb, &r->state)) < 0)
+  if ((rc = write_blob(&ev, s->wodb, r->event.data, r->event.len)) < 0 ||
+      (rc = write_blob(&st, s->wodb, r->state.data, r->state.len)) < 0)
     return rc;
   const tree_entry entries[] = {
       {"event.msgpack", false, &ev},

@@ -24,9 +24,11 @@
  * worker thread, one batch at a time; jx_store_put_rules uses it too and
  * must not overlap a batch.  Errors set the calling thread's jx_err.
  *
- * Ownership: values passed in a request are owned by the request
- * (jx_commit_req_clear frees them); values returned through pointers are the
- * caller's (jx_value_free).
+ * Ownership: what a request holds is the request's (jx_commit_req_clear
+ * frees it); values returned through pointers are the caller's
+ * (jx_value_free).  States and events are written as the msgpack bytes the
+ * caller encoded (jx_codec_encode), so the caller can refuse a state that
+ * would not read back before deciding anything.
  */
 #ifndef JX_STORE_H
 #define JX_STORE_H
@@ -35,6 +37,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "jx_buf.h"
 #include "jx_id.h"
 #include "jx_value.h"
 
@@ -77,8 +80,8 @@ typedef struct jx_commit_req {
   char actor[JX_ID_MAX + 1]; /* who sent the event, validated */
   int64_t time;              /* event time, seconds since the epoch (UTC) */
   char *message;             /* commit message with trailers; owned */
-  jx_value event;            /* owned */
-  jx_value state;            /* the state after the event; owned */
+  jx_buf event;              /* the event, msgpack; owned */
+  jx_buf state;              /* the state after the event, msgpack; owned */
   git_oid rules;             /* rules/ tree in force */
   git_oid parent;            /* head before this commit, if has_parent */
   bool has_parent;

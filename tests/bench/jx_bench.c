@@ -95,7 +95,7 @@ static double run_engine(const char *config, const char *dir, size_t n,
   uv_loop_init(&loop);
   if (jx_engine_new(&engine, &loop, cfg, store) < 0)
     die("engine");
-  char (*ids)[16] = calloc(n, sizeof *ids);
+  char (*ids)[24] = calloc(n, sizeof *ids);
   jx_value *fields = calloc(n, sizeof *fields);
   for (size_t i = 0; i < n; i++) {
     snprintf(ids[i], sizeof ids[i], "B-%06zu", i);
