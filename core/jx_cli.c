@@ -17,6 +17,7 @@
 #include "jx_json.h"
 #include "jx_store.h"
 #include "jx_toml.h"
+#include "jx_workflow.h"
 
 #define JX_MAX_SETS 64
 
@@ -530,6 +531,13 @@ static void usage(FILE *f) {
         "  --store DIR        use this store instead of [store].path\n"
         "  --json             machine-readable output (errors too)\n"
         "  -h, --help         this text; `jx COMMAND --help` for one command\n"
+        "\nExamples:\n"
+        "  jx init\n"
+        "  jx submit workflows/demo/edu-002-libraries.toml --at 2021-03-01\n"
+        "  jx do HL2021-EDU-002 dept_approve --as edu-dept\n"
+        "  jx do HL2021-EDU-002 finance_return --as fin-business "
+        "--set 'review_note=\"too dear\"'\n"
+        "  jx log HL2021-EDU-002\n"
         "\nExit status:\n"
         "  0 ok\n"
         "  1 usage error or bad input (file:line:column in the message)\n"
@@ -595,6 +603,33 @@ static int parse_args(int argc, char **argv, options *o,
   return 0;
 }
 
+/* `jx do --help` lists the events a deployment's workflow accepts, when
+ * the configuration can be read; help never fails because of it. */
+static void print_events(const options *o) {
+  jx_config *cfg = NULL;
+  jx_workflow *wf = NULL;
+  const char *plugins[64];
+  if (load_config(o, &cfg) < 0)
+    return;
+  size_t n = cfg->nplugins < 64 ? cfg->nplugins : 64;
+  for (size_t i = 0; i < n; i++)
+    plugins[i] = cfg->plugins[i].name;
+  if (jx_workflow_load(&wf, cfg->workflow_path, plugins, n) == 0) {
+    printf("\nEvents of workflow %s (%s):\n", wf->name, cfg->workflow_path);
+    for (size_t i = 0; i < wf->ntransitions; i++) {
+      const jx_transition *t = &wf->transitions[i];
+      char from[256], roles[256], guards[256];
+      printf("  %-16s %s -> %s\n  %-16s roles: %s%s%s\n", t->event,
+             jx_strlist_join(&t->from, from, sizeof from), t->to, "",
+             jx_strlist_join(&t->roles, roles, sizeof roles),
+             t->guards.len ? "; guards: " : "",
+             jx_strlist_join(&t->guards, guards, sizeof guards));
+    }
+  }
+  jx_workflow_free(wf);
+  jx_config_free(cfg);
+}
+
 int main(int argc, char **argv) {
   options o = {0};
   const command *cmd = NULL;
@@ -604,9 +639,11 @@ int main(int argc, char **argv) {
   if (parse_args(argc, argv, &o, &cmd) < 0)
     return -JX_EINVAL;
   if (o.help || !cmd) {
-    if (cmd)
+    if (cmd) {
       printf("usage: %s\n\n%s", cmd->synopsis, cmd->help);
-    else
+      if (cmd->run == cmd_do)
+        print_events(&o);
+    } else
       usage(o.help ? stdout : stderr);
     return o.help ? 0 : -JX_EINVAL;
   }

@@ -587,6 +587,8 @@ int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
     git_reference_free(ref);
   }
 cleanup:
+  if (rc < 0)
+    jx_err_wrap("%s: a batch of %zu transitions was not written", s->path, n);
   /* Unwritten objects of a failed batch must not leak into the next. */
   git_mempack_reset(s->mempack);
   free(superseded);
@@ -720,7 +722,8 @@ int jx_store_foreach(jx_store *s, jx_store_each_cb cb, void *payload) {
     rc = git_fail("listing projects");
     goto cleanup;
   }
-  qsort(heads, n, sizeof *heads, compare_heads);
+  if (n)
+    qsort(heads, n, sizeof *heads, compare_heads);
   for (size_t i = 0; i < n && rc == 0; i++)
     rc = cb(heads[i].id, &heads[i].head, payload);
 cleanup:
