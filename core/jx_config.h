@@ -22,14 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jx_sandbox.h" /* jx_sandbox_limits: [sandbox], defaults
+                           1000000 instructions, 16 MiB, 200 ms */
 #include "jx_value.h"
-
-/* The limits of one plugin call ([sandbox]). */
-typedef struct jx_sandbox_limits {
-  uint64_t max_instructions; /* Lua VM instructions (default 1000000) */
-  size_t max_memory;         /* bytes the plugin may allocate (16 MiB) */
-  uint32_t max_ms;           /* wall-clock watchdog, milliseconds (200) */
-} jx_sandbox_limits;
 
 /* One [[plugin]]. */
 typedef struct jx_plugin_conf {

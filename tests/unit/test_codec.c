@@ -32,7 +32,7 @@ static size_t unhex(const char *hex, char *out) {
 
 static jx_buf encode(const jx_value *v) {
   jx_buf b = JX_BUF_INIT;
-  jx_codec_encode(&b, v);
+  assert_int_equal(jx_codec_encode(&b, v, SIZE_MAX), 0);
   return b;
 }
 
