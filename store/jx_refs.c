@@ -1,7 +1,29 @@
 #include "jx_refs.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "jx_buf.h"
+#include "jx_err.h"
+#include "jx_value.h"
+
+/* One ref of packed-refs: its name and its lines as they are in the file
+ * ("<oid> <name>\n", and a "^<oid>\n" peel line for annotated tags). */
+typedef struct entry {
+  char *name;
+  char *text;
+} entry;
+
+struct jx_refs {
+  char *path;   /* .../packed-refs */
+  char *header; /* the "# pack-refs with: ..." line, or NULL */
+  entry *e;     /* sorted by name, bytewise: packed-refs' own order */
+  size_t n, cap;
+};
 
 void jx_refs_project(char *out, size_t size, const char *id) {
   snprintf(out, size, JX_REFS_PROJECTS "%s", id);
@@ -10,4 +32,166 @@ void jx_refs_project(char *out, size_t size, const char *id) {
 const char *jx_refs_project_id(const char *ref) {
   size_t n = strlen(JX_REFS_PROJECTS);
   return strncmp(ref, JX_REFS_PROJECTS, n) == 0 ? ref + n : NULL;
+}
+
+void jx_refs_free(jx_refs *r) {
+  if (!r)
+    return;
+  for (size_t i = 0; i < r->n; i++) {
+    free(r->e[i].name);
+    free(r->e[i].text);
+  }
+  free(r->e);
+  free(r->header);
+  free(r->path);
+  free(r);
+}
+
+/* Index of name, or where it goes; *found says which. */
+static size_t find(const jx_refs *r, const char *name, bool *found) {
+  size_t lo = 0, hi = r->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(r->e[mid].name, name);
+    if (c == 0) {
+      *found = true;
+      return mid;
+    }
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  *found = false;
+  return lo;
+}
+
+static void set(jx_refs *r, const char *name, char *text) {
+  bool found;
+  size_t i = find(r, name, &found);
+  if (found) {
+    free(r->e[i].text);
+    r->e[i].text = text;
+    return;
+  }
+  if (r->n == r->cap) {
+    r->cap = r->cap ? r->cap * 2 : 256;
+    r->e = jx_xrealloc(r->e, r->cap * sizeof *r->e);
+  }
+  memmove(&r->e[i + 1], &r->e[i], (r->n - i) * sizeof *r->e);
+  r->e[i] = (entry){jx_xstrdup(name), text};
+  r->n++;
+}
+
+static int load(jx_refs *r) {
+  FILE *f = fopen(r->path, "r");
+  if (!f)
+    return errno == ENOENT
+               ? 0
+               : jx_err_set(JX_ESTORE, "%s: %s", r->path, strerror(errno));
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  entry *last = NULL;
+  int rc = 0;
+  while ((len = getline(&line, &cap, f)) > 0) {
+    if (line[len - 1] != '\n') {
+      rc = jx_err_set(JX_ESTORE, "%s: the last line is cut short", r->path);
+      break;
+    }
+    if (line[0] == '#') {
+      free(r->header);
+      r->header = jx_xstrdup(line);
+    } else if (line[0] == '^' && last) {
+      jx_buf b = JX_BUF_INIT;
+      jx_buf_puts(&b, last->text);
+      jx_buf_puts(&b, line);
+      free(last->text);
+      last->text = b.data;
+    } else if (len > GIT_OID_HEXSZ + 2 && line[GIT_OID_HEXSZ] == ' ') {
+      char *text = jx_xstrdup(line);
+      const char *name = line + GIT_OID_HEXSZ + 1;
+      bool found;
+      line[len - 1] = '\0';
+      set(r, name, text);
+      last = &r->e[find(r, name, &found)];
+    } else {
+      rc = jx_err_set(JX_ESTORE, "%s: a line is malformed", r->path);
+      break;
+    }
+  }
+  free(line);
+  fclose(f);
+  return rc;
+}
+
+int jx_refs_open(jx_refs **out, git_repository *repo) {
+  git_refdb *db = NULL;
+  jx_refs *r = calloc(1, sizeof *r);
+  int rc = 0;
+  if (!r)
+    abort();
+  jx_buf path = JX_BUF_INIT;
+  jx_buf_printf(&path, "%spacked-refs", git_repository_path(repo));
+  r->path = path.data;
+  if (git_repository_refdb(&db, repo) < 0 || git_refdb_compress(db) < 0) {
+    const git_error *e = git_error_last();
+    rc = jx_err_set(JX_ESTORE, "packing refs: %s", e ? e->message : "?");
+  }
+  git_refdb_free(db);
+  if (rc == 0)
+    rc = load(r);
+  if (rc < 0) {
+    jx_refs_free(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+int jx_refs_set_projects(jx_refs *r, const jx_ref_update *u, size_t n) {
+  char name[JX_REFS_NAME_MAX], hex[GIT_OID_HEXSZ + 1];
+  for (size_t i = 0; i < n; i++) {
+    jx_refs_project(name, sizeof name, u[i].id);
+    git_oid_tostr(hex, sizeof hex, &u[i].head);
+    jx_buf line = JX_BUF_INIT;
+    jx_buf_printf(&line, "%s %s\n", hex, name);
+    set(r, name, line.data);
+  }
+  /* The same lock protocol as git and libgit2: create packed-refs.lock
+   * exclusively, write it whole, rename it over packed-refs. */
+  jx_buf lock = JX_BUF_INIT, text = JX_BUF_INIT;
+  jx_buf_printf(&lock, "%s.lock", r->path);
+  jx_buf_puts(&text, r->header ? r->header
+                               : "# pack-refs with: peeled fully-peeled "
+                                 "sorted \n");
+  for (size_t i = 0; i < r->n; i++)
+    jx_buf_puts(&text, r->e[i].text);
+  int rc = 0;
+  int fd = open(lock.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    rc = jx_err_set(JX_ESTORE, "%s: %s", lock.data, strerror(errno));
+  } else if ((write_all(fd, text.data, text.len) < 0) | (close(fd) < 0)) {
+    rc = jx_err_set(JX_ESTORE, "%s: %s", lock.data, strerror(errno));
+    unlink(lock.data);
+  } else if (rename(lock.data, r->path) < 0) {
+    rc = jx_err_set(JX_ESTORE, "%s: %s", r->path, strerror(errno));
+    unlink(lock.data);
+  }
+  jx_buf_free(&lock);
+  jx_buf_free(&text);
+  return rc;
 }

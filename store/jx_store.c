@@ -27,10 +27,10 @@ struct jx_store {
   size_t max_frame;
   git_repository *rd; /* loop thread: reads */
   /* Writer thread only (NULL in READ mode): `wr` writes objects into the
-   * mempack and the fsynced seal ref; `wr_nosync` moves project refs, which
-   * need no fsync because the seal can roll them forward. */
+   * mempack and the fsynced seal ref; `refs` moves project refs, which need
+   * no fsync because the seal can roll them forward. */
   git_repository *wr;
-  git_repository *wr_nosync;
+  jx_refs *refs;
   git_odb *wodb;
   git_odb_backend *mempack; /* owned by wodb */
   git_oid seal;
@@ -143,16 +143,15 @@ static int open_repo(git_repository **out, const char *path) {
   return 0;
 }
 
-/* Opens a writing handle whose refdb is created now, with fsync on or off:
- * libgit2 decides a refdb's fsync once, when the refdb is created. */
-static int open_writer(git_repository **out, const char *path, int fsync_on) {
+/* libgit2 decides whether a refdb fsyncs once, when the refdb is created:
+ * create the writer's now, with fsync on, for the pack and the seal. */
+static int open_writer(git_repository **out, const char *path) {
   git_refdb *refdb = NULL;
-  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, fsync_on);
+  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
   int rc = open_repo(out, path);
   if (rc == 0 && git_repository_refdb(&refdb, *out) < 0)
     rc = git_fail(path);
   git_refdb_free(refdb);
-  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
   return rc;
 }
 
@@ -233,10 +232,12 @@ static int read_blob_entry(jx_value *out, git_repository *repo,
  * Batches are written one after another, so only the last seal can have
  * refs that were not moved before a crash. */
 static int roll_forward(jx_store *s) {
-  git_reference *ref = NULL;
   git_commit *seal = NULL;
   git_tree *tree = NULL;
   git_blob *blob = NULL;
+  jx_ref_update *u = NULL;
+  size_t n = 0;
+  char (*ids)[JX_ID_MAX + 1] = NULL;
   int rc = git_reference_name_to_id(&s->seal, s->wr, JX_REFS_SEAL);
   if (rc == GIT_ENOTFOUND)
     return 0;
@@ -256,41 +257,37 @@ static int roll_forward(jx_store *s) {
   }
   const char *p = git_blob_rawcontent(blob);
   const char *end = p + git_blob_rawsize(blob);
+  size_t lines = 0;
+  for (const char *q = p; q < end; q++)
+    lines += *q == '\n';
+  u = jx_xmalloc((lines + 1) * sizeof *u);
+  ids = jx_xmalloc((lines + 1) * sizeof *ids);
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-    char line[GIT_OID_HEXSZ + 2 + JX_ID_MAX + 1];
-    git_oid head, cur;
-    if (n < GIT_OID_HEXSZ + 2 || n >= sizeof line) {
+    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    size_t idlen = len - GIT_OID_HEXSZ - 1;
+    if (len <= GIT_OID_HEXSZ + 1 || idlen > JX_ID_MAX || n > lines ||
+        p[GIT_OID_HEXSZ] != ' ' ||
+        git_oid_fromstrn(&u[n].head, p, GIT_OID_HEXSZ) < 0) {
       rc = jx_err_set(JX_ESTORE, "seal %s: malformed heads line",
                       git_oid_tostr_s(&s->seal));
       goto cleanup;
     }
-    memcpy(line, p, n);
-    line[n] = '\0';
-    const char *id = line + GIT_OID_HEXSZ + 1;
-    if (git_oid_fromstrn(&head, line, GIT_OID_HEXSZ) < 0 ||
-        jx_id_check("project id", id) < 0) {
-      rc = jx_err_set(JX_ESTORE, "seal %s: malformed heads line \"%s\"",
-                      git_oid_tostr_s(&s->seal), line);
+    memcpy(ids[n], p + GIT_OID_HEXSZ + 1, idlen);
+    ids[n][idlen] = '\0';
+    if ((rc = jx_id_check("project id", ids[n])) < 0) {
+      jx_err_wrap("seal %s", git_oid_tostr_s(&s->seal));
+      rc = JX_ESTORE;
       goto cleanup;
     }
-    char name[JX_REFS_NAME_MAX];
-    jx_refs_project(name, sizeof name, id);
-    if (git_reference_name_to_id(&cur, s->wr_nosync, name) < 0 ||
-        !git_oid_equal(&cur, &head)) {
-      if (git_reference_create(&ref, s->wr_nosync, name, &head, 1, NULL) <
-          0) {
-        rc = git_fail(name);
-        goto cleanup;
-      }
-      git_reference_free(ref);
-      ref = NULL;
-    }
-    p += n + 1;
+    u[n].id = ids[n];
+    n++;
+    p += len + 1;
   }
-  rc = 0;
+  rc = jx_refs_set_projects(s->refs, u, n);
 cleanup:
+  free(u);
+  free(ids);
   git_blob_free(blob);
   git_tree_free(tree);
   git_commit_free(seal);
@@ -323,9 +320,8 @@ int jx_store_open(jx_store **out, const char *path, jx_store_mode mode,
     goto cleanup;
   }
   if (mode == JX_STORE_WRITE) {
-    if ((rc = take_lock(s)) < 0 ||
-        (rc = open_writer(&s->wr_nosync, path, 0)) < 0 ||
-        (rc = open_writer(&s->wr, path, 1)) < 0)
+    if ((rc = take_lock(s)) < 0 || (rc = open_writer(&s->wr, path)) < 0 ||
+        (rc = jx_refs_open(&s->refs, s->wr)) < 0)
       goto cleanup;
     if (git_repository_odb(&s->wodb, s->wr) < 0 ||
         git_mempack_new(&s->mempack) < 0 ||
@@ -349,7 +345,7 @@ void jx_store_free(jx_store *s) {
     return;
   git_odb_free(s->wodb);
   git_repository_free(s->wr);
-  git_repository_free(s->wr_nosync);
+  jx_refs_free(s->refs);
   git_repository_free(s->rd);
   if (s->lock_fd >= 0)
     close(s->lock_fd); /* releases the flock */
@@ -547,6 +543,7 @@ static int flush_pack(jx_store *s) {
 
 int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
   bool *superseded = calloc(n ? n : 1, sizeof *superseded);
+  jx_ref_update *heads = jx_xmalloc((n ? n : 1) * sizeof *heads);
   git_reference *ref = NULL;
   git_oid seal;
   int rc = 0;
@@ -573,24 +570,18 @@ int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
   git_reference_free(ref);
   s->seal = seal;
   s->has_seal = true;
-  for (size_t i = 0; i < n; i++) {
-    if (superseded[i])
-      continue;
-    char name[JX_REFS_NAME_MAX];
-    jx_refs_project(name, sizeof name, reqs[i].id);
-    /* A failure here loses nothing: the next open rolls forward. */
-    if (git_reference_create(&ref, s->wr_nosync, name, &reqs[i].commit, 1,
-                             NULL) < 0) {
-      rc = git_fail(name);
-      goto cleanup;
-    }
-    git_reference_free(ref);
-  }
+  /* A failure from here on loses nothing: the next open rolls forward. */
+  size_t nheads = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!superseded[i])
+      heads[nheads++] = (jx_ref_update){reqs[i].id, reqs[i].commit};
+  rc = jx_refs_set_projects(s->refs, heads, nheads);
 cleanup:
   if (rc < 0)
     jx_err_wrap("%s: a batch of %zu transitions was not written", s->path, n);
   /* Unwritten objects of a failed batch must not leak into the next. */
   git_mempack_reset(s->mempack);
+  free(heads);
   free(superseded);
   return rc;
 }
