@@ -75,7 +75,7 @@ static jx_value project_fields(size_t i) {
 }
 
 static double run_engine(const char *config, const char *dir, size_t n,
-                         size_t batch) {
+                         size_t batch, double *deciding) {
   jx_config *cfg;
   jx_store *store;
   jx_engine *engine;
@@ -110,6 +110,7 @@ static double run_engine(const char *config, const char *dir, size_t n,
       if (jx_engine_apply(engine, &req, NULL, done_cb, &c) < 0)
         die(steps[s].event);
     }
+  *deciding = (double)(uv_hrtime() - t0) / 1e9;
   uv_run(&loop, UV_RUN_DEFAULT);
   double secs = (double)(uv_hrtime() - t0) / 1e9;
   if (c.ok != n * NSTEPS)
@@ -215,10 +216,12 @@ int main(int argc, char **argv) {
   size_t total = n * NSTEPS;
   printf("jx-bench: %zu projects x %zu transitions = %zu, batch %zu\n", n,
          NSTEPS, total, batch);
-  double te = run_engine(config, dir, n, batch);
+  double deciding;
+  double te = run_engine(config, dir, n, batch, &deciding);
   double tf = run_floor(dir, n, batch);
   printf("engine (embedded, durable):   %9.0f transitions/s  (%.2f s)\n",
          (double)total / te, te);
+  printf("  of which deciding (Lua guards, encoding): %.2f s\n", deciding);
   printf("libgit2 floor (same commits): %9.0f commits/s      (%.2f s)\n",
          (double)total / tf, tf);
   printf("ratio engine/floor:           %9.2f\n", tf / te);
