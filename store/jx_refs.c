@@ -172,7 +172,9 @@ int jx_refs_set_projects(jx_refs *r, const jx_ref_update *u, size_t n) {
     set(r, name, line.data);
   }
   /* The same lock protocol as git and libgit2: create packed-refs.lock
-   * exclusively, write it whole, rename it over packed-refs. */
+   * exclusively, write it whole, rename it over packed-refs.  The fsync
+   * (one per batch) keeps a power loss from leaving a torn file, which
+   * would lose every project ref, not only the last batch's. */
   jx_buf lock = JX_BUF_INIT, text = JX_BUF_INIT;
   jx_buf_printf(&lock, "%s.lock", r->path);
   jx_buf_puts(&text, r->header ? r->header
@@ -184,7 +186,8 @@ int jx_refs_set_projects(jx_refs *r, const jx_ref_update *u, size_t n) {
   int fd = open(lock.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
     rc = jx_err_set(JX_ESTORE, "%s: %s", lock.data, strerror(errno));
-  } else if ((write_all(fd, text.data, text.len) < 0) | (close(fd) < 0)) {
+  } else if ((write_all(fd, text.data, text.len) < 0) | (fsync(fd) < 0) |
+             (close(fd) < 0)) {
     rc = jx_err_set(JX_ESTORE, "%s: %s", lock.data, strerror(errno));
     unlink(lock.data);
   } else if (rename(lock.data, r->path) < 0) {

@@ -14,8 +14,8 @@
  * Project refs are kept in packed-refs, which the writer rewrites once per
  * batch (write packed-refs.lock, rename), instead of one loose file per
  * project: measured, 1,000 loose ref files per batch took three quarters of
- * the engine's time.  They need no fsync: the seal is the commit point and
- * rolls them forward after a crash.  Any git tool reads packed-refs.
+ * the engine's time.  The seal, not packed-refs, is the commit point: it
+ * rolls project refs forward after a crash.  Any git tool reads packed-refs.
  *
  * Memory: a jx_refs holds a copy of packed-refs, owned; free with
  * jx_refs_free.  Threads: only the store's writer uses a jx_refs, while it

@@ -35,6 +35,9 @@ struct jx_store {
   git_odb_backend *mempack; /* owned by wodb */
   git_oid seal;
   bool has_seal;
+  bool refs_behind; /* the last batch's project refs are not on disk yet */
+  git_oid *written; /* objects put into the mempack since the last pack */
+  size_t nwritten, capwritten;
   int lock_fd;
 };
 
@@ -346,6 +349,7 @@ void jx_store_free(jx_store *s) {
   git_odb_free(s->wodb);
   git_repository_free(s->wr);
   jx_refs_free(s->refs);
+  free(s->written);
   git_repository_free(s->rd);
   if (s->lock_fd >= 0)
     close(s->lock_fd); /* releases the flock */
@@ -372,7 +376,26 @@ typedef struct tree_entry {
   const git_oid *oid;
 } tree_entry;
 
-static int write_tree(git_oid *out, git_odb *odb, const tree_entry *e,
+/* Every object goes through here, so the pack can list exactly what was
+ * written: git_mempack_dump would pack only what commits reach, walking
+ * (and re-packing) whole trees, rules/ included, on every batch. */
+static void record(jx_store *s, const git_oid *oid) {
+  if (s->nwritten == s->capwritten) {
+    s->capwritten = s->capwritten ? s->capwritten * 2 : 1024;
+    s->written = jx_xrealloc(s->written, s->capwritten * sizeof *s->written);
+  }
+  s->written[s->nwritten++] = *oid;
+}
+
+static int put_object(jx_store *s, git_oid *out, const void *p, size_t n,
+                      git_object_t type) {
+  if (git_odb_write(out, s->wodb, p ? p : "", n, type) < 0)
+    return git_fail("writing an object");
+  record(s, out);
+  return 0;
+}
+
+static int write_tree(git_oid *out, jx_store *s, const tree_entry *e,
                       size_t n) {
   jx_buf b = JX_BUF_INIT;
   for (size_t i = 0; i < n; i++) {
@@ -380,16 +403,13 @@ static int write_tree(git_oid *out, git_odb *odb, const tree_entry *e,
     jx_buf_append(&b, "", 1);
     jx_buf_append(&b, e[i].oid->id, GIT_OID_RAWSZ);
   }
-  int rc = git_odb_write(out, odb, b.data ? b.data : "", b.len,
-                         GIT_OBJECT_TREE);
+  int rc = put_object(s, out, b.data, b.len, GIT_OBJECT_TREE);
   jx_buf_free(&b);
-  return rc < 0 ? git_fail("writing a tree") : 0;
+  return rc;
 }
 
-static int write_blob(git_oid *out, git_odb *odb, const void *p, size_t n) {
-  if (git_odb_write(out, odb, p ? p : "", n, GIT_OBJECT_BLOB) < 0)
-    return git_fail("writing a blob");
-  return 0;
+static int write_blob(git_oid *out, jx_store *s, const void *p, size_t n) {
+  return put_object(s, out, p, n, GIT_OBJECT_BLOB);
 }
 
 static int compare_rule_files(const void *a, const void *b) {
@@ -397,8 +417,74 @@ static int compare_rule_files(const void *a, const void *b) {
                 ((const jx_rule_file *)b)->path);
 }
 
+/* Drops what the mempack holds, written or not. */
+static void forget_objects(jx_store *s) {
+  if (s->mempack)
+    git_mempack_reset(s->mempack);
+  s->nwritten = 0;
+}
+
+/* Writes every object put since the last pack as one pack (fsynced by the
+ * indexer), then empties the mempack. */
+static int flush_pack(jx_store *s) {
+  git_packbuilder *pb = NULL;
+  git_buf pack = {0};
+  git_odb_writepack *wp = NULL;
+  git_indexer_progress stats = {0};
+  int rc = 0;
+  if (git_packbuilder_new(&pb, s->wr) < 0) {
+    rc = git_fail("writing the pack");
+    goto cleanup;
+  }
+  /* One thread: the pool thread is ours, the other core the loop's. */
+  git_packbuilder_set_threads(pb, 1);
+  for (size_t i = 0; i < s->nwritten; i++)
+    if (git_packbuilder_insert(pb, &s->written[i], NULL) < 0) {
+      rc = git_fail("writing the pack");
+      goto cleanup;
+    }
+  if (git_packbuilder_write_buf(&pack, pb) < 0 ||
+      git_odb_write_pack(&wp, s->wodb, NULL, NULL) < 0 ||
+      wp->append(wp, pack.ptr, pack.size, &stats) < 0 ||
+      wp->commit(wp, &stats) < 0 ||
+      /* The odb lists its packs once; later reads must see this one. */
+      git_odb_refresh(s->wodb) < 0)
+    rc = git_fail("writing the pack");
+cleanup:
+  if (wp)
+    wp->free(wp);
+  git_buf_dispose(&pack);
+  git_packbuilder_free(pb);
+  forget_objects(s);
+  return rc;
+}
+
+static int check_writable(const jx_store *s) {
+  if (!s->wr)
+    return jx_err_set(JX_ESTORE, "%s is open read-only", s->path);
+  return 0;
+}
+
+/* Writes what the mempack holds as a pack of its own, unless `tree` is on
+ * disk already: rule objects must not live only in the mempack, where a
+ * failed batch would throw them away while the engine keeps using them. */
+static int flush_rules(jx_store *s, const git_oid *tree) {
+  git_odb *disk = NULL;
+  int rc = 0;
+  if (git_repository_odb(&disk, s->rd) < 0)
+    return git_fail("reading the object database");
+  if (!git_odb_exists(disk, tree))
+    rc = flush_pack(s);
+  git_odb_free(disk);
+  forget_objects(s);
+  return rc;
+}
+
 int jx_store_put_rules(jx_store *s, const jx_rule_file *files, size_t n,
                        git_oid *tree) {
+  int rc = check_writable(s);
+  if (rc < 0)
+    return rc;
   jx_rule_file *sorted = jx_xmalloc(n * sizeof *sorted);
   git_oid *blobs = jx_xmalloc(n * sizeof *blobs);
   git_oid *subtrees = jx_xmalloc(n * sizeof *subtrees);
@@ -406,7 +492,6 @@ int jx_store_put_rules(jx_store *s, const jx_rule_file *files, size_t n,
   tree_entry *top = jx_xmalloc(n * sizeof *top);
   tree_entry *sub = jx_xmalloc(n * sizeof *sub);
   size_t ntop = 0, nsub = 0, ndirs = 0;
-  int rc = 0;
   memcpy(sorted, files, n * sizeof *sorted);
   /* Sorting full paths gives git's tree order (a tree sorts as "name/"),
    * and puts the files of one directory next to each other. */
@@ -418,7 +503,7 @@ int jx_store_put_rules(jx_store *s, const jx_rule_file *files, size_t n,
       rc = jx_err_set(JX_EINVAL, "rule file %s is nested too deep", path);
       goto cleanup;
     }
-    if ((rc = write_blob(&blobs[i], s->wodb, sorted[i].data, sorted[i].len)) <
+    if ((rc = write_blob(&blobs[i], s, sorted[i].data, sorted[i].len)) <
         0)
       goto cleanup;
     if (!slash) {
@@ -429,7 +514,7 @@ int jx_store_put_rules(jx_store *s, const jx_rule_file *files, size_t n,
     size_t dlen = (size_t)(slash - path);
     bool dir_ends = i + 1 == n || strncmp(sorted[i + 1].path, path, dlen + 1);
     if (dir_ends) {
-      if ((rc = write_tree(&subtrees[ndirs], s->wodb, sub, nsub)) < 0)
+      if ((rc = write_tree(&subtrees[ndirs], s, sub, nsub)) < 0)
         goto cleanup;
       dirs[ndirs] = jx_xmalloc(dlen + 1);
       memcpy(dirs[ndirs], path, dlen);
@@ -439,8 +524,11 @@ int jx_store_put_rules(jx_store *s, const jx_rule_file *files, size_t n,
       nsub = 0;
     }
   }
-  rc = write_tree(tree, s->wodb, top, ntop);
+  if ((rc = write_tree(tree, s, top, ntop)) == 0)
+    rc = flush_rules(s, tree);
 cleanup:
+  if (rc < 0)
+    forget_objects(s);
   for (size_t i = 0; i < ndirs; i++)
     free(dirs[i]);
   free(sub);
@@ -467,6 +555,8 @@ static int make_commit(git_oid *out, jx_store *s, const char *actor,
                                  message, tree, parent ? 1 : 0,
                                  parent ? &parent : NULL) < 0)
     rc = git_fail("writing a commit");
+  else
+    record(s, out);
   git_signature_free(author);
   git_signature_free(committer);
   return rc;
@@ -476,15 +566,15 @@ static int write_transition(jx_store *s, jx_commit_req *reqs, size_t i) {
   jx_commit_req *r = &reqs[i];
   git_oid ev, st, tree;
   int rc;
-  if ((rc = write_blob(&ev, s->wodb, r->event.data, r->event.len)) < 0 ||
-      (rc = write_blob(&st, s->wodb, r->state.data, r->state.len)) < 0)
+  if ((rc = write_blob(&ev, s, r->event.data, r->event.len)) < 0 ||
+      (rc = write_blob(&st, s, r->state.data, r->state.len)) < 0)
     return rc;
   const tree_entry entries[] = {
       {"event.msgpack", false, &ev},
       {"rules", true, &r->rules},
       {"state.msgpack", false, &st},
   };
-  if ((rc = write_tree(&tree, s->wodb, entries, 3)) < 0)
+  if ((rc = write_tree(&tree, s, entries, 3)) < 0)
     return rc;
   const git_oid *parent = r->parent_in_batch >= 0
                               ? &reqs[r->parent_in_batch].commit
@@ -513,31 +603,14 @@ static int write_seal(git_oid *out, jx_store *s, const jx_commit_req *reqs,
            "seal: %zu transitions, %zu projects\n\nTransitions: %zu\n"
            "Projects: %zu\n",
            n, projects, n, projects);
-  int rc = write_blob(&blob, s->wodb, heads.data, heads.len);
+  int rc = write_blob(&blob, s, heads.data, heads.len);
   const tree_entry e = {"heads", false, &blob};
   if (rc == 0)
-    rc = write_tree(&tree, s->wodb, &e, 1);
+    rc = write_tree(&tree, s, &e, 1);
   if (rc == 0)
     rc = make_commit(out, s, "jixiao", (int64_t)time(NULL), msg, &tree,
                      s->has_seal ? &s->seal : NULL);
   jx_buf_free(&heads);
-  return rc;
-}
-
-/* Writes everything in the mempack as one pack (fsynced by the indexer). */
-static int flush_pack(jx_store *s) {
-  git_buf pack = {0};
-  git_odb_writepack *wp = NULL;
-  git_indexer_progress stats = {0};
-  int rc = 0;
-  if (git_mempack_dump(&pack, s->wr, s->mempack) < 0 ||
-      git_odb_write_pack(&wp, s->wodb, NULL, NULL) < 0 ||
-      wp->append(wp, pack.ptr, pack.size, &stats) < 0 ||
-      wp->commit(wp, &stats) < 0)
-    rc = git_fail("writing the pack");
-  if (wp)
-    wp->free(wp);
-  git_buf_dispose(&pack);
   return rc;
 }
 
@@ -549,12 +622,19 @@ int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
   int rc = 0;
   if (!superseded)
     return jx_err_set(JX_ESTORE, "out of memory");
-  if (!s->wr) {
-    rc = jx_err_set(JX_ESTORE, "%s is open read-only", s->path);
+  if ((rc = check_writable(s)) < 0)
     goto cleanup;
-  }
+  /* Project refs a previous batch could not move must be on disk before
+   * another seal: roll-forward only replays the last one. */
+  if (s->refs_behind && (rc = jx_refs_set_projects(s->refs, NULL, 0)) < 0)
+    goto cleanup;
+  s->refs_behind = false;
   for (size_t i = 0; i < n; i++) {
-    if ((rc = write_transition(s, reqs, i)) < 0)
+    /* An id in the seal that roll-forward refuses would make the store
+     * unopenable for writing: check again, cheaply, before sealing. */
+    if ((rc = jx_id_check("project id", reqs[i].id)) < 0 ||
+        (rc = jx_id_check("actor", reqs[i].actor)) < 0 ||
+        (rc = write_transition(s, reqs, i)) < 0)
       goto cleanup;
     if (reqs[i].parent_in_batch >= 0)
       superseded[reqs[i].parent_in_batch] = true;
@@ -570,17 +650,19 @@ int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
   git_reference_free(ref);
   s->seal = seal;
   s->has_seal = true;
-  /* A failure from here on loses nothing: the next open rolls forward. */
+  /* The batch is durable: whatever happens to the refs now, it succeeded.
+   * Refs left behind are moved before the next seal, or by roll-forward. */
   size_t nheads = 0;
   for (size_t i = 0; i < n; i++)
     if (!superseded[i])
       heads[nheads++] = (jx_ref_update){reqs[i].id, reqs[i].commit};
-  rc = jx_refs_set_projects(s->refs, heads, nheads);
+  if (jx_refs_set_projects(s->refs, heads, nheads) < 0)
+    s->refs_behind = true;
 cleanup:
   if (rc < 0)
     jx_err_wrap("%s: a batch of %zu transitions was not written", s->path, n);
   /* Unwritten objects of a failed batch must not leak into the next. */
-  git_mempack_reset(s->mempack);
+  forget_objects(s);
   free(heads);
   free(superseded);
   return rc;

@@ -44,7 +44,8 @@
 typedef struct jx_store jx_store;
 
 typedef enum jx_store_mode {
-  JX_STORE_READ,  /* no lock; sees what the last writer made durable */
+  JX_STORE_READ,  /* no lock; after a crash, project refs may lag the seal
+                     until a writer opens the store */
   JX_STORE_WRITE, /* exclusive flock; repairs and rolls forward on open */
 } jx_store_mode;
 
@@ -96,7 +97,9 @@ void jx_commit_req_clear(jx_commit_req *r);
 /* Commits a batch durably (see the top of this file).  On success every
  * reqs[i].commit is set and the batch survives a crash.  On failure nothing
  * of the batch is visible: refs are unchanged (stray objects may remain and
- * are harmless). */
+ * are harmless).  Success means the seal is durable; if moving the project
+ * refs fails after that, they are moved before the next seal (whose batch
+ * fails if they still cannot be), or by roll-forward on the next open. */
 int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n);
 
 /* The head of project id: commit id and decoded state (caller frees).
