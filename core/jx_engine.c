@@ -132,19 +132,10 @@ static int project_get(jx_engine *e, const char *id, project **out) {
 /* --- rules -------------------------------------------------------------- */
 
 static int read_file(jx_buf *out, const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
-                      strerror(errno));
-  char chunk[8192];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    jx_buf_append(out, chunk, n);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad)
-    return jx_err_set(JX_EINVAL, "%s: read error", path);
-  return 0;
+  int err = jx_buf_read_file(out, path);
+  return err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
+                          strerror(err))
+             : 0;
 }
 
 static const char *basename_of(const char *path) {

@@ -1041,32 +1041,20 @@ int jx_sandbox_load(jx_sandbox *sb, const char *name, const char *path) {
   char who[512];
   snprintf(who, sizeof who, "plugin %s (%s)", name, path);
   jx_buf src = JX_BUF_INIT, chunkname = JX_BUF_INIT;
-  int rc;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return jx_err_set(JX_EPLUGIN, "%s: cannot open the file: %s", who,
-                      strerror(errno));
-  char block[8192];
-  size_t n;
-  while ((n = fread(block, 1, sizeof block, f)) > 0) {
-    jx_buf_append(&src, block, n);
-    if (src.len > sb->limits.max_memory) {
-      rc = jx_err_set(JX_EPLUGIN,
-                      "%s: the file is larger than the memory "
-                      "limit of %zu bytes",
-                      who, sb->limits.max_memory);
-      goto cleanup;
-    }
-  }
-  if (ferror(f)) {
+  int rc, err = jx_buf_read_file(&src, path);
+  if (err)
     rc = jx_err_set(JX_EPLUGIN, "%s: cannot read the file: %s", who,
-                    strerror(errno));
-    goto cleanup;
+                    strerror(err));
+  else if (src.len > sb->limits.max_memory)
+    rc = jx_err_set(JX_EPLUGIN,
+                    "%s: the file is larger than the memory limit of %zu "
+                    "bytes",
+                    who, sb->limits.max_memory);
+  else {
+    jx_buf_printf(&chunkname, "@%s", path);
+    rc = load(sb, name, who, chunkname.data, src.len ? src.data : "",
+              src.len);
   }
-  jx_buf_printf(&chunkname, "@%s", path);
-  rc = load(sb, name, who, chunkname.data, src.len ? src.data : "", src.len);
-cleanup:
-  fclose(f);
   jx_buf_free(&src);
   jx_buf_free(&chunkname);
   return rc;

@@ -15,6 +15,7 @@
 #include <toml++/toml.h>
 
 extern "C" {
+#include "jx_buf.h"
 #include "jx_err.h"
 }
 
@@ -108,29 +109,16 @@ static int parse(jx_toml_doc **out, std::string_view text, const char *name) {
   return 0;
 }
 
-// Reads with stdio rather than toml::parse_file, whose failure to open a
-// file says neither why nor errno.
-static int read_file(const char *path, std::string *text) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return jx_err_set(JX_EINVAL, "%s: cannot read: %s", path, strerror(errno));
-  char chunk[16384];
-  size_t got;
-  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-    text->append(chunk, got);
-  const int err = ferror(f) ? errno : 0; // EISDIR surfaces here, not in fopen
-  fclose(f);
-  if (err != 0)
-    return jx_err_set(JX_EINVAL, "%s: cannot read: %s", path, strerror(err));
-  return 0;
-}
-
+// Reads with jx_buf_read_file rather than toml::parse_file, whose failure
+// to open a file says neither why nor errno.
 int jx_toml_load(jx_toml_doc **out, const char *path) {
-  std::string text;
-  int rc = read_file(path, &text);
-  if (rc != 0)
-    return rc;
-  return parse(out, text, path);
+  jx_buf b = JX_BUF_INIT;
+  int err = jx_buf_read_file(&b, path);
+  int rc = err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
+                            strerror(err))
+               : parse(out, std::string(b.data ? b.data : "", b.len), path);
+  jx_buf_free(&b);
+  return rc;
 }
 
 int jx_toml_load_string(jx_toml_doc **out, const char *text, size_t len,

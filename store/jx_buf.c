@@ -1,5 +1,6 @@
 #include "jx_buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,4 +44,17 @@ void jx_buf_printf(jx_buf *b, const char *fmt, ...) {
 void jx_buf_free(jx_buf *b) {
   free(b->data);
   *b = (jx_buf)JX_BUF_INIT;
+}
+
+int jx_buf_read_file(jx_buf *b, const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return errno;
+  char chunk[16384];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    jx_buf_append(b, chunk, n);
+  int err = ferror(f) ? errno : 0; /* EISDIR shows here, not in fopen */
+  fclose(f);
+  return err;
 }

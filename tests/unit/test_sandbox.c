@@ -304,7 +304,7 @@ static void test_sandbox__load_file(void **state) {
   assert_good_works(sb);
   unlink(path);
   assert_error(jx_sandbox_load(sb, "gone", path), JX_EPLUGIN,
-               "cannot open the file");
+               "cannot read the file");
   free(path);
 
   const char *broken = "return {";
