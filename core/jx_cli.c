@@ -212,7 +212,23 @@ static void applied(const jx_outcome *out, void *payload) {
   }
 }
 
-static int apply_one(const options *o, jx_request *req) {
+/* A submission's fields are checked against the workflow's [fields] here,
+ * where the file is at hand, so that a mistake points at its line. */
+static int check_submission(jx_engine *engine, const jx_request *req,
+                            const jx_toml_doc *doc) {
+  const char *bad;
+  int rc = jx_workflow_check_project(jx_engine_workflow(engine), req->set,
+                                     &bad);
+  if (rc < 0)
+    rc = jx_toml_error_at(doc, bad ? &bad : NULL, bad ? 1 : 0, "%s",
+                          jx_err_last()->msg);
+  return rc;
+}
+
+/* Runs one request through the engine; `doc` is the submitted file, if
+ * any. */
+static int apply_one(const options *o, jx_request *req,
+                     const jx_toml_doc *doc) {
   jx_config *cfg = NULL;
   jx_store *store = NULL;
   jx_engine *engine = NULL;
@@ -223,6 +239,7 @@ static int apply_one(const options *o, jx_request *req) {
   uv_loop_init(&loop);
   if ((rc = load_config(o, &cfg)) < 0 || (rc = open_store(cfg, true, &store)) < 0 ||
       (rc = jx_engine_new(&engine, &loop, cfg, store)) < 0 ||
+      (doc && (rc = check_submission(engine, req, doc)) < 0) ||
       (rc = parse_time(o->at, &req->time)) < 0 ||
       (rc = jx_engine_apply(engine, req, &refusal, applied, &ctx)) < 0)
     goto cleanup;
@@ -267,59 +284,33 @@ static int cmd_init(const options *o) {
   return 0;
 }
 
-/* Fields of a submitted project that must be there and of the right type;
- * the rules themselves (amounts, reports, targets) are the plugins' job. */
-static int check_submission(const jx_toml_doc *doc, const jx_value *p) {
-  static const struct {
-    const char *key;
-    jx_type type;
-  } required[] = {{"id", JX_STR},         {"title", JX_STR},
-                  {"department", JX_STR}, {"unit", JX_STR},
-                  {"budget_type", JX_STR}, {"kind", JX_STR},
-                  {"amount", JX_INT},     {"year", JX_INT}};
-  for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
-    const char *key = required[i].key;
-    const jx_value *v = jx_map_get(p, key);
-    if (!v)
-      return jx_toml_error_at(doc, NULL, 0, "missing key \"%s\"", key);
-    if (v->type != required[i].type)
-      return jx_toml_error_at(doc, &key, 1, "\"%s\" must be a%s %s", key,
-                              required[i].type == JX_INT ? "n" : "",
-                              jx_type_name(required[i].type));
-  }
-  int64_t amount;
-  jx_map_int(p, "amount", &amount);
-  if (amount < 0) {
-    const char *key = "amount";
-    return jx_toml_error_at(doc, &key, 1,
-                            "\"amount\" must be a non-negative number of "
-                            "yuan");
-  }
-  return 0;
-}
-
 static int cmd_submit(const options *o) {
   jx_toml_doc *doc = NULL;
   int rc = jx_toml_load(&doc, o->args[0]);
   if (rc < 0)
     return fail(o, rc, NULL);
   const jx_value *root = jx_toml_root(doc);
-  if ((rc = check_submission(doc, root)) < 0) {
+  const char *id_key = "id";
+  const jx_value *id = jx_map_get(root, id_key);
+  if (!id || id->type != JX_STR || jx_id_check("project id", id->u.s.ptr) < 0) {
+    rc = id ? jx_toml_error_at(doc, &id_key, 1, "%s",
+                               id->type == JX_STR ? jx_err_last()->msg
+                                                  : "\"id\" must be a string")
+            : jx_toml_error_at(doc, NULL, 0, "missing key \"id\"");
     jx_toml_free(doc);
     return fail(o, rc, NULL);
   }
   jx_value fields = jx_value_copy(root);
-  char id[JX_ID_MAX + 8];
-  snprintf(id, sizeof id, "%s", jx_map_str(&fields, "id"));
   jx_map_del(&fields, "id");
+  const char *unit = jx_map_str(root, "unit");
   jx_request req = {
-      .project = id,
+      .project = id->u.s.ptr,
       .event = "submit",
-      .actor = o->as ? o->as : jx_map_str(root, "unit"),
+      .actor = o->as ? o->as : unit ? unit : "",
       .set = &fields,
       .create = true,
   };
-  rc = apply_one(o, &req);
+  rc = apply_one(o, &req, doc);
   jx_value_free(&fields);
   jx_toml_free(doc);
   return rc;
@@ -335,7 +326,7 @@ static int cmd_do(const options *o) {
   if (rc == 0) {
     jx_request req = {.project = o->args[0], .event = o->args[1],
                       .actor = o->as, .set = &set};
-    rc = apply_one(o, &req);
+    rc = apply_one(o, &req, NULL);
   } else {
     fail(o, rc, NULL);
   }

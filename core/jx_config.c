@@ -305,9 +305,11 @@ static int read_plugins(jx_config *c, const jx_toml_doc *doc) {
   return 0;
 }
 
+/* An actor is a role and a scope: every other key (department = "...",
+ * unit = "...") must equal the project's field of that name for the actor
+ * to act on it. */
 static int read_actor(jx_config *c, const jx_toml_doc *doc,
                       const jx_pair *entry) {
-  static const char *const known[] = {"role", "department"};
   char label[16 + JX_ID_MAX];
   table t = {doc, &entry->val, {"actors", entry->key}, 2, NULL};
   if (jx_id_check("actor", entry->key) != 0)
@@ -318,16 +320,18 @@ static int read_actor(jx_config *c, const jx_toml_doc *doc,
     return fail(&t, NULL,
                 "%s must be a table such as { role = \"unit\" }, not %s %s",
                 label, a_type(entry->val.type), type_name(entry->val.type));
-  const char *role, *department;
+  const char *role, *ignored;
   int rc;
-  if ((rc = known_keys(&t, known, LEN(known))) != 0 ||
-      (rc = str_field(&t, "role", true, &role)) != 0 ||
-      (rc = str_field(&t, "department", false, &department)) != 0)
+  if ((rc = str_field(&t, "role", true, &role)) != 0)
     return rc;
+  for (size_t i = 0; i < entry->val.u.m.len; i++)
+    if ((rc = str_field(&t, entry->val.u.m.items[i].key, true, &ignored)) != 0)
+      return rc;
   jx_actor_conf *a = &c->actors[c->nactors++];
   a->name = jx_xstrdup(entry->key);
   a->role = jx_xstrdup(role);
-  a->department = department ? jx_xstrdup(department) : NULL;
+  a->scope = jx_value_copy(&entry->val);
+  jx_map_del(&a->scope, "role");
   return 0;
 }
 
@@ -397,7 +401,7 @@ void jx_config_free(jx_config *c) {
   for (size_t i = 0; i < c->nactors; i++) {
     free(c->actors[i].name);
     free(c->actors[i].role);
-    free(c->actors[i].department);
+    jx_value_free(&c->actors[i].scope);
   }
   free(c->plugins);
   free(c->actors);

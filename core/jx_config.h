@@ -38,7 +38,9 @@ typedef struct jx_plugin_conf {
 typedef struct jx_actor_conf {
   char *name;       /* a valid id (jx_id_check) */
   char *role;       /* non-empty; not checked against the workflow here */
-  char *department; /* NULL when the actor has none */
+  jx_value scope;   /* map of strings: every key but role (department,
+                       unit, ...); the actor acts only on projects whose
+                       fields of those names are equal */
 } jx_actor_conf;
 
 typedef struct jx_config {

@@ -183,6 +183,32 @@ cleanup:
 
 static void kick_cb(uv_idle_t *h);
 
+/* An actor's role must be one the workflow uses and its scope keys fields
+ * of the workflow: a typo there would silently widen or void the actor. */
+static int check_actors(const jx_config *cfg, const jx_workflow *wf) {
+  for (size_t i = 0; i < cfg->nactors; i++) {
+    const jx_actor_conf *a = &cfg->actors[i];
+    bool used = false;
+    for (size_t k = 0; k < wf->ntransitions && !used; k++)
+      used = jx_strlist_has(&wf->transitions[k].roles, a->role);
+    if (!used)
+      return jx_err_set(JX_EINVAL,
+                        "%s: actor %s has role \"%s\", which no transition "
+                        "of workflow %s allows",
+                        cfg->path, a->name, a->role, wf->name);
+    for (size_t k = 0; k < a->scope.u.m.len; k++) {
+      const char *key = a->scope.u.m.items[k].key;
+      const jx_field_def *f = jx_workflow_field(wf, key);
+      if (!f || f->type != JX_STR)
+        return jx_err_set(JX_EINVAL,
+                          "%s: actor %s is scoped by \"%s\", which is not a "
+                          "string field of workflow %s",
+                          cfg->path, a->name, key, wf->name);
+    }
+  }
+  return 0;
+}
+
 int jx_engine_new(jx_engine **out, uv_loop_t *loop, const jx_config *cfg,
                   jx_store *store) {
   jx_engine *e = calloc(1, sizeof *e);
@@ -197,6 +223,7 @@ int jx_engine_new(jx_engine **out, uv_loop_t *loop, const jx_config *cfg,
     plugins[i] = cfg->plugins[i].name;
   if ((rc = jx_workflow_load(&e->wf, cfg->workflow_path, plugins,
                              cfg->nplugins)) < 0 ||
+      (rc = check_actors(cfg, e->wf)) < 0 ||
       (rc = jx_sandbox_new(&e->sb, &cfg->limits)) < 0 ||
       (rc = load_rules(e)) < 0)
     goto cleanup;
@@ -371,7 +398,8 @@ static int refuse(jx_verdict *out, const char *rule, const char *reason,
 }
 
 /* Fields the engine owns; a client may not set them. */
-static const char *const engine_fields[] = {"id", "status", "seq", "facts"};
+static const char *const engine_fields[] = {"id", "status", "seq", "facts",
+                                            "updated_at"};
 
 static int check_fields(const jx_value *set) {
   if (!set)
@@ -419,9 +447,12 @@ static int find_transition(jx_engine *e, const char *event,
   return refuse(refusal, "workflow", reason, remedy);
 }
 
-static int check_actor(jx_engine *e, const jx_actor_conf *actor,
-                       const jx_transition *t, const jx_value *state,
-                       jx_verdict *refusal) {
+/* The actor's role must be one the transition allows, and each field of
+ * its scope (department, unit, ...) must match the project's, as stored
+ * before this event: an event cannot move a project into its sender's
+ * reach. */
+static int check_actor(const jx_actor_conf *actor, const jx_transition *t,
+                       const jx_value *state, jx_verdict *refusal) {
   char reason[512], remedy[512], roles[256];
   if (!jx_strlist_has(&t->roles, actor->role)) {
     jx_strlist_join(&t->roles, roles, sizeof roles);
@@ -431,16 +462,43 @@ static int check_actor(jx_engine *e, const jx_actor_conf *actor,
              t->event, roles);
     return refuse(refusal, "workflow", reason, remedy);
   }
-  const char *dept = jx_map_str(state, "department");
-  if (actor->department && dept && strcmp(actor->department, dept) != 0) {
-    snprintf(reason, sizeof reason,
-             "actor %s acts for department %s; the project belongs to %s",
-             actor->name, actor->department, dept);
-    snprintf(remedy, sizeof remedy, "send %s as an actor of department %s",
-             t->event, dept);
-    return refuse(refusal, "workflow", reason, remedy);
+  for (size_t i = 0; i < actor->scope.u.m.len; i++) {
+    const jx_pair *p = &actor->scope.u.m.items[i];
+    const char *mine = p->val.u.s.ptr;
+    const char *theirs = jx_map_str(state, p->key);
+    if (theirs && strcmp(mine, theirs) != 0) {
+      snprintf(reason, sizeof reason,
+               "actor %s acts for %s %s; the project belongs to %s",
+               actor->name, p->key, mine, theirs);
+      snprintf(remedy, sizeof remedy, "send %s as an actor of %s %s",
+               t->event, p->key, theirs);
+      return refuse(refusal, "workflow", reason, remedy);
+    }
   }
-  (void)e;
+  return 0;
+}
+
+/* What a request may change: a new project is checked whole against the
+ * definition's [fields]; an event may set only the fields its transition
+ * lists in `sets`. */
+static int check_set(const jx_workflow *wf, const jx_transition *t,
+                     const jx_request *req) {
+  char allowed[512];
+  if (!req->set)
+    return 0;
+  if (req->create)
+    return jx_workflow_check_project(wf, req->set, NULL);
+  for (size_t i = 0; i < req->set->u.m.len; i++) {
+    const jx_pair *p = &req->set->u.m.items[i];
+    if (!jx_strlist_has(&t->sets, p->key))
+      return jx_err_set(JX_EINVAL, "event %s may not set field \"%s\"%s%s",
+                        t->event, p->key,
+                        t->sets.len ? "; it may set: " : " (it sets none)",
+                        jx_strlist_join(&t->sets, allowed, sizeof allowed));
+    int rc = jx_workflow_check_field(wf, p->key, &p->val);
+    if (rc < 0)
+      return rc;
+  }
   return 0;
 }
 
@@ -453,8 +511,7 @@ static jx_value make_event(const jx_request *req, const jx_actor_conf *actor,
   jx_map_set(&ev, "project", jx_str(req->project));
   jx_map_set(&ev, "actor", jx_str(actor->name));
   jx_map_set(&ev, "role", jx_str(actor->role));
-  if (actor->department)
-    jx_map_set(&ev, "department", jx_str(actor->department));
+  jx_map_set(&ev, "scope", jx_value_copy(&actor->scope));
   jx_map_set(&ev, "time", jx_str(when));
   jx_map_set(&ev, "from", jx_str(from));
   jx_map_set(&ev, "to", jx_str(t->to));
@@ -535,11 +592,13 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   rc = project_get(e, req->project, &p);
   if (req->create) {
     if (rc == 0)
-      return jx_err_set(JX_EINVAL, "project %s already exists",
-                        req->project);
+      return jx_err_set(JX_EINVAL,
+                        "project %s already exists (a returned project is "
+                        "resubmitted with `jx do %s submit`)",
+                        req->project, req->project);
     if (rc != JX_ENOTFOUND)
       return rc;
-    next = jx_map();
+    next = req->set ? jx_value_copy(req->set) : jx_map();
     jx_map_set(&next, "id", jx_str(req->project));
     jx_map_set(&next, "status", jx_str(e->wf->initial));
     jx_map_set(&next, "seq", jx_int(0));
@@ -548,15 +607,26 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
       return rc;
     next = jx_value_copy(&p->state);
   }
-  if (req->set)
-    jx_map_merge(&next, req->set);
 
   const char *status = jx_map_str(&next, "status");
-  char from[64];
+  char from[64], when[32];
   snprintf(from, sizeof from, "%s", status ? status : "?");
+  iso_time(when, sizeof when, req->time);
+  const char *last = jx_map_str(&next, "updated_at");
   if ((rc = find_transition(e, req->event, from, &t, refusal)) < 0 ||
-      (rc = check_actor(e, actor, t, &next, refusal)) < 0)
+      (rc = check_set(e->wf, t, req)) < 0 ||
+      (rc = check_actor(actor, t, &next, refusal)) < 0)
     goto cleanup;
+  /* A history reads forward: an event may not be dated before the last. */
+  if (last && strcmp(when, last) < 0) {
+    rc = jx_err_set(JX_EINVAL,
+                    "the event is dated %s, before the project's last event "
+                    "(%s)",
+                    when, last);
+    goto cleanup;
+  }
+  if (req->set && !req->create)
+    jx_map_merge(&next, req->set);
   jx_value event = make_event(req, actor, t, from);
   if ((rc = run_plugins(e, t, &next, &event, refusal)) < 0) {
     jx_value_free(&event);
@@ -566,6 +636,7 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   jx_map_int(&next, "seq", &seq);
   jx_map_set(&next, "status", jx_str(t->to));
   jx_map_set(&next, "seq", jx_int(seq + 1));
+  jx_map_set(&next, "updated_at", jx_str(when));
 
   /* Encode now: a state that could not be read back is refused before
    * anything is recorded, not discovered by the writer. */

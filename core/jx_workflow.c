@@ -41,12 +41,18 @@ void jx_workflow_free(jx_workflow *wf) {
     free(wf->states[i].phase);
     free(wf->states[i].text);
   }
+  for (size_t i = 0; i < wf->nfields; i++) {
+    free(wf->fields[i].name);
+    strlist_free(&wf->fields[i].one_of);
+  }
+  free(wf->fields);
   for (size_t i = 0; i < wf->ntransitions; i++) {
     jx_transition *t = &wf->transitions[i];
     free(t->event);
     free(t->to);
     strlist_free(&t->from);
     strlist_free(&t->roles);
+    strlist_free(&t->sets);
     strlist_free(&t->guards);
     strlist_free(&t->reactions);
   }
@@ -141,6 +147,70 @@ static int load_states(ctx *c, jx_workflow *wf, const jx_value *states) {
   return 0;
 }
 
+static const struct {
+  const char *name;
+  jx_type type;
+} field_types[] = {{"string", JX_STR},  {"integer", JX_INT},
+                   {"number", JX_FLOAT}, {"boolean", JX_BOOL},
+                   {"array", JX_ARRAY},  {"table", JX_MAP}};
+
+static const char *field_type_name(jx_type t) {
+  for (size_t i = 0; i < sizeof field_types / sizeof *field_types; i++)
+    if (field_types[i].type == t)
+      return field_types[i].name;
+  return "?";
+}
+
+static int load_field(ctx *c, jx_field_def *f, const jx_pair *p) {
+  char *type = NULL;
+  int rc;
+  f->name = jx_xstrdup(p->key);
+  c->keys[1] = p->key;
+  c->depth = 2;
+  if (p->val.type != JX_MAP)
+    return jx_toml_error_at(c->doc, c->keys, 2,
+                            "field \"%s\" must be a table such as "
+                            "{ type = \"string\" }",
+                            p->key);
+  if ((rc = string_at(c, &p->val, "type", true, &type)) < 0 ||
+      (rc = strlist_at(c, &p->val, "one_of", false, &f->one_of)) < 0)
+    goto cleanup;
+  size_t k = 0;
+  while (k < sizeof field_types / sizeof *field_types &&
+         strcmp(field_types[k].name, type))
+    k++;
+  if (k == sizeof field_types / sizeof *field_types) {
+    c->keys[2] = "type";
+    rc = jx_toml_error_at(c->doc, c->keys, 3,
+                          "unknown type \"%s\" (one of string, integer, "
+                          "number, boolean, array, table)",
+                          type);
+    goto cleanup;
+  }
+  f->type = field_types[k].type;
+  const jx_value *req = jx_map_get(&p->val, "required");
+  f->required = req && req->type == JX_BOOL && req->u.b;
+  f->has_min = jx_map_int(&p->val, "min", &f->min);
+cleanup:
+  free(type);
+  return rc;
+}
+
+static int load_fields(ctx *c, jx_workflow *wf, const jx_value *fields) {
+  c->keys[0] = "fields";
+  if (!fields)
+    return 0;
+  if (fields->type != JX_MAP)
+    return jx_toml_error_at(c->doc, c->keys, 1, "[fields] must be a table");
+  wf->fields = calloc(fields->u.m.len, sizeof *wf->fields);
+  for (size_t i = 0; i < fields->u.m.len; i++) {
+    int rc = load_field(c, &wf->fields[wf->nfields++], &fields->u.m.items[i]);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
 static int check_state(ctx *c, const jx_workflow *wf, const char *name,
                        const char *key) {
   if (jx_workflow_state(wf, name))
@@ -178,6 +248,7 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
       (rc = strlist_at(c, v, "from", true, &t->from)) < 0 ||
       (rc = string_at(c, v, "to", true, &t->to)) < 0 ||
       (rc = strlist_at(c, v, "roles", true, &t->roles)) < 0 ||
+      (rc = strlist_at(c, v, "sets", false, &t->sets)) < 0 ||
       (rc = strlist_at(c, v, "guards", false, &t->guards)) < 0 ||
       (rc = strlist_at(c, v, "reactions", false, &t->reactions)) < 0 ||
       (rc = check_state(c, wf, t->to, "to")) < 0 ||
@@ -185,6 +256,14 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
       (rc = check_plugins(c, &t->reactions, "reactions", plugins,
                           nplugins)) < 0)
     return rc;
+  for (size_t i = 0; i < t->sets.len; i++) {
+    if (!jx_workflow_field(wf, t->sets.items[i])) {
+      c->keys[2] = "sets";
+      return jx_toml_error_at(c->doc, c->keys, 3,
+                              "field \"%s\" is not in [fields]",
+                              t->sets.items[i]);
+    }
+  }
   for (size_t i = 0; i < t->from.len; i++) {
     if ((rc = check_state(c, wf, t->from.items[i], "from")) < 0)
       return rc;
@@ -227,7 +306,8 @@ int jx_workflow_load(jx_workflow **out, const char *path,
     goto cleanup;
   c.keys[0] = "workflow";
   c.depth = 1;
-  if ((rc = check_state(&c, wf, wf->initial, "initial")) < 0)
+  if ((rc = check_state(&c, wf, wf->initial, "initial")) < 0 ||
+      (rc = load_fields(&c, wf, jx_map_get(root, "fields"))) < 0)
     goto cleanup;
   const jx_value *ts = jx_map_get(root, "transition");
   c.keys[0] = "transition";
@@ -277,4 +357,62 @@ const jx_state_def *jx_workflow_state(const jx_workflow *wf,
     if (strcmp(wf->states[i].name, name) == 0)
       return &wf->states[i];
   return NULL;
+}
+
+const jx_field_def *jx_workflow_field(const jx_workflow *wf,
+                                      const char *name) {
+  for (size_t i = 0; i < wf->nfields; i++)
+    if (strcmp(wf->fields[i].name, name) == 0)
+      return &wf->fields[i];
+  return NULL;
+}
+
+int jx_workflow_check_field(const jx_workflow *wf, const char *key,
+                            const jx_value *v) {
+  const jx_field_def *f = jx_workflow_field(wf, key);
+  char values[512];
+  if (!f)
+    return jx_err_set(JX_EINVAL,
+                      "field \"%s\" is not a field of workflow %s (see "
+                      "[fields] in %s)",
+                      key, wf->name, wf->path);
+  bool number_ok = f->type == JX_FLOAT && v->type == JX_INT;
+  if (v->type != f->type && !number_ok)
+    return jx_err_set(JX_EINVAL, "field \"%s\" must be a%s %s, not a%s %s",
+                      key, f->type == JX_INT ? "n" : "",
+                      field_type_name(f->type),
+                      v->type == JX_INT || v->type == JX_ARRAY ? "n" : "",
+                      jx_type_name(v->type));
+  if (f->type == JX_STR && f->one_of.len &&
+      !jx_strlist_has(&f->one_of, v->u.s.ptr))
+    return jx_err_set(JX_EINVAL, "field \"%s\": \"%s\" is not one of %s", key,
+                      v->u.s.ptr,
+                      jx_strlist_join(&f->one_of, values, sizeof values));
+  if (f->has_min && v->type == JX_INT && v->u.i < f->min)
+    return jx_err_set(JX_EINVAL,
+                      "field \"%s\": %lld is below the minimum of %lld", key,
+                      (long long)v->u.i, (long long)f->min);
+  return 0;
+}
+
+int jx_workflow_check_project(const jx_workflow *wf, const jx_value *fields,
+                              const char **bad_key) {
+  if (bad_key)
+    *bad_key = NULL;
+  for (size_t i = 0; i < fields->u.m.len; i++) {
+    const jx_pair *p = &fields->u.m.items[i];
+    int rc = jx_workflow_check_field(wf, p->key, &p->val);
+    if (rc < 0) {
+      if (bad_key)
+        *bad_key = p->key;
+      return rc;
+    }
+  }
+  for (size_t i = 0; i < wf->nfields; i++)
+    if (wf->fields[i].required && !jx_map_get(fields, wf->fields[i].name))
+      return jx_err_set(JX_EINVAL, "missing field \"%s\" (a%s %s)",
+                        wf->fields[i].name,
+                        wf->fields[i].type == JX_INT ? "n" : "",
+                        field_type_name(wf->fields[i].type));
+  return 0;
 }

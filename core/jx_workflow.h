@@ -5,8 +5,9 @@
  * Format (documented at the top of workflows/budget.toml):
  *   [workflow]      name, version, initial state
  *   [states.NAME]   phase, text
+ *   [fields.NAME]   type, required, one_of, min: the project's data
  *   [[transition]]  event, from = [...], to, roles = [...],
- *                   guards = [...], reactions = [...]
+ *                   sets = [...], guards = [...], reactions = [...]
  *
  * Memory: a jx_workflow and all its strings are owned by the caller of
  * jx_workflow_load and freed by jx_workflow_free; lookups return borrowed
@@ -19,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jx_value.h"
+
 typedef struct jx_strlist {
   char **items;
   size_t len;
@@ -30,11 +33,23 @@ typedef struct jx_state_def {
   char *text;  /* one line for people; may be empty */
 } jx_state_def;
 
+/* One field of a project: what a submission or an event may put there. */
+typedef struct jx_field_def {
+  char *name;
+  jx_type type;     /* JX_STR, JX_INT, JX_FLOAT (an integer is accepted
+                       too), JX_BOOL, JX_ARRAY or JX_MAP */
+  bool required;    /* a submission must have it */
+  jx_strlist one_of; /* for strings: the allowed values (empty: any) */
+  bool has_min;
+  int64_t min; /* for integers */
+} jx_field_def;
+
 typedef struct jx_transition {
   char *event;
   jx_strlist from;
   char *to;
   jx_strlist roles;
+  jx_strlist sets;      /* fields the event may set (`jx do --set`) */
   jx_strlist guards;    /* plugin names, run in order */
   jx_strlist reactions; /* plugin names, run in order after the guards */
 } jx_transition;
@@ -46,6 +61,8 @@ typedef struct jx_workflow {
   char *initial;
   jx_state_def *states;
   size_t nstates;
+  jx_field_def *fields;
+  size_t nfields;
   jx_transition *transitions;
   size_t ntransitions;
 } jx_workflow;
@@ -68,6 +85,22 @@ const jx_transition *jx_workflow_event(const jx_workflow *wf,
 
 const jx_state_def *jx_workflow_state(const jx_workflow *wf,
                                       const char *name);
+
+/* The definition of field `name`, or NULL. */
+const jx_field_def *jx_workflow_field(const jx_workflow *wf,
+                                      const char *name);
+
+/* Checks one field against [fields]: JX_EINVAL "field \"kind\": ..." if
+ * the field is unknown, of another type, not one of its values or below
+ * its minimum. */
+int jx_workflow_check_field(const jx_workflow *wf, const char *key,
+                            const jx_value *v);
+
+/* Checks a submission: every field as above, and every required one there.
+ * On failure *bad_key (if not NULL) is the key at fault, borrowed from
+ * `fields`, or NULL for a missing one. */
+int jx_workflow_check_project(const jx_workflow *wf, const jx_value *fields,
+                              const char **bad_key);
 
 /* Whether `s` is in the list. */
 bool jx_strlist_has(const jx_strlist *l, const char *s);

@@ -59,7 +59,22 @@ contains "$ERR" "remedy: send release when the project is in: approved" "state r
 expect 2 "wrong role" -- jx do P-OK dept_approve --as edu-school-1
 contains "$ERR" "needs department" "role refusal names the role"
 expect 2 "other department" -- jx do P-OK dept_approve --as hlt-dept
-contains "$ERR" "belongs to education" "department refusal"
+contains "$ERR" "acts for department health; the project belongs to education" "department refusal"
+expect 1 "an event may set only its fields" -- jx do P-OK dept_approve --as hlt-dept --set department=health
+contains "$ERR" "event dept_approve may not set field \"department\"" "names event and field"
+sed 's/^unit = "edu-school-1"/unit = "edu-school-2"/' ok.toml | sed 's/^id = "P-OK"/id = "P-UNIT"/' >unit2.toml
+expect 2 "a unit may not submit for another unit" -- jx submit unit2.toml --as edu-school-1
+contains "$ERR" "acts for unit edu-school-1; the project belongs to edu-school-2" "unit scope"
+project kind.toml P-KIND 50000000 New
+expect 1 "an unknown kind" -- jx submit kind.toml
+contains "$ERR" "kind.toml:6:[0-9]+: field \"kind\": \"New\" is not one of new" "kind refused at its line"
+project typo.toml P-TYPO 100 new 'ex_ante_conclsion = "support"' "$TARGETS"
+expect 1 "an unknown field" -- jx submit typo.toml
+contains "$ERR" "typo.toml:[0-9]+:[0-9]+: field \"ex_ante_conclsion\" is not a field" "typo refused"
+expect 1 "a number that is not a number" -- jx do P-OK dept_return --as edu-dept --set review_note=1 
+contains "$ERR" "field \"review_note\" must be a string" "type checked"
+expect 1 "an event dated before the last one" -- jx do P-OK dept_approve --as edu-dept --at 2000-01-01
+contains "$ERR" "before the project's last event" "time goes forward"
 expect 1 "engine-owned field" -- jx do P-OK dept_approve --as edu-dept --set status=approved
 contains "$ERR" "\"status\" is kept by the engine" "names the field"
 expect 1 "bad --at" -- jx do P-OK dept_approve --as edu-dept --at yesterday

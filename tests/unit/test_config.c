@@ -159,7 +159,7 @@ static void test_config__shipped_file_loads(void **state) {
   const jx_value *kinds = jx_map_get(&r2->params, "kinds");
   assert_non_null(kinds);
   assert_int_equal(kinds->type, JX_ARRAY);
-  assert_int_equal(kinds->u.a.len, 4);
+  assert_int_equal(kinds->u.a.len, 6);
   assert_string_equal(kinds->u.a.items[3].u.s.ptr, "continue");
   assert_string_equal(c->plugins[1].name, "r3_targets");
   assert_int_equal(c->plugins[1].params.u.m.len, 1);
@@ -172,11 +172,12 @@ static void test_config__shipped_file_loads(void **state) {
   const jx_actor_conf *a = jx_config_actor(c, "edu-dept");
   assert_non_null(a);
   assert_string_equal(a->role, "department");
-  assert_string_equal(a->department, "education");
+  assert_string_equal(jx_map_str(&a->scope, "department"), "education");
+  assert_null(jx_map_get(&a->scope, "role"));
   a = jx_config_actor(c, "fin-perf");
   assert_non_null(a);
   assert_string_equal(a->role, "finance_performance");
-  assert_null(a->department);
+  assert_int_equal(a->scope.u.m.len, 0);
   assert_non_null(jx_config_actor(c, "edu-school-1"));
   assert_non_null(jx_config_actor(c, "hlt-dept"));
   assert_null(jx_config_actor(c, "nobody"));
@@ -350,9 +351,10 @@ static void test_config__unknown_sections_and_keys(void **state) {
   expect_error(BASE "[sandbox]\nmax_instrucions = 5\n",
                ":6:19: unknown key \"max_instrucions\" in [sandbox]; known "
                "keys: max_instructions, max_memory, max_ms");
-  expect_error(BASE "[actors]\nx = { role = \"unit\", dept = \"edu\" }\n",
-               ":6:29: unknown key \"dept\" in actor \"x\"; known keys: role, "
-               "department");
+  /* Scope keys are free (checked against the workflow's fields by the
+   * engine), but must be strings. */
+  expect_error(BASE "[actors]\nx = { role = \"unit\", dept = 1 }\n",
+               ":6:29: actor \"x\" dept must be a string, not an integer");
 }
 
 static void test_config__plugin_mistakes(void **state) {
