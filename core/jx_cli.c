@@ -111,14 +111,13 @@ static int load_config(const options *o, jx_config **cfg) {
   return 0;
 }
 
-/* Readers take the writer's lock when it is free, so that opening rolls
- * project refs forward after a crash; when a writer holds it they read what
- * it has made durable. */
+/* Readers take no lock: the store overlays the last seal's heads, so they
+ * see every durable transition even right after a crash, and never make a
+ * writer wait or fail.  Writers wait for the lock (jx_store_open). */
 static int open_store(const jx_config *cfg, bool write, jx_store **s) {
-  int rc = jx_store_open(s, cfg->store_path, JX_STORE_WRITE, cfg->max_frame);
-  if (rc < 0 && !write && strstr(jx_err_last()->msg, "in use"))
-    rc = jx_store_open(s, cfg->store_path, JX_STORE_READ, cfg->max_frame);
-  return rc;
+  return jx_store_open(s, cfg->store_path,
+                       write ? JX_STORE_WRITE : JX_STORE_READ, cfg->max_frame,
+                       cfg->lock_wait_ms);
 }
 
 /* --set key=value: the value is read as a TOML value (number, boolean,

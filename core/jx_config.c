@@ -17,6 +17,7 @@
 
 #define DEFAULT_MAX_BATCH 1000
 #define DEFAULT_MAX_FRAME 1048576
+#define DEFAULT_LOCK_WAIT_MS 10000
 #define DEFAULT_PLUGIN_DIR "plugins"
 #define DEFAULT_MAX_INSTRUCTIONS 1000000
 #define DEFAULT_MAX_MEMORY (16 * 1024 * 1024)
@@ -183,10 +184,11 @@ static int set_dir(jx_config *c) {
 }
 
 static int read_store(jx_config *c, const jx_toml_doc *doc) {
-  static const char *const known[] = {"path", "max_batch", "max_frame"};
+  static const char *const known[] = {"path", "max_batch", "max_frame",
+                                      "lock_wait_ms"};
   table t;
   const char *path;
-  uint64_t batch, frame;
+  uint64_t batch, frame, wait;
   int rc;
   if ((rc = section(doc, "store", "[store]", &t)) != 0 ||
       (rc = known_keys(&t, known, LEN(known))) != 0 ||
@@ -194,8 +196,11 @@ static int read_store(jx_config *c, const jx_toml_doc *doc) {
       (rc = count_field(&t, "max_batch", SIZE_MAX, DEFAULT_MAX_BATCH,
                         &batch)) != 0 ||
       (rc = count_field(&t, "max_frame", SIZE_MAX, DEFAULT_MAX_FRAME,
-                        &frame)) != 0)
+                        &frame)) != 0 ||
+      (rc = count_field(&t, "lock_wait_ms", UINT32_MAX, DEFAULT_LOCK_WAIT_MS,
+                        &wait)) != 0)
     return rc;
+  c->lock_wait_ms = (uint32_t)wait;
   c->store_path = resolve(c->dir, path);
   c->max_batch = (size_t)batch;
   c->max_frame = (size_t)frame;

@@ -149,6 +149,12 @@ int jx_refs_open(jx_refs **out, git_repository *repo) {
   return 0;
 }
 
+bool jx_refs_has_projects(const jx_refs *r) {
+  bool found;
+  size_t i = find(r, JX_REFS_PROJECTS, &found);
+  return i < r->n && jx_refs_project_id(r->e[i].name) != NULL;
+}
+
 static int write_all(int fd, const char *p, size_t n) {
   while (n) {
     ssize_t w = write(fd, p, n);

@@ -25,6 +25,7 @@
 #define JX_REFS_H
 
 #include <git2.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define JX_REFS_SEAL "refs/jx/seal"
@@ -46,6 +47,9 @@ typedef struct jx_refs jx_refs;
  * it.  JX_ESTORE on failure. */
 int jx_refs_open(jx_refs **out, git_repository *repo);
 void jx_refs_free(jx_refs *r);
+
+/* Whether any project ref exists. */
+bool jx_refs_has_projects(const jx_refs *r);
 
 typedef struct jx_ref_update {
   const char *id; /* project id, validated */

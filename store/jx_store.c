@@ -22,6 +22,16 @@
 #define JX_STORE_FORMAT 1
 #define LOCK_FILE "jx.lock"
 
+/* The heads the last seal lists, sorted by id.  Batches are written one
+ * after another, so only the last seal can list heads whose refs were not
+ * moved before a crash: the writer moves them on open (roll-forward), a
+ * reader looks them up here first. */
+typedef struct seal_heads {
+  jx_ref_update *u;
+  char (*ids)[JX_ID_MAX + 1];
+  size_t n;
+} seal_heads;
+
 struct jx_store {
   char *path;
   size_t max_frame;
@@ -31,6 +41,9 @@ struct jx_store {
    * no fsync because the seal can roll them forward. */
   git_repository *wr;
   jx_refs *refs;
+  /* Reader only: the last seal's heads, which win over project refs that
+   * a crash may have left behind. */
+  seal_heads overlay;
   git_odb *wodb;
   git_odb_backend *mempack; /* owned by wodb */
   git_oid seal;
@@ -189,17 +202,26 @@ static void remove_stale(const char *dir, int depth) {
   closedir(d);
 }
 
-static int take_lock(jx_store *s) {
+static int take_lock(jx_store *s, unsigned wait_ms) {
   char path[4096];
   snprintf(path, sizeof path, "%s/" LOCK_FILE, s->path);
   s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (s->lock_fd < 0)
     return jx_err_set(JX_ESTORE, "%s: cannot open: %s", path,
                       strerror(errno));
-  if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0)
-    return jx_err_set(JX_ESTORE,
-                      "%s is in use by another jx process (lock %s held)",
-                      s->path, path);
+  /* Another writer's batch takes milliseconds: wait a while for it, so that
+   * two clerks working at once are served one after the other. */
+  for (int waited = 0; flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0; waited++) {
+    if (errno != EWOULDBLOCK)
+      return jx_err_set(JX_ESTORE, "%s: cannot lock: %s", path,
+                        strerror(errno));
+    if ((unsigned)waited >= wait_ms / 10)
+      return jx_err_set(JX_ESTORE,
+                        "%s is in use by another jx process (lock %s held "
+                        "for over %u ms, [store].lock_wait_ms)",
+                        s->path, path, wait_ms);
+    nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+  }
   char sub[4096];
   snprintf(sub, sizeof sub, "%s/refs", s->path);
   remove_stale(sub, 0);
@@ -231,29 +253,35 @@ static int read_blob_entry(jx_value *out, git_repository *repo,
   return 0;
 }
 
-/* Re-applies the last seal: every head it lists becomes its project's ref.
- * Batches are written one after another, so only the last seal can have
- * refs that were not moved before a crash. */
-static int roll_forward(jx_store *s) {
+static void seal_heads_free(seal_heads *h) {
+  free(h->u);
+  free(h->ids);
+  *h = (seal_heads){0};
+}
+
+static int compare_updates(const void *a, const void *b) {
+  return strcmp(((const jx_ref_update *)a)->id,
+                ((const jx_ref_update *)b)->id);
+}
+
+static int read_seal(jx_store *s, git_repository *repo, seal_heads *out) {
   git_commit *seal = NULL;
   git_tree *tree = NULL;
   git_blob *blob = NULL;
-  jx_ref_update *u = NULL;
-  size_t n = 0;
-  char (*ids)[JX_ID_MAX + 1] = NULL;
-  int rc = git_reference_name_to_id(&s->seal, s->wr, JX_REFS_SEAL);
+  seal_heads h = {0};
+  int rc = git_reference_name_to_id(&s->seal, repo, JX_REFS_SEAL);
   if (rc == GIT_ENOTFOUND)
     return 0;
   if (rc < 0)
     return git_fail("reading the seal");
   s->has_seal = true;
-  if (git_commit_lookup(&seal, s->wr, &s->seal) < 0 ||
+  if (git_commit_lookup(&seal, repo, &s->seal) < 0 ||
       git_commit_tree(&tree, seal) < 0) {
     rc = git_fail("reading the seal");
     goto cleanup;
   }
   const git_tree_entry *te = git_tree_entry_byname(tree, "heads");
-  if (!te || git_blob_lookup(&blob, s->wr, git_tree_entry_id(te)) < 0) {
+  if (!te || git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0) {
     rc = jx_err_set(JX_ESTORE, "seal %s has no heads list",
                     git_oid_tostr_s(&s->seal));
     goto cleanup;
@@ -263,42 +291,62 @@ static int roll_forward(jx_store *s) {
   size_t lines = 0;
   for (const char *q = p; q < end; q++)
     lines += *q == '\n';
-  u = jx_xmalloc((lines + 1) * sizeof *u);
-  ids = jx_xmalloc((lines + 1) * sizeof *ids);
+  h.u = jx_xmalloc((lines + 1) * sizeof *h.u);
+  h.ids = jx_xmalloc((lines + 1) * sizeof *h.ids);
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
     size_t idlen = len - GIT_OID_HEXSZ - 1;
-    if (len <= GIT_OID_HEXSZ + 1 || idlen > JX_ID_MAX || n > lines ||
+    if (len <= GIT_OID_HEXSZ + 1 || idlen > JX_ID_MAX || h.n > lines ||
         p[GIT_OID_HEXSZ] != ' ' ||
-        git_oid_fromstrn(&u[n].head, p, GIT_OID_HEXSZ) < 0) {
+        git_oid_fromstrn(&h.u[h.n].head, p, GIT_OID_HEXSZ) < 0) {
       rc = jx_err_set(JX_ESTORE, "seal %s: malformed heads line",
                       git_oid_tostr_s(&s->seal));
       goto cleanup;
     }
-    memcpy(ids[n], p + GIT_OID_HEXSZ + 1, idlen);
-    ids[n][idlen] = '\0';
-    if ((rc = jx_id_check("project id", ids[n])) < 0) {
+    memcpy(h.ids[h.n], p + GIT_OID_HEXSZ + 1, idlen);
+    h.ids[h.n][idlen] = '\0';
+    if (jx_id_check("project id", h.ids[h.n]) < 0) {
       jx_err_wrap("seal %s", git_oid_tostr_s(&s->seal));
       rc = JX_ESTORE;
       goto cleanup;
     }
-    u[n].id = ids[n];
-    n++;
+    h.u[h.n].id = h.ids[h.n];
+    h.n++;
     p += len + 1;
   }
-  rc = jx_refs_set_projects(s->refs, u, n);
+  if (h.n)
+    qsort(h.u, h.n, sizeof *h.u, compare_updates);
+  *out = h;
+  h = (seal_heads){0};
+  rc = 0;
 cleanup:
-  free(u);
-  free(ids);
+  seal_heads_free(&h);
   git_blob_free(blob);
   git_tree_free(tree);
   git_commit_free(seal);
   return rc;
 }
 
+/* Opening for writing: move every ref the last seal lists to its head; and
+ * refuse a store whose seal is gone while projects remain, rather than
+ * start a second history beside the first. */
+static int roll_forward(jx_store *s) {
+  seal_heads h = {0};
+  int rc = read_seal(s, s->wr, &h);
+  if (rc == 0 && !s->has_seal && jx_refs_has_projects(s->refs))
+    rc = jx_err_set(JX_ESTORE,
+                    "%s has projects but no %s: the store is damaged; "
+                    "restore the seal ref from a mirror or backup",
+                    s->path, JX_REFS_SEAL);
+  if (rc == 0 && h.n)
+    rc = jx_refs_set_projects(s->refs, h.u, h.n);
+  seal_heads_free(&h);
+  return rc;
+}
+
 int jx_store_open(jx_store **out, const char *path, jx_store_mode mode,
-                  size_t max_frame) {
+                  size_t max_frame, unsigned lock_wait_ms) {
   libgit2_setup();
   jx_store *s = calloc(1, sizeof *s);
   git_config *cfg = NULL;
@@ -323,7 +371,7 @@ int jx_store_open(jx_store **out, const char *path, jx_store_mode mode,
     goto cleanup;
   }
   if (mode == JX_STORE_WRITE) {
-    if ((rc = take_lock(s)) < 0 || (rc = open_writer(&s->wr, path)) < 0 ||
+    if ((rc = take_lock(s, lock_wait_ms)) < 0 || (rc = open_writer(&s->wr, path)) < 0 ||
         (rc = jx_refs_open(&s->refs, s->wr)) < 0)
       goto cleanup;
     if (git_repository_odb(&s->wodb, s->wr) < 0 ||
@@ -334,6 +382,8 @@ int jx_store_open(jx_store **out, const char *path, jx_store_mode mode,
     }
     if ((rc = roll_forward(s)) < 0)
       goto cleanup;
+  } else if ((rc = read_seal(s, s->rd, &s->overlay)) < 0) {
+    goto cleanup;
   }
   *out = s;
   s = NULL;
@@ -349,6 +399,7 @@ void jx_store_free(jx_store *s) {
   git_odb_free(s->wodb);
   git_repository_free(s->wr);
   jx_refs_free(s->refs);
+  seal_heads_free(&s->overlay);
   free(s->written);
   git_repository_free(s->rd);
   if (s->lock_fd >= 0)
@@ -675,6 +726,15 @@ static int lookup_head(git_oid *out, jx_store *s, const char *id) {
   int rc = jx_id_check("project id", id);
   if (rc < 0)
     return rc;
+  jx_ref_update key = {.id = id};
+  const jx_ref_update *sealed =
+      s->overlay.n ? bsearch(&key, s->overlay.u, s->overlay.n,
+                             sizeof key, compare_updates)
+                   : NULL;
+  if (sealed) {
+    *out = sealed->head;
+    return 0;
+  }
   jx_refs_project(name, sizeof name, id);
   rc = git_reference_name_to_id(out, s->rd, name);
   if (rc == GIT_ENOTFOUND)
@@ -794,6 +854,19 @@ int jx_store_foreach(jx_store *s, jx_store_each_cb cb, void *payload) {
   if (err != GIT_ITEROVER) {
     rc = git_fail("listing projects");
     goto cleanup;
+  }
+  for (size_t i = 0; i < s->overlay.n; i++) {
+    size_t k = 0;
+    while (k < n && strcmp(heads[k].id, s->overlay.u[i].id) != 0)
+      k++;
+    if (k == n) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 64;
+        heads = jx_xrealloc(heads, cap * sizeof *heads);
+      }
+      snprintf(heads[n++].id, sizeof heads->id, "%s", s->overlay.u[i].id);
+    }
+    heads[k].head = s->overlay.u[i].head;
   }
   if (n)
     qsort(heads, n, sizeof *heads, compare_heads);

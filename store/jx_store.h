@@ -56,9 +56,9 @@ int jx_store_init(const char *path, bool *created);
 
 /* Opens the store at path.  max_frame caps a decoded state or event.
  * JX_ESTORE if path is not a jixiao store, or (WRITE) if another process
- * holds the store's lock. */
+ * holds the store's lock for longer than lock_wait_ms. */
 int jx_store_open(jx_store **out, const char *path, jx_store_mode mode,
-                  size_t max_frame);
+                  size_t max_frame, unsigned lock_wait_ms);
 void jx_store_free(jx_store *s);
 const char *jx_store_path(const jx_store *s);
 

@@ -90,7 +90,8 @@ static double run_engine(const char *config, const char *dir, size_t n,
   cfg->store_path = strdup(path);
   cfg->max_batch = batch;
   if (jx_store_init(path, &created) < 0 ||
-      jx_store_open(&store, path, JX_STORE_WRITE, cfg->max_frame) < 0)
+      jx_store_open(&store, path, JX_STORE_WRITE, cfg->max_frame,
+                    cfg->lock_wait_ms) < 0)
     die(path);
   uv_loop_init(&loop);
   if (jx_engine_new(&engine, &loop, cfg, store) < 0)

@@ -127,11 +127,16 @@ expect 4 "no decision on a damaged state" -- jx do P-OK dept_approve --as edu-de
 g update-ref $ref "$head_before"
 
 # --- the store in use, and a full disk ------------------------------------------
-flock "$STORE/jx.lock" sleep 3 &
-sleep 0.5
-expect 4 "store locked by another process" -- jx do P-OK dept_approve --as edu-dept
-contains "$ERR" "in use by another jx process" "lock message"
-expect 0 "reads still work while locked" -- jx show P-OK
+flock "$STORE/jx.lock" sleep 1 &
+sleep 0.3
+expect 0 "reads never wait for the writer's lock" -- jx show P-OK
+expect 0 "a writer waits for the lock" -- jx do P-OK dept_return --as edu-dept --set 'review_note="wait"'
+wait
+sed 's/^lock_wait_ms = 10000 /lock_wait_ms = 200 /' workflow.toml >impatient.toml
+flock "$STORE/jx.lock" sleep 2 &
+sleep 0.3
+expect 4 "store locked for longer than lock_wait_ms" -- jx -c impatient.toml do P-OK submit --as edu-school-1
+contains "$ERR" "in use by another jx process .*200 ms" "lock message"
 wait
 project p3.toml P-3 100 new "$TARGETS"
 # The limit would also stop writes to a captured stderr file: use a pipe.

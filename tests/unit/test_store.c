@@ -138,7 +138,7 @@ static void fsck_clean(const fixture *f) {
 /* Opens f's store; it stays open until close_store or teardown. */
 static jx_store *open_store(fixture *f, jx_store_mode mode, size_t frame) {
   jx_store *s = NULL;
-  expect_ok(jx_store_open(&s, f->store, mode, frame));
+  expect_ok(jx_store_open(&s, f->store, mode, frame, 0));
   for (size_t i = 0; i < MAX_OPEN; i++)
     if (!f->open[i])
       return f->open[i] = s;
@@ -289,18 +289,18 @@ static void test_store__init_refuses_non_store(void **state) {
 static void test_store__open_refuses_non_store(void **state) {
   fixture *f = *state;
   jx_store *s = (jx_store *)f; /* sentinel: must stay untouched */
-  expect_err(jx_store_open(&s, f->store, JX_STORE_READ, FRAME), JX_ESTORE,
+  expect_err(jx_store_open(&s, f->store, JX_STORE_READ, FRAME, 0), JX_ESTORE,
              "not a jixiao store");
   assert_non_null(strstr(jx_err_last()->msg, f->store));
   assert_ptr_equal(s, f);
-  expect_err(jx_store_open(&s, f->store, JX_STORE_WRITE, FRAME), JX_ESTORE,
+  expect_err(jx_store_open(&s, f->store, JX_STORE_WRITE, FRAME, 0), JX_ESTORE,
              f->store);
   assert_ptr_equal(s, f);
   struct stat st;
   assert_int_equal(stat(f->store, &st), -1); /* open creates nothing */
 
   assert_int_equal(sh("git init -q --bare '%s'", f->store), 0);
-  expect_err(jx_store_open(&s, f->store, JX_STORE_WRITE, FRAME), JX_ESTORE,
+  expect_err(jx_store_open(&s, f->store, JX_STORE_WRITE, FRAME, 0), JX_ESTORE,
              "not a jixiao store");
   assert_ptr_equal(s, f);
 }
@@ -631,7 +631,7 @@ static void test_store__write_lock(void **state) {
   expect_ok(jx_store_write(w, r, NBATCH));
 
   jx_store *w2 = (jx_store *)f;
-  expect_err(jx_store_open(&w2, f->store, JX_STORE_WRITE, FRAME), JX_ESTORE,
+  expect_err(jx_store_open(&w2, f->store, JX_STORE_WRITE, FRAME, 0), JX_ESTORE,
              "in use");
   assert_ptr_equal(w2, f);
 
@@ -755,6 +755,14 @@ static void test_store__truncated_state(void **state) {
   jx_commit_req *r = reqs(f, NBATCH);
   fill_batch(r, &rules);
   expect_ok(jx_store_write(s, r, NBATCH));
+  /* A later batch without P2, so that the last seal does not list P2's
+   * head (a reader takes the sealed head over the ref). */
+  jx_commit_req *r2 = reqs(f, 1);
+  req_init(&r2[0], P3, "dept", "dept_approve", "dept_review",
+           "finance_review", T0 + 9, &rules, -1);
+  r2[0].parent = r[1].commit;
+  r2[0].has_parent = true;
+  expect_ok(jx_store_write(s, r2, 1));
   close_store(f, s);
 
   /* A map of two pairs whose first value is missing. */
