@@ -120,37 +120,36 @@ static int open_store(const jx_config *cfg, bool write, jx_store **s) {
                        cfg->lock_wait_ms);
 }
 
-/* --set key=value: the value is read as a TOML value (number, boolean,
- * string in quotes, array, date); anything else is taken as a string. */
+/* --set key=value: key is a field name (letters, digits, '_', '-'); the
+ * value is read as a TOML value (number, boolean, "string", array, date)
+ * and, failing that, taken as a string.  Only the value ever reaches the
+ * TOML parser, behind a key of ours. */
 static int parse_set(const char *arg, jx_value *into) {
   const char *eq = strchr(arg, '=');
-  if (!eq || eq == arg)
-    return jx_err_set(JX_EINVAL, "--set %s: expected key=value", arg);
+  size_t klen = eq ? (size_t)(eq - arg) : 0;
+  if (!eq || klen == 0 || klen > 64)
+    return jx_err_set(JX_EINVAL, "--set %s: expected FIELD=VALUE", arg);
+  for (size_t i = 0; i < klen; i++) {
+    unsigned char c = (unsigned char)arg[i];
+    if (!(c == '_' || c == '-' || (c >= '0' && c <= '9') ||
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+      return jx_err_set(JX_EINVAL,
+                        "--set %.*s: a field name is letters, digits, '_' "
+                        "and '-'",
+                        (int)klen, arg);
+  }
+  char key[65];
+  memcpy(key, arg, klen);
+  key[klen] = '\0';
   jx_buf text = JX_BUF_INIT;
   jx_toml_doc *doc = NULL;
-  jx_buf_printf(&text, "%.*s = %s", (int)(eq - arg), arg, eq + 1);
-  int rc = jx_toml_load_string(&doc, text.data, text.len, "--set");
-  if (rc < 0) {
-    jx_buf_free(&text);
-    jx_buf_printf(&text, "%.*s = \"\"", (int)(eq - arg), arg);
-    if (jx_toml_load_string(&doc, text.data, text.len, "--set") < 0) {
-      jx_buf_free(&text);
-      return jx_err_set(JX_EINVAL, "--set %s: \"%.*s\" is not a valid key",
-                        arg, (int)(eq - arg), arg);
-    }
-    jx_value v = jx_value_copy(jx_toml_root(doc));
-    /* A single bare or dotted key: put the raw text at its leaf. */
-    jx_value *leaf = &v;
-    while (leaf->type == JX_MAP && leaf->u.m.len == 1 &&
-           leaf->u.m.items[0].val.type == JX_MAP)
-      leaf = &leaf->u.m.items[0].val;
-    jx_value_free(&leaf->u.m.items[0].val);
-    leaf->u.m.items[0].val = jx_str(eq + 1);
-    jx_map_merge(into, &v);
-    jx_value_free(&v);
-  } else {
-    jx_map_merge(into, jx_toml_root(doc));
-  }
+  jx_buf_printf(&text, "v = %s\n", eq + 1);
+  const jx_value *v = NULL;
+  if (!strchr(eq + 1, '\n') &&
+      jx_toml_load_string(&doc, text.data, text.len, "--set") == 0)
+    v = jx_map_get(jx_toml_root(doc), "v");
+  jx_err_clear();
+  jx_map_set(into, key, v ? jx_value_copy(v) : jx_str(eq + 1));
   jx_toml_free(doc);
   jx_buf_free(&text);
   return 0;
@@ -387,6 +386,8 @@ static int list_one(const char *id, const git_oid *head, void *payload) {
   int rc = jx_store_head(ctx->s, id, &oid, &state);
   if (rc < 0)
     return rc;
+  /* The ref names the project, whatever its state says. */
+  jx_map_set(&state, "id", jx_str(id));
   const char *st = jx_map_str(&state, "status");
   const char *dept = jx_map_str(&state, "department");
   if ((!ctx->o->state || (st && strcmp(st, ctx->o->state) == 0)) &&
@@ -412,8 +413,9 @@ static int list(const options *o, jx_store *s, const jx_config *cfg) {
       jx_map_int(r, "amount", &amount);
       const char *dept = jx_map_str(r, "department");
       const char *title = jx_map_str(r, "title");
+      const char *status = jx_map_str(r, "status");
       printf("%-20s %-16s %-12s %14lld  %s\n", jx_map_str(r, "id"),
-             jx_map_str(r, "status"), dept ? dept : "-", (long long)amount,
+             status ? status : "?", dept ? dept : "-", (long long)amount,
              title ? title : "");
     }
   }

@@ -121,6 +121,14 @@ static int project_get(jx_engine *e, const char *id, project **out) {
   int rc = jx_store_head(e->store, id, &head, &state);
   if (rc < 0)
     return rc;
+  const jx_value *seq = jx_map_get(&state, "seq");
+  if (!jx_map_str(&state, "status") || !seq || seq->type != JX_INT) {
+    jx_value_free(&state);
+    return jx_err_set(JX_ESTORE,
+                      "project %s: the state at %s has no status or seq: "
+                      "the store was changed by other means",
+                      id, git_oid_tostr_s(&head));
+  }
   p = table_add(e, id);
   p->state = state;
   p->head = head;

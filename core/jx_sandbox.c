@@ -256,6 +256,13 @@ static int jxl_pattern(lua_State *L) {
                       JX_SANDBOX_SUBJECT_MAX);
   if (w == W_FIND && lua_toboolean(L, 4))
     return call_original(L);
+  /* Each matcher step may scan a whole class: bound the pattern too. */
+  if (lp > JX_SANDBOX_PATTERN_MAX)
+    return luaL_error(L,
+                      "%s: a pattern of %I bytes is longer than the sandbox "
+                      "allows (%d)",
+                      wrapped_names[w], (lua_Integer)lp,
+                      JX_SANDBOX_PATTERN_MAX);
   double steps = pattern_steps(p, lp, ls, w != W_GMATCH);
   if (steps > PATTERN_STEPS_MAX)
     return luaL_error(L,
@@ -913,6 +920,12 @@ static int protect(jx_sandbox *sb, lua_CFunction f, run *r, const char *who) {
   lua_pushcfunction(L, f);
   lua_pushlightuserdata(L, r);
   int status = lua_pcall(L, 1, 1, 1);
+  /* The hook runs between instructions only: a call that overran its time
+   * inside C functions still returns normally.  Its answer is void. */
+  if (status == LUA_OK && now_ns() >= sb->deadline) {
+    status = LUA_ERRRUN;
+    sb->trip = TRIP_TIME;
+  }
   disarm(sb);
   if (status == LUA_OK)
     return 0;

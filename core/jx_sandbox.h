@@ -73,6 +73,7 @@
 
 #define JX_SANDBOX_MAX_DEPTH 32         /* table nesting, both ways */
 #define JX_SANDBOX_SUBJECT_MAX 4096     /* bytes, string.find & co. */
+#define JX_SANDBOX_PATTERN_MAX 256      /* bytes of a pattern */
 #define JX_SANDBOX_STRING_MAX (1 << 20) /* bytes, string.rep result */
 #define JX_SANDBOX_TABLE_MAX (1 << 18)  /* elements, table.* loops */
 #define JX_SANDBOX_RESULT_MAX (1 << 20) /* bytes of a verdict or facts */

@@ -35,6 +35,8 @@ int jx_err_wrap(const char *fmt, ...) {
   return last.code;
 }
 
+int jx_err_recode(int code) { return last.code = code; }
+
 const jx_error *jx_err_last(void) { return &last; }
 
 void jx_err_clear(void) {

@@ -44,6 +44,11 @@ int jx_err_set(int code, const char *fmt, ...)
  * to add where (a file, a project) to an error raised deeper down. */
 int jx_err_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Keeps the message but changes the code, for a failure that means
+ * something else one layer up (bad bytes in the store are a store error,
+ * not bad input); returns `code`. */
+int jx_err_recode(int code);
+
 /* The calling thread's last error; borrowed, valid until the next jx_err_*. */
 const jx_error *jx_err_last(void);
 

@@ -150,13 +150,13 @@ cleanup:
 }
 
 static int open_repo(git_repository **out, const char *path) {
-  if (git_repository_open_ext(out, path,
-                              GIT_REPOSITORY_OPEN_NO_SEARCH |
-                                  GIT_REPOSITORY_OPEN_BARE,
-                              NULL) < 0)
+  int rc = git_repository_open_ext(
+      out, path, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+      NULL);
+  if (rc == GIT_ENOTFOUND)
     return jx_err_set(JX_ESTORE,
                       "%s is not a jixiao store (run `jx init` first)", path);
-  return 0;
+  return rc < 0 ? git_fail(path) : 0;
 }
 
 /* libgit2 decides whether a refdb fsyncs once, when the refdb is created:
@@ -245,10 +245,8 @@ static int read_blob_entry(jx_value *out, git_repository *repo,
                            (size_t)git_blob_rawsize(blob), max_frame);
   git_blob_free(blob);
   if (rc < 0) {
-    /* Damaged bytes in the store are a store error, not bad user input. */
-    char detail[JX_ERR_MSG_MAX];
-    snprintf(detail, sizeof detail, "%s", jx_err_last()->msg);
-    return jx_err_set(JX_ESTORE, "%s: %s", name, detail);
+    jx_err_wrap("%s", name);
+    return jx_err_recode(JX_ESTORE);
   }
   return 0;
 }
@@ -308,12 +306,12 @@ static int read_seal(jx_store *s, git_repository *repo, seal_heads *out) {
     h.ids[h.n][idlen] = '\0';
     if (jx_id_check("project id", h.ids[h.n]) < 0) {
       jx_err_wrap("seal %s", git_oid_tostr_s(&s->seal));
-      rc = JX_ESTORE;
+      rc = jx_err_recode(JX_ESTORE);
       goto cleanup;
     }
     h.u[h.n].id = h.ids[h.n];
     h.n++;
-    p += len + 1;
+    p += len + (nl != NULL);
   }
   if (h.n)
     qsort(h.u, h.n, sizeof *h.u, compare_updates);
@@ -756,6 +754,15 @@ static int read_commit(jx_store *s, const git_commit *c, jx_value *state,
       jx_value_free(state);
   }
   git_tree_free(tree);
+  /* Bytes that decode are not yet a record: states and events are maps
+   * (what a map must hold is the engine's business). */
+  if (rc == 0 && (state->type != JX_MAP || (event && event->type != JX_MAP))) {
+    rc = jx_err_set(JX_ESTORE, "%s is not a map",
+                    state->type != JX_MAP ? "state.msgpack" : "event.msgpack");
+    jx_value_free(state);
+    if (event)
+      jx_value_free(event);
+  }
   if (rc < 0)
     jx_err_wrap("commit %s", git_oid_tostr_s(git_commit_id(c)));
   return rc;
@@ -841,7 +848,7 @@ int jx_store_foreach(jx_store *s, jx_store_each_cb cb, void *payload) {
     const char *id = jx_refs_project_id(git_reference_name(ref));
     const git_oid *oid = git_reference_target(ref);
     /* Refs made by hand with other tools may not be ours: skip them. */
-    if (id && oid && strlen(id) <= JX_ID_MAX) {
+    if (id && oid && jx_id_check("project id", id) == 0) {
       if (n == cap) {
         cap = cap ? cap * 2 : 64;
         heads = jx_xrealloc(heads, cap * sizeof *heads);
