@@ -18,11 +18,17 @@ typedef struct entry {
   char *text;
 } entry;
 
-struct jx_refs {
-  char *path;   /* .../packed-refs */
+/* The refs of one packed-refs file, sorted by name (bytewise, the file's
+ * own order). */
+typedef struct table {
   char *header; /* the "# pack-refs with: ..." line, or NULL */
-  entry *e;     /* sorted by name, bytewise: packed-refs' own order */
+  entry *e;
   size_t n, cap;
+} table;
+
+struct jx_refs {
+  char *path; /* .../packed-refs */
+  table mine; /* the project refs: what this writer owns */
 };
 
 void jx_refs_project(char *out, size_t size, const char *id) {
@@ -34,25 +40,30 @@ const char *jx_refs_project_id(const char *ref) {
   return strncmp(ref, JX_REFS_PROJECTS, n) == 0 ? ref + n : NULL;
 }
 
+static void table_free(table *t) {
+  for (size_t i = 0; i < t->n; i++) {
+    free(t->e[i].name);
+    free(t->e[i].text);
+  }
+  free(t->e);
+  free(t->header);
+  *t = (table){0};
+}
+
 void jx_refs_free(jx_refs *r) {
   if (!r)
     return;
-  for (size_t i = 0; i < r->n; i++) {
-    free(r->e[i].name);
-    free(r->e[i].text);
-  }
-  free(r->e);
-  free(r->header);
+  table_free(&r->mine);
   free(r->path);
   free(r);
 }
 
 /* Index of name, or where it goes; *found says which. */
-static size_t find(const jx_refs *r, const char *name, bool *found) {
-  size_t lo = 0, hi = r->n;
+static size_t find(const table *t, const char *name, bool *found) {
+  size_t lo = 0, hi = t->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int c = strcmp(r->e[mid].name, name);
+    int c = strcmp(t->e[mid].name, name);
     if (c == 0) {
       *found = true;
       return mid;
@@ -66,29 +77,31 @@ static size_t find(const jx_refs *r, const char *name, bool *found) {
   return lo;
 }
 
-static void set(jx_refs *r, const char *name, char *text) {
+/* Sets name's lines to text (taking it); returns the entry. */
+static entry *set(table *t, const char *name, char *text) {
   bool found;
-  size_t i = find(r, name, &found);
+  size_t i = find(t, name, &found);
   if (found) {
-    free(r->e[i].text);
-    r->e[i].text = text;
-    return;
+    free(t->e[i].text);
+    t->e[i].text = text;
+    return &t->e[i];
   }
-  if (r->n == r->cap) {
-    r->cap = r->cap ? r->cap * 2 : 256;
-    r->e = jx_xrealloc(r->e, r->cap * sizeof *r->e);
+  if (t->n == t->cap) {
+    t->cap = t->cap ? t->cap * 2 : 256;
+    t->e = jx_xrealloc(t->e, t->cap * sizeof *t->e);
   }
-  memmove(&r->e[i + 1], &r->e[i], (r->n - i) * sizeof *r->e);
-  r->e[i] = (entry){jx_xstrdup(name), text};
-  r->n++;
+  memmove(&t->e[i + 1], &t->e[i], (t->n - i) * sizeof *t->e);
+  t->e[i] = (entry){jx_xstrdup(name), text};
+  t->n++;
+  return &t->e[i];
 }
 
-static int load(jx_refs *r) {
-  FILE *f = fopen(r->path, "r");
+static int read_packed(const char *path, table *t) {
+  FILE *f = fopen(path, "r");
   if (!f)
     return errno == ENOENT
                ? 0
-               : jx_err_set(JX_ESTORE, "%s: %s", r->path, strerror(errno));
+               : jx_err_set(JX_ESTORE, "%s: %s", path, strerror(errno));
   char *line = NULL;
   size_t cap = 0;
   ssize_t len;
@@ -96,12 +109,12 @@ static int load(jx_refs *r) {
   int rc = 0;
   while ((len = getline(&line, &cap, f)) > 0) {
     if (line[len - 1] != '\n') {
-      rc = jx_err_set(JX_ESTORE, "%s: the last line is cut short", r->path);
+      rc = jx_err_set(JX_ESTORE, "%s: the last line is cut short", path);
       break;
     }
     if (line[0] == '#') {
-      free(r->header);
-      r->header = jx_xstrdup(line);
+      free(t->header);
+      t->header = jx_xstrdup(line);
     } else if (line[0] == '^' && last) {
       jx_buf b = JX_BUF_INIT;
       jx_buf_puts(&b, last->text);
@@ -110,13 +123,10 @@ static int load(jx_refs *r) {
       last->text = b.data;
     } else if (len > GIT_OID_HEXSZ + 2 && line[GIT_OID_HEXSZ] == ' ') {
       char *text = jx_xstrdup(line);
-      const char *name = line + GIT_OID_HEXSZ + 1;
-      bool found;
       line[len - 1] = '\0';
-      set(r, name, text);
-      last = &r->e[find(r, name, &found)];
+      last = set(t, line + GIT_OID_HEXSZ + 1, text);
     } else {
-      rc = jx_err_set(JX_ESTORE, "%s: a line is malformed", r->path);
+      rc = jx_err_set(JX_ESTORE, "%s: a line is malformed", path);
       break;
     }
   }
@@ -127,6 +137,7 @@ static int load(jx_refs *r) {
 
 int jx_refs_open(jx_refs **out, git_repository *repo) {
   git_refdb *db = NULL;
+  table all = {0};
   jx_refs *r = calloc(1, sizeof *r);
   int rc = 0;
   if (!r)
@@ -140,7 +151,13 @@ int jx_refs_open(jx_refs **out, git_repository *repo) {
   }
   git_refdb_free(db);
   if (rc == 0)
-    rc = load(r);
+    rc = read_packed(r->path, &all);
+  for (size_t i = 0; rc == 0 && i < all.n; i++)
+    if (jx_refs_project_id(all.e[i].name)) {
+      set(&r->mine, all.e[i].name, all.e[i].text);
+      all.e[i].text = NULL;
+    }
+  table_free(&all);
   if (rc < 0) {
     jx_refs_free(r);
     return rc;
@@ -149,11 +166,7 @@ int jx_refs_open(jx_refs **out, git_repository *repo) {
   return 0;
 }
 
-bool jx_refs_has_projects(const jx_refs *r) {
-  bool found;
-  size_t i = find(r, JX_REFS_PROJECTS, &found);
-  return i < r->n && jx_refs_project_id(r->e[i].name) != NULL;
-}
+bool jx_refs_has_projects(const jx_refs *r) { return r->mine.n > 0; }
 
 static int write_all(int fd, const char *p, size_t n) {
   while (n) {
@@ -175,31 +188,44 @@ int jx_refs_set_projects(jx_refs *r, const jx_ref_update *u, size_t n) {
     git_oid_tostr(hex, sizeof hex, &u[i].head);
     jx_buf line = JX_BUF_INIT;
     jx_buf_printf(&line, "%s %s\n", hex, name);
-    set(r, name, line.data);
+    set(&r->mine, name, line.data);
   }
   /* The same lock protocol as git and libgit2: create packed-refs.lock
-   * exclusively, write it whole, rename it over packed-refs.  The fsync
+   * exclusively, then read packed-refs afresh and change only the project
+   * refs, so that refs another tool packed meanwhile are kept.  The fsync
    * (one per batch) keeps a power loss from leaving a torn file, which
    * would lose every project ref, not only the last batch's. */
   jx_buf lock = JX_BUF_INIT, text = JX_BUF_INIT;
-  jx_buf_printf(&lock, "%s.lock", r->path);
-  jx_buf_puts(&text, r->header ? r->header
-                               : "# pack-refs with: peeled fully-peeled "
-                                 "sorted \n");
-  for (size_t i = 0; i < r->n; i++)
-    jx_buf_puts(&text, r->e[i].text);
+  table cur = {0};
   int rc = 0;
+  jx_buf_printf(&lock, "%s.lock", r->path);
   int fd = open(lock.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
     rc = jx_err_set(JX_ESTORE, "%s: %s", lock.data, strerror(errno));
-  } else if ((write_all(fd, text.data, text.len) < 0) | (fsync(fd) < 0) |
-             (close(fd) < 0)) {
+    goto cleanup;
+  }
+  if ((rc = read_packed(r->path, &cur)) < 0) {
+    close(fd);
+    unlink(lock.data);
+    goto cleanup;
+  }
+  for (size_t i = 0; i < r->mine.n; i++)
+    set(&cur, r->mine.e[i].name, jx_xstrdup(r->mine.e[i].text));
+  jx_buf_puts(&text, cur.header ? cur.header
+                                : "# pack-refs with: peeled fully-peeled "
+                                  "sorted \n");
+  for (size_t i = 0; i < cur.n; i++)
+    jx_buf_puts(&text, cur.e[i].text);
+  if ((write_all(fd, text.data, text.len) < 0) | (fsync(fd) < 0) |
+      (close(fd) < 0)) {
     rc = jx_err_set(JX_ESTORE, "%s: %s", lock.data, strerror(errno));
     unlink(lock.data);
   } else if (rename(lock.data, r->path) < 0) {
     rc = jx_err_set(JX_ESTORE, "%s: %s", r->path, strerror(errno));
     unlink(lock.data);
   }
+cleanup:
+  table_free(&cur);
   jx_buf_free(&lock);
   jx_buf_free(&text);
   return rc;

@@ -75,5 +75,10 @@ git --git-dir "$STORE" show "$ref:rules/plugins/r2_ex_ante.lua" | cmp -s - plugi
 # The seal lists the last head of every project its batch advanced.
 heads=$(git --git-dir "$STORE" show refs/jx/seal:heads)
 contains "$heads" "^$(git --git-dir "$STORE" rev-parse $ref) P-UNDER\$" "seal lists the head"
+# Refs of other tools survive the writer's packed-refs rewrites.
+git --git-dir "$STORE" update-ref refs/tags/audit-2021 "$ref"
+git --git-dir "$STORE" pack-refs --all
+expect 0 "a write after git pack-refs" -- jx do P-REPORT dept_approve --as edu-dept
+expect 0 "another tool's ref is kept" -- git --git-dir "$STORE" rev-parse refs/tags/audit-2021
 store_intact "after the walkthrough"
 finish
