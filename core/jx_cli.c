@@ -56,10 +56,31 @@ static void print_json(const jx_value *v) {
 }
 
 /* A scalar as people read it; nested values as compact JSON. */
+/* s as one line for a terminal: control bytes (a newline in a title, an
+ * escape sequence) become \xNN, so data cannot forge output or stop
+ * short at a NUL; other bytes, UTF-8 included, pass. */
+static const char *safe(const char *s, size_t len, char *buf, size_t size) {
+  size_t o = 0;
+  for (size_t i = 0; i < len && o + 5 < size; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f)
+      o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+    else
+      buf[o++] = (char)c;
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
+static const char *safe_str(const char *s, char *buf, size_t size) {
+  return s ? safe(s, strlen(s), buf, size) : "-";
+}
+
 static void print_value(FILE *f, const jx_value *v) {
+  char buf[4096];
   switch (v->type) {
   case JX_STR:
-    fputs(v->u.s.ptr, f);
+    fputs(safe(v->u.s.ptr, v->u.s.len, buf, sizeof buf), f);
     break;
   case JX_INT:
     fprintf(f, "%lld", (long long)v->u.i);
@@ -73,13 +94,19 @@ static void print_value(FILE *f, const jx_value *v) {
   }
 }
 
-static int fail(const options *o, int rc, const jx_verdict *refusal) {
+/* Reports a failure; `subject` ("P-1 dept_approve") says what was being
+ * done, when there is one. */
+static int fail(const options *o, int rc, const jx_verdict *refusal,
+                const char *subject) {
   const jx_error *err = jx_err_last();
+  const char *sep = subject ? ": " : "";
+  if (!subject)
+    subject = "";
   if (refusal && refusal->refused)
-    fprintf(stderr, "jx: refused by %s\n  reason: %s\n  remedy: %s\n",
-            refusal->rule, refusal->reason, refusal->remedy);
+    fprintf(stderr, "jx: %s%srefused by %s\n  reason: %s\n  remedy: %s\n",
+            subject, sep, refusal->rule, refusal->reason, refusal->remedy);
   else
-    fprintf(stderr, "jx: %s\n", err->msg);
+    fprintf(stderr, "jx: %s%s%s\n", subject, sep, err->msg);
   if (o->json) {
     jx_value v = jx_map();
     jx_value *e = jx_map_set(&v, "error", jx_map());
@@ -155,27 +182,50 @@ static int parse_set(const char *arg, jx_value *into) {
   return 0;
 }
 
+/* --at: YYYY-MM-DD, optionally THH:MM[:SS] and a zone (Z or +08:00; no
+ * zone means UTC).  Impossible dates are refused, not rolled over, and the
+ * year must be 2000-2099: a budget year, and within what git's tools show
+ * correctly. */
 static int parse_time(const char *s, int64_t *out) {
-  struct tm tm = {0};
-  int h = 0, mi = 0, sec = 0, n = 0;
+  int y, mo, d, h = 0, mi = 0, sec = 0, zh = 0, zm = 0, n = 0, k;
+  char sign = '+';
   if (!s) {
     *out = (int64_t)time(NULL);
     return 0;
   }
-  if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) !=
-          3 ||
-      (s[n] && sscanf(s + n, "T%2d:%2d:%2d", &h, &mi, &sec) != 3) ||
-      tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31)
+  bool ok = sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10;
+  if (ok && s[n] == 'T') {
+    k = 0;
+    ok = sscanf(s + n, "T%2d:%2d%n", &h, &mi, &k) == 2 && k == 6;
+    n += k;
+    if (ok && s[n] == ':') {
+      k = 0;
+      ok = sscanf(s + n, ":%2d%n", &sec, &k) == 1 && k == 3;
+      n += k;
+    }
+  }
+  if (ok && s[n] == 'Z') {
+    n++;
+  } else if (ok && (s[n] == '+' || s[n] == '-')) {
+    sign = s[n];
+    k = 0;
+    ok = sscanf(s + n + 1, "%2d:%2d%n", &zh, &zm, &k) == 2 && k == 5 &&
+         zh < 15 && zm < 60;
+    n += 1 + k;
+  }
+  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+                  .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+  time_t t = ok && !s[n] ? timegm(&tm) : (time_t)-1;
+  /* timegm normalises 2021-02-30 to March: compare to catch it. */
+  if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 ||
+      tm.tm_mday != d || tm.tm_hour != h || tm.tm_min != mi ||
+      tm.tm_sec != sec || y < 2000 || y > 2099)
     return jx_err_set(JX_EINVAL,
-                      "--at %s: expected a date YYYY-MM-DD or "
-                      "YYYY-MM-DDTHH:MM:SS (UTC)",
+                      "--at %s: expected a date of 2000-2099 as YYYY-MM-DD, "
+                      "optionally with THH:MM[:SS] and a zone (Z, +08:00)",
                       s);
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  *out = (int64_t)timegm(&tm);
+  int64_t offset = ((int64_t)zh * 60 + zm) * 60;
+  *out = (int64_t)t - (sign == '+' ? offset : -offset);
   return 0;
 }
 
@@ -244,8 +294,13 @@ static int apply_one(const options *o, jx_request *req,
   uv_run(&loop, UV_RUN_DEFAULT);
   rc = ctx.done ? ctx.rc : jx_err_set(JX_ESTORE, "the write never finished");
 cleanup:
-  if (rc < 0)
-    fail(o, rc, &refusal);
+  if (rc < 0) {
+    char subject[512], id[256], ev[256];
+    snprintf(subject, sizeof subject, "%s %s",
+             safe_str(req->project, id, sizeof id),
+             safe_str(req->event, ev, sizeof ev));
+    fail(o, rc, &refusal, subject);
+  }
   jx_verdict_free(&refusal);
   if (engine) {
     jx_engine_close(engine);
@@ -267,7 +322,7 @@ static int cmd_init(const options *o) {
   if (rc == 0)
     rc = jx_store_init(cfg->store_path, &created);
   if (rc < 0)
-    return jx_config_free(cfg), fail(o, rc, NULL);
+    return jx_config_free(cfg), fail(o, rc, NULL, NULL);
   if (o->json) {
     jx_value v = jx_map();
     jx_map_set(&v, "store", jx_str(cfg->store_path));
@@ -286,7 +341,7 @@ static int cmd_submit(const options *o) {
   jx_toml_doc *doc = NULL;
   int rc = jx_toml_load(&doc, o->args[0]);
   if (rc < 0)
-    return fail(o, rc, NULL);
+    return fail(o, rc, NULL, NULL);
   const jx_value *root = jx_toml_root(doc);
   const char *id_key = "id";
   const jx_value *id = jx_map_get(root, id_key);
@@ -296,7 +351,7 @@ static int cmd_submit(const options *o) {
                                                   : "\"id\" must be a string")
             : jx_toml_error_at(doc, NULL, 0, "missing key \"id\"");
     jx_toml_free(doc);
-    return fail(o, rc, NULL);
+    return fail(o, rc, NULL, NULL);
   }
   jx_value fields = jx_value_copy(root);
   jx_map_del(&fields, "id");
@@ -326,7 +381,7 @@ static int cmd_do(const options *o) {
                       .actor = o->as, .set = &set};
     rc = apply_one(o, &req, NULL);
   } else {
-    fail(o, rc, NULL);
+    fail(o, rc, NULL, NULL);
   }
   jx_value_free(&set);
   return rc;
@@ -343,7 +398,7 @@ static int with_store(const options *o,
   if (rc == 0)
     rc = fn(o, store, cfg);
   if (rc < 0)
-    fail(o, rc, NULL);
+    fail(o, rc, NULL, NULL);
   jx_store_free(store);
   jx_config_free(cfg);
   return rc;
@@ -414,9 +469,11 @@ static int list(const options *o, jx_store *s, const jx_config *cfg) {
       const char *dept = jx_map_str(r, "department");
       const char *title = jx_map_str(r, "title");
       const char *status = jx_map_str(r, "status");
-      printf("%-20s %-16s %-12s %14lld  %s\n", jx_map_str(r, "id"),
-             status ? status : "?", dept ? dept : "-", (long long)amount,
-             title ? title : "");
+      char b1[256], b2[256], b3[256], b4[1024];
+      printf("%-20s %-16s %-12s %14lld  %s\n",
+             safe_str(jx_map_str(r, "id"), b1, sizeof b1),
+             safe_str(status, b2, sizeof b2), safe_str(dept, b3, sizeof b3),
+             (long long)amount, safe_str(title, b4, sizeof b4));
     }
   }
   jx_value_free(&ctx.rows);

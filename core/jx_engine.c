@@ -8,6 +8,7 @@
 
 #include "jx_buf.h"
 #include "jx_codec.h"
+#include "jx_json.h"
 #include "jx_id.h"
 
 /* A project the engine has seen: its latest decided state and the head
@@ -140,15 +141,10 @@ static int project_get(jx_engine *e, const char *id, project **out) {
 /* --- rules -------------------------------------------------------------- */
 
 static int read_file(jx_buf *out, const char *path) {
-  int err = jx_buf_read_file(out, path);
+  int err = jx_buf_read_file(out, path, JX_FILE_MAX);
   return err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
                           strerror(err))
              : 0;
-}
-
-static const char *basename_of(const char *path) {
-  const char *s = strrchr(path, '/');
-  return s ? s + 1 : path;
 }
 
 /* Loads every plugin into the sandbox from the very bytes recorded in the
@@ -173,8 +169,10 @@ static int load_rules(jx_engine *e) {
         (rc = jx_sandbox_load_string(e->sb, pc->name, pc->path,
                                      bufs[2 + i].data, bufs[2 + i].len)) < 0)
       goto cleanup;
-    names[i] = malloc(strlen(pc->path) + 16);
-    sprintf(names[i], "plugins/%s", basename_of(pc->path));
+    /* Named after the plugin, not its file: two plugins may share one. */
+    jx_buf name = JX_BUF_INIT;
+    jx_buf_printf(&name, "plugins/%s.lua", pc->name);
+    names[i] = name.data;
     files[2 + i] = (jx_rule_file){names[i], bufs[2 + i].data, bufs[2 + i].len};
   }
   rc = jx_store_put_rules(e->store, files, n, &e->rules);
@@ -568,8 +566,17 @@ static char *commit_message(const jx_engine *e, const jx_request *req,
   iso_time(when, sizeof when, req->time);
   jx_buf_printf(&m, "%s: %s %s -> %s\n\n", req->event, req->project, from,
                 to);
-  jx_buf_printf(&m, "%s (%s) sent %s on %s.\n\n", actor->name, actor->role,
+  jx_buf_printf(&m, "%s (%s) sent %s on %s.\n", actor->name, actor->role,
                 req->event, when);
+  /* What an event changed belongs in the history people read, not only
+   * in event.msgpack. */
+  if (req->set && !req->create)
+    for (size_t i = 0; i < req->set->u.m.len; i++) {
+      jx_buf_printf(&m, "Set %s = ", req->set->u.m.items[i].key);
+      jx_json_write(&m, &req->set->u.m.items[i].val, false);
+      jx_buf_puts(&m, "\n");
+    }
+  jx_buf_puts(&m, "\n");
   jx_buf_printf(&m,
                 "Event: %s\nActor: %s\nRole: %s\nFrom: %s\nTo: %s\n"
                 "Time: %s\nRule-set: %s\n",

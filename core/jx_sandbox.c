@@ -1054,15 +1054,15 @@ int jx_sandbox_load(jx_sandbox *sb, const char *name, const char *path) {
   char who[512];
   snprintf(who, sizeof who, "plugin %s (%s)", name, path);
   jx_buf src = JX_BUF_INIT, chunkname = JX_BUF_INIT;
-  int rc, err = jx_buf_read_file(&src, path);
-  if (err)
-    rc = jx_err_set(JX_EPLUGIN, "%s: cannot read the file: %s", who,
-                    strerror(err));
-  else if (src.len > sb->limits.max_memory)
+  int rc, err = jx_buf_read_file(&src, path, sb->limits.max_memory);
+  if (err == EFBIG)
     rc = jx_err_set(JX_EPLUGIN,
                     "%s: the file is larger than the memory limit of %zu "
                     "bytes",
                     who, sb->limits.max_memory);
+  else if (err)
+    rc = jx_err_set(JX_EPLUGIN, "%s: cannot read the file: %s", who,
+                    strerror(err));
   else {
     jx_buf_printf(&chunkname, "@%s", path);
     rc = load(sb, name, who, chunkname.data, src.len ? src.data : "",

@@ -113,7 +113,7 @@ static int parse(jx_toml_doc **out, std::string_view text, const char *name) {
 // to open a file says neither why nor errno.
 int jx_toml_load(jx_toml_doc **out, const char *path) {
   jx_buf b = JX_BUF_INIT;
-  int err = jx_buf_read_file(&b, path);
+  int err = jx_buf_read_file(&b, path, JX_FILE_MAX);
   int rc = err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
                             strerror(err))
                : parse(out, std::string(b.data ? b.data : "", b.len), path);

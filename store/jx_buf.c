@@ -46,14 +46,19 @@ void jx_buf_free(jx_buf *b) {
   *b = (jx_buf)JX_BUF_INIT;
 }
 
-int jx_buf_read_file(jx_buf *b, const char *path) {
+int jx_buf_read_file(jx_buf *b, const char *path, size_t max) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return errno;
   char chunk[16384];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+  size_t n, total = 0;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if ((total += n) > max) {
+      fclose(f);
+      return EFBIG;
+    }
     jx_buf_append(b, chunk, n);
+  }
   int err = ferror(f) ? errno : 0; /* EISDIR shows here, not in fopen */
   fclose(f);
   return err;

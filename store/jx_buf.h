@@ -21,9 +21,13 @@ void jx_buf_printf(jx_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void jx_buf_free(jx_buf *b);
 
-/* Appends the whole file at path.  Returns 0, or the errno value that
- * stopped it (EISDIR for a directory), leaving what was read; callers word
+/* Appends the whole file at path, if it holds at most max bytes.  Returns
+ * 0, or the errno value that stopped it (EISDIR for a directory, EFBIG
+ * past max: /dev/zero ends there), leaving what was read; callers word
  * the message, since only they know what the file is for. */
-int jx_buf_read_file(jx_buf *b, const char *path);
+int jx_buf_read_file(jx_buf *b, const char *path, size_t max);
+
+/* The largest configuration, definition or project file read (4 MiB). */
+#define JX_FILE_MAX ((size_t)4 << 20)
 
 #endif

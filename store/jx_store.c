@@ -548,8 +548,15 @@ int jx_store_put_rules(jx_store *s, const jx_rule_file *files, size_t n,
   for (size_t i = 0; i < n; i++) {
     const char *path = sorted[i].path;
     const char *slash = strchr(path, '/');
-    if (slash && strchr(slash + 1, '/')) {
-      rc = jx_err_set(JX_EINVAL, "rule file %s is nested too deep", path);
+    const char *base = slash ? slash + 1 : path;
+    /* Git refuses trees with such names (git fsck: duplicateEntries). */
+    if ((slash && strchr(base, '/')) || !*base || !strcmp(base, ".") ||
+        !strcmp(base, "..") || slash == path ||
+        (i > 0 && strcmp(sorted[i - 1].path, path) == 0)) {
+      rc = jx_err_set(JX_EINVAL,
+                      "rule file name \"%s\" is empty, nested too deep, "
+                      "a dot name or given twice",
+                      path);
       goto cleanup;
     }
     if ((rc = write_blob(&blobs[i], s, sorted[i].data, sorted[i].len)) <
