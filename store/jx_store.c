@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <git2/sys/commit.h>
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
@@ -97,37 +98,73 @@ static int make_durable_dir(const char *repo, const char *rel) {
   return 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  remove(path);
+  return 0;
+}
+
+static bool is_empty_dir(const char *path) {
+  DIR *d = opendir(path);
+  struct dirent *e;
+  bool empty = d != NULL;
+  while (d && (e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+      empty = false;
+  if (d)
+    closedir(d);
+  return empty;
+}
+
+/* Checks what is at an existing path: 0 if it is a jixiao store already,
+ * 1 if it is an empty directory a new store may take, else JX_EINVAL. */
+static int existing_store(const char *path) {
+  git_repository *repo = NULL;
+  git_config *cfg = NULL;
+  int32_t v;
+  int rc;
+  if (is_empty_dir(path))
+    return 1;
+  if (git_repository_open_ext(&repo, path,
+                              GIT_REPOSITORY_OPEN_NO_SEARCH |
+                                  GIT_REPOSITORY_OPEN_BARE,
+                              NULL) < 0)
+    rc = jx_err_set(JX_EINVAL,
+                    "%s exists and is not a bare git repository; choose "
+                    "another store path",
+                    path);
+  else if (git_repository_config_snapshot(&cfg, repo) < 0 ||
+           git_config_get_int32(&v, cfg, "jx.format") < 0)
+    rc = jx_err_set(JX_EINVAL, "%s is a git repository but not a jixiao store",
+                    path);
+  else
+    rc = 0;
+  git_config_free(cfg);
+  git_repository_free(repo);
+  return rc;
+}
+
+/* Builds the store beside its final place and renames it there, so that a
+ * failed or killed init leaves nothing half made. */
 int jx_store_init(const char *path, bool *created) {
   libgit2_setup();
   *created = false;
   git_repository *repo = NULL;
   git_config *cfg = NULL;
+  jx_buf tmp = JX_BUF_INIT;
   int rc = 0;
   struct stat st;
-  if (stat(path, &st) == 0) {
-    if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH |
-                                                 GIT_REPOSITORY_OPEN_BARE,
-                                NULL) < 0) {
-      rc = jx_err_set(JX_EINVAL,
-                      "%s exists and is not a git repository; choose another "
-                      "store path",
-                      path);
-      goto cleanup;
-    }
-    int32_t v;
-    if (git_repository_config_snapshot(&cfg, repo) < 0 ||
-        git_config_get_int32(&v, cfg, "jx.format") < 0)
-      rc = jx_err_set(JX_EINVAL,
-                      "%s is a git repository but not a jixiao store", path);
-    goto cleanup;
-  }
+  if (stat(path, &st) == 0 && (rc = existing_store(path)) <= 0)
+    return rc;
+  jx_buf_printf(&tmp, "%s.init-%ld", path, (long)getpid());
   git_repository_init_options opts;
   git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
   opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
                GIT_REPOSITORY_INIT_NO_REINIT;
   opts.description = "jixiao audit store: budget projects, one commit per "
                      "state change\n";
-  if (git_repository_init_ext(&repo, path, &opts) < 0) {
+  if (git_repository_init_ext(&repo, tmp.data, &opts) < 0) {
     rc = git_fail(path);
     goto cleanup;
   }
@@ -138,14 +175,30 @@ int jx_store_init(const char *path, bool *created) {
     rc = git_fail(path);
     goto cleanup;
   }
-  if ((rc = make_durable_dir(path, "refs/jx")) < 0 ||
-      (rc = make_durable_dir(path, "refs/jx/projects")) < 0 ||
-      (rc = make_durable_dir(path, "objects/pack")) < 0)
+  char attributes[4096];
+  snprintf(attributes, sizeof attributes, "%s/info/attributes", tmp.data);
+  FILE *f = fopen(attributes, "w");
+  /* git show and git diff print msgpack as binary, not as garbled text. */
+  if (!f || fputs("*.msgpack binary\n", f) < 0 || fclose(f) != 0) {
+    rc = jx_err_set(JX_ESTORE, "%s: %s", attributes, strerror(errno));
     goto cleanup;
+  }
+  if ((rc = make_durable_dir(tmp.data, "refs/jx")) < 0 ||
+      (rc = make_durable_dir(tmp.data, "refs/jx/projects")) < 0 ||
+      (rc = make_durable_dir(tmp.data, "objects/pack")) < 0)
+    goto cleanup;
+  if (rename(tmp.data, path) < 0) {
+    rc = jx_err_set(JX_ESTORE, "%s: cannot create: %s", path,
+                    strerror(errno));
+    goto cleanup;
+  }
   *created = true;
 cleanup:
   git_config_free(cfg);
   git_repository_free(repo);
+  if (rc < 0)
+    nftw(tmp.data, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  jx_buf_free(&tmp);
   return rc;
 }
 

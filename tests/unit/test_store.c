@@ -273,7 +273,7 @@ static void test_store__init_refuses_non_store(void **state) {
       sh("mkdir '%s' && echo data > '%s/notes.txt'", f->store, f->store), 0);
   bool created = true;
   expect_err(jx_store_init(f->store, &created), JX_EINVAL,
-             "is not a git repository");
+             "is not a bare git repository");
   assert_false(created);
   assert_non_null(strstr(jx_err_last()->msg, f->store));
   expect_out("data\n", out("cat '%s/notes.txt'", f->store));
