@@ -21,6 +21,9 @@
 
 #define JX_MAX_SETS 64
 
+/* Options that belong to some commands only. */
+enum { OPT_AS = 1, OPT_AT = 2, OPT_SET = 4, OPT_STATE = 8, OPT_DEPT = 16 };
+
 typedef struct options {
   const char *config;  /* -c / --config */
   const char *store;   /* --store, overrides [store].path */
@@ -34,6 +37,7 @@ typedef struct options {
   size_t nargs;
   bool json;
   bool help;
+  unsigned given; /* OPT_* seen */
 } options;
 
 typedef struct command {
@@ -41,6 +45,7 @@ typedef struct command {
   const char *synopsis;
   const char *help;
   size_t min_args, max_args;
+  unsigned allowed; /* OPT_* it takes */
   int (*run)(const options *o);
 } command;
 
@@ -530,7 +535,7 @@ static const command commands[] = {
     {"init", "jx init",
      "Create the store named by [store].path (a bare git repository).\n"
      "Safe to run again on an existing store.\n",
-     0, 0, cmd_init},
+     0, 0, 0, cmd_init},
     {"submit", "jx submit FILE [--as ACTOR] [--at DATE]",
      "Submit a new budget project described by a TOML file.  Required keys:\n"
      "  id, title, department, unit, budget_type, kind, amount (yuan), year\n"
@@ -540,22 +545,22 @@ static const command commands[] = {
      "The project is created in the workflow's initial state and sent the\n"
      "`submit` event; the guards (R-2, R-3, ...) decide.  The actor defaults\n"
      "to the file's `unit`.\n",
-     1, 1, cmd_submit},
+     1, 1, OPT_AS | OPT_AT, cmd_submit},
     {"do", "jx do ID EVENT --as ACTOR [--set KEY=VALUE ...] [--at DATE]",
      "Send EVENT to project ID as ACTOR.  --set adds or changes fields of\n"
      "the project with the event (VALUE is read as a TOML value, else as a\n"
      "string).  --at gives the event's date (YYYY-MM-DD[THH:MM:SS], UTC;\n"
      "default: now).\n",
-     2, 2, cmd_do},
+     2, 2, OPT_AS | OPT_AT | OPT_SET, cmd_do},
     {"show", "jx show ID", "Print the current state of project ID.\n", 1, 1,
-     cmd_show},
+     0, cmd_show},
     {"list", "jx list [--state S] [--department D]",
      "List projects, optionally only those in state S or of department D.\n",
-     0, 0, cmd_list},
+     0, 0, OPT_STATE | OPT_DEPT, cmd_list},
     {"log", "jx log ID",
      "Print the history of project ID, newest first: one commit per state\n"
      "change, with its trailers (Event, Actor, From, To, Rule-set).\n",
-     1, 1, cmd_log},
+     1, 1, 0, cmd_log},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)
@@ -611,22 +616,23 @@ static int parse_args(int argc, char **argv, options *o,
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char **slot = NULL;
+    unsigned opt = 0;
     if (!strcmp(a, "-c") || !strcmp(a, "--config"))
       slot = &o->config;
     else if (!strcmp(a, "--store"))
       slot = &o->store;
     else if (!strcmp(a, "--as"))
-      slot = &o->as;
+      slot = &o->as, opt = OPT_AS;
     else if (!strcmp(a, "--at"))
-      slot = &o->at;
+      slot = &o->at, opt = OPT_AT;
     else if (!strcmp(a, "--state"))
-      slot = &o->state;
+      slot = &o->state, opt = OPT_STATE;
     else if (!strcmp(a, "--department"))
-      slot = &o->department;
+      slot = &o->department, opt = OPT_DEPT;
     else if (!strcmp(a, "--set")) {
       if (o->nsets == JX_MAX_SETS)
         return usage_error("too many --set options (at most %s)", "64");
-      slot = &o->sets[o->nsets++];
+      slot = &o->sets[o->nsets++], opt = OPT_SET;
     } else if (!strcmp(a, "--json")) {
       o->json = true;
       continue;
@@ -647,6 +653,9 @@ static int parse_args(int argc, char **argv, options *o,
     }
     if (++i == argc)
       return usage_error("option %s needs a value", a);
+    if (opt & o->given & ~OPT_SET)
+      return usage_error("option %s is given twice", a);
+    o->given |= opt;
     *slot = argv[i];
   }
   return 0;
@@ -695,6 +704,16 @@ int main(int argc, char **argv) {
     } else
       usage(o.help ? stdout : stderr);
     return o.help ? 0 : -JX_EINVAL;
+  }
+  if (o.given & ~cmd->allowed) {
+    static const char *const names[] = {"--as", "--at", "--set", "--state",
+                                        "--department"};
+    unsigned bad = o.given & ~cmd->allowed, k = 0;
+    while (!(bad & (1u << k)))
+      k++;
+    fprintf(stderr, "jx %s: option %s does not apply\nusage: %s\n",
+            cmd->name, names[k], cmd->synopsis);
+    return -JX_EINVAL;
   }
   if (o.nargs < cmd->min_args || o.nargs > cmd->max_args) {
     fprintf(stderr, "jx %s: wrong number of arguments\nusage: %s\n",

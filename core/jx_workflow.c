@@ -72,6 +72,31 @@ typedef struct ctx {
   size_t depth;
 } ctx;
 
+/* A misspelt key ("guard" for "guards") would silently drop a rule:
+ * refuse any key the format does not know. */
+static int known_keys(ctx *c, const jx_value *v, const char *const *known,
+                      size_t n) {
+  for (size_t i = 0; v && v->type == JX_MAP && i < v->u.m.len; i++) {
+    const char *key = v->u.m.items[i].key;
+    size_t k = 0;
+    while (k < n && strcmp(known[k], key))
+      k++;
+    if (k < n)
+      continue;
+    char list[256];
+    jx_strlist l = {(char **)known, n};
+    c->keys[c->depth] = key;
+    return jx_toml_error_at(c->doc, c->keys, c->depth + 1,
+                            "unknown key \"%s\" (known: %s)", key,
+                            jx_strlist_join(&l, list, sizeof list));
+  }
+  return 0;
+}
+
+#define KNOWN(c, v, ...)                                                       \
+  known_keys(c, v, (const char *const[]){__VA_ARGS__},                         \
+             sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *))
+
 static int string_at(ctx *c, const jx_value *v, const char *key, bool required,
                      char **out) {
   const jx_value *s = jx_map_get(v, key);
@@ -130,7 +155,8 @@ static int load_states(ctx *c, jx_workflow *wf, const jx_value *states) {
       return jx_toml_error_at(c->doc, c->keys, 2,
                               "state \"%s\" must be a table", p->key);
     int rc;
-    if ((rc = string_at(c, &p->val, "phase", true, &st->phase)) < 0 ||
+    if ((rc = KNOWN(c, &p->val, "phase", "text")) < 0 ||
+        (rc = string_at(c, &p->val, "phase", true, &st->phase)) < 0 ||
         (rc = string_at(c, &p->val, "text", false, &st->text)) < 0)
       return rc;
     size_t k = 0;
@@ -172,7 +198,8 @@ static int load_field(ctx *c, jx_field_def *f, const jx_pair *p) {
                             "field \"%s\" must be a table such as "
                             "{ type = \"string\" }",
                             p->key);
-  if ((rc = string_at(c, &p->val, "type", true, &type)) < 0 ||
+  if ((rc = KNOWN(c, &p->val, "type", "required", "one_of", "min")) < 0 ||
+      (rc = string_at(c, &p->val, "type", true, &type)) < 0 ||
       (rc = strlist_at(c, &p->val, "one_of", false, &f->one_of)) < 0)
     goto cleanup;
   size_t k = 0;
@@ -244,7 +271,9 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
   if (v->type != JX_MAP)
     return jx_toml_error_at(c->doc, c->keys, 2,
                             "[[transition]] must be a table");
-  if ((rc = string_at(c, v, "event", true, &t->event)) < 0 ||
+  if ((rc = KNOWN(c, v, "event", "from", "to", "roles", "sets", "guards",
+                  "reactions")) < 0 ||
+      (rc = string_at(c, v, "event", true, &t->event)) < 0 ||
       (rc = strlist_at(c, v, "from", true, &t->from)) < 0 ||
       (rc = string_at(c, v, "to", true, &t->to)) < 0 ||
       (rc = strlist_at(c, v, "roles", true, &t->roles)) < 0 ||
@@ -297,7 +326,14 @@ int jx_workflow_load(jx_workflow **out, const char *path,
     rc = jx_toml_error_at(doc, NULL, 0, "missing [workflow] table");
     goto cleanup;
   }
-  if ((rc = string_at(&c, head, "name", true, &wf->name)) < 0 ||
+  c.depth = 0;
+  if ((rc = KNOWN(&c, root, "workflow", "states", "fields", "transition")) <
+      0)
+    goto cleanup;
+  c.keys[0] = "workflow";
+  c.depth = 1;
+  if ((rc = KNOWN(&c, head, "name", "version", "initial")) < 0 ||
+      (rc = string_at(&c, head, "name", true, &wf->name)) < 0 ||
       (rc = string_at(&c, head, "initial", true, &wf->initial)) < 0)
     goto cleanup;
   if (!jx_map_int(head, "version", &wf->version))
