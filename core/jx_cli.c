@@ -537,14 +537,11 @@ static const command commands[] = {
      "Safe to run again on an existing store.\n",
      0, 0, 0, cmd_init},
     {"submit", "jx submit FILE [--as ACTOR] [--at DATE]",
-     "Submit a new budget project described by a TOML file.  Required keys:\n"
-     "  id, title, department, unit, budget_type, kind, amount (yuan), year\n"
-     "Optional: ex_ante_report, ex_ante_conclusion, targets (array of "
-     "tables).\n"
-     "kind is one of new, adjust, expand, continue, supplementary (追加).\n"
-     "The project is created in the workflow's initial state and sent the\n"
-     "`submit` event; the guards (R-2, R-3, ...) decide.  The actor defaults\n"
-     "to the file's `unit`.\n",
+     "Submit a new budget project described by a TOML file: `id` and the\n"
+     "fields of the workflow's [fields] (listed below).  The project is\n"
+     "created in the workflow's initial state and sent the `submit` event;\n"
+     "the guards (R-2, R-3, ...) decide.  The actor defaults to the file's\n"
+     "`unit`.  See workflows/demo/*.toml for examples.\n",
      1, 1, OPT_AS | OPT_AT, cmd_submit},
     {"do", "jx do ID EVENT --as ACTOR [--set KEY=VALUE ...] [--at DATE]",
      "Send EVENT to project ID as ACTOR.  --set adds or changes fields of\n"
@@ -661,9 +658,35 @@ static int parse_args(int argc, char **argv, options *o,
   return 0;
 }
 
-/* `jx do --help` lists the events a deployment's workflow accepts, when
- * the configuration can be read; help never fails because of it. */
-static void print_events(const options *o) {
+static void print_events(const jx_workflow *wf) {
+  printf("\nEvents of workflow %s (%s):\n", wf->name, wf->path);
+  for (size_t i = 0; i < wf->ntransitions; i++) {
+    const jx_transition *t = &wf->transitions[i];
+    char from[256], roles[256], guards[256], sets[256];
+    printf("  %-16s %s -> %s\n  %-16s roles: %s%s%s%s%s\n", t->event,
+           jx_strlist_join(&t->from, from, sizeof from), t->to, "",
+           jx_strlist_join(&t->roles, roles, sizeof roles),
+           t->guards.len ? "; guards: " : "",
+           jx_strlist_join(&t->guards, guards, sizeof guards),
+           t->sets.len ? "; sets: " : "",
+           jx_strlist_join(&t->sets, sets, sizeof sets));
+  }
+}
+
+static void print_fields(const jx_workflow *wf) {
+  printf("\nFields of workflow %s (%s):\n", wf->name, wf->path);
+  for (size_t i = 0; i < wf->nfields; i++) {
+    const jx_field_def *f = &wf->fields[i];
+    char values[512];
+    printf("  %-20s %s%s%s%s\n", f->name, jx_type_name(f->type),
+           f->required ? ", required" : "", f->one_of.len ? ": " : "",
+           jx_strlist_join(&f->one_of, values, sizeof values));
+  }
+}
+
+/* `jx do --help` and `jx submit --help` show the deployment's events and
+ * fields, when the configuration can be read; help never fails on it. */
+static void print_workflow_help(const options *o, const command *cmd) {
   jx_config *cfg = NULL;
   jx_workflow *wf = NULL;
   const char *plugins[64];
@@ -673,16 +696,10 @@ static void print_events(const options *o) {
   for (size_t i = 0; i < n; i++)
     plugins[i] = cfg->plugins[i].name;
   if (jx_workflow_load(&wf, cfg->workflow_path, plugins, n) == 0) {
-    printf("\nEvents of workflow %s (%s):\n", wf->name, cfg->workflow_path);
-    for (size_t i = 0; i < wf->ntransitions; i++) {
-      const jx_transition *t = &wf->transitions[i];
-      char from[256], roles[256], guards[256];
-      printf("  %-16s %s -> %s\n  %-16s roles: %s%s%s\n", t->event,
-             jx_strlist_join(&t->from, from, sizeof from), t->to, "",
-             jx_strlist_join(&t->roles, roles, sizeof roles),
-             t->guards.len ? "; guards: " : "",
-             jx_strlist_join(&t->guards, guards, sizeof guards));
-    }
+    if (cmd->run == cmd_do)
+      print_events(wf);
+    else
+      print_fields(wf);
   }
   jx_workflow_free(wf);
   jx_config_free(cfg);
@@ -699,8 +716,8 @@ int main(int argc, char **argv) {
   if (o.help || !cmd) {
     if (cmd) {
       printf("usage: %s\n\n%s", cmd->synopsis, cmd->help);
-      if (cmd->run == cmd_do)
-        print_events(&o);
+      if (cmd->run == cmd_do || cmd->run == cmd_submit)
+        print_workflow_help(&o, cmd);
     } else
       usage(o.help ? stdout : stderr);
     return o.help ? 0 : -JX_EINVAL;
