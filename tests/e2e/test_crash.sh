@@ -43,4 +43,30 @@ for delay in 0.2 0.5 0.9 1.4 2.0; do
   done >"$T/heads"
   [ -s "$T/heads" ] && { failures=$((failures + 1)); cat "$T/heads"; }
 done
+
+# Every transition a client was told is done survives a kill -9 of the
+# writer: a loop of jx runs, each printing only after its commit is
+# durable, killed at a random moment.
+STORE=$T/acked.git
+jx --store "$STORE" init >/dev/null
+for i in $(seq 1 400); do project "ack$i.toml" "A-$i" 100 new "$TARGETS"; done
+( for i in $(seq 1 400); do
+    "$JX" --store "$STORE" submit "ack$i.toml" >/dev/null 2>&1 && echo "A-$i"
+  done >"$T/acked" ) &
+loop=$!
+sleep 1.5
+pkill -9 -f -- "--store $STORE submit" 2>/dev/null
+kill -9 $loop 2>/dev/null
+wait 2>/dev/null
+pkill -9 -f -- "--store $STORE submit" 2>/dev/null
+n=$(wc -l <"$T/acked")
+checks=$((checks + 1))
+[ "$n" -gt 0 ] || { failures=$((failures + 1)); echo "FAIL no submit finished before the kill"; }
+while read -r id; do
+  "$JX" --store "$STORE" show "$id" >/dev/null 2>&1 || echo "FAIL acknowledged $id is lost"
+done <"$T/acked" >"$T/lost"
+checks=$((checks + 1))
+[ -s "$T/lost" ] && { failures=$((failures + 1)); cat "$T/lost"; }
+expect 0 "after the kill: the store is clean" -- git --git-dir "$STORE" fsck --strict
+echo "acknowledged before the kill: $n, all present"
 finish
