@@ -302,7 +302,8 @@ static void batch_done(uv_work_t *w, int status) {
   }
   for (size_t i = 0; i < b->n; i++)
     finish(&b->items[i], b->rc);
-  if (b->rc < 0)
+  /* Closing: what is still queued fails rather than starts a batch. */
+  if (b->rc < 0 || e->closing)
     fail_queue(e);
   free(b->items);
   free(b->reqs);
@@ -384,11 +385,18 @@ void jx_engine_free(jx_engine *e) {
 
 /* --- decisions ------------------------------------------------------------ */
 
-static void iso_time(char *out, size_t size, int64_t t) {
+/* Event times are written as ISO 8601 UTC and compared as text, which
+ * holds for four-digit years: refuse the rest. */
+static int iso_time(char *out, size_t size, int64_t t) {
   time_t tt = (time_t)t;
   struct tm tm;
-  gmtime_r(&tt, &tm);
+  if (t < 0 || (int64_t)tt != t || !gmtime_r(&tt, &tm) ||
+      tm.tm_year + 1900 > 9999)
+    return jx_err_set(JX_EINVAL,
+                      "event time %lld is outside the years 1970-9999",
+                      (long long)t);
   strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return 0;
 }
 
 static int refuse(jx_verdict *out, const char *rule, const char *reason,
@@ -490,10 +498,12 @@ static int check_actor(const jx_actor_conf *actor, const jx_transition *t,
 static int check_set(const jx_workflow *wf, const jx_transition *t,
                      const jx_request *req) {
   char allowed[512];
+  if (req->create) {
+    jx_value none = jx_map();
+    return jx_workflow_check_project(wf, req->set ? req->set : &none, NULL);
+  }
   if (!req->set)
     return 0;
-  if (req->create)
-    return jx_workflow_check_project(wf, req->set, NULL);
   for (size_t i = 0; i < req->set->u.m.len; i++) {
     const jx_pair *p = &req->set->u.m.items[i];
     if (!jx_strlist_has(&t->sets, p->key))
@@ -509,9 +519,8 @@ static int check_set(const jx_workflow *wf, const jx_transition *t,
 }
 
 static jx_value make_event(const jx_request *req, const jx_actor_conf *actor,
-                           const jx_transition *t, const char *from) {
-  char when[32];
-  iso_time(when, sizeof when, req->time);
+                           const jx_transition *t, const char *from,
+                           const char *when) {
   jx_value ev = jx_map();
   jx_map_set(&ev, "name", jx_str(req->event));
   jx_map_set(&ev, "project", jx_str(req->project));
@@ -560,10 +569,8 @@ static int run_plugins(jx_engine *e, const jx_transition *t, jx_value *next,
 
 static char *commit_message(const jx_engine *e, const jx_request *req,
                             const jx_actor_conf *actor, const char *from,
-                            const char *to) {
-  char when[32];
+                            const char *to, const char *when) {
   jx_buf m = JX_BUF_INIT;
-  iso_time(when, sizeof when, req->time);
   jx_buf_printf(&m, "%s: %s %s -> %s\n\n", req->event, req->project, from,
                 to);
   jx_buf_printf(&m, "%s (%s) sent %s on %s.\n", actor->name, actor->role,
@@ -596,8 +603,10 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
     *refusal = (jx_verdict){0};
   if (e->closing)
     return jx_err_set(JX_ESTORE, "the engine is shutting down");
+  char when[32];
   if ((rc = jx_id_check("project id", req->project)) < 0 ||
       (rc = jx_id_check("actor", req->actor)) < 0 ||
+      (rc = iso_time(when, sizeof when, req->time)) < 0 ||
       (rc = check_fields(req->set)) < 0)
     return rc;
   if (!(actor = jx_config_actor(e->cfg, req->actor)))
@@ -624,9 +633,8 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   }
 
   const char *status = jx_map_str(&next, "status");
-  char from[64], when[32];
+  char from[64];
   snprintf(from, sizeof from, "%s", status ? status : "?");
-  iso_time(when, sizeof when, req->time);
   const char *last = jx_map_str(&next, "updated_at");
   if ((rc = find_transition(e, req->event, from, &t, refusal)) < 0 ||
       (rc = check_set(e->wf, t, req)) < 0 ||
@@ -642,7 +650,7 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   }
   if (req->set && !req->create)
     jx_map_merge(&next, req->set);
-  jx_value event = make_event(req, actor, t, from);
+  jx_value event = make_event(req, actor, t, from, when);
   if ((rc = run_plugins(e, t, &next, &event, refusal)) < 0) {
     jx_value_free(&event);
     goto cleanup;
@@ -672,7 +680,7 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   snprintf(q.req.id, sizeof q.req.id, "%s", req->project);
   snprintf(q.req.actor, sizeof q.req.actor, "%s", actor->name);
   q.req.time = req->time;
-  q.req.message = commit_message(e, req, actor, from, t->to);
+  q.req.message = commit_message(e, req, actor, from, t->to, when);
   q.req.rules = e->rules;
   q.req.parent_in_batch = -1;
   next = jx_nil();

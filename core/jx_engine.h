@@ -73,8 +73,9 @@ const jx_workflow *jx_engine_workflow(const jx_engine *e);
 int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
                     jx_engine_cb cb, void *payload);
 
-/* The latest decided state of project id (borrowed until the next apply),
- * loading it from the store if needed.  JX_ENOTFOUND if none. */
+/* The latest decided state of project id, loading it from the store if
+ * needed; borrowed until the next apply or the next turn of the loop (a
+ * failed batch drops the cache).  JX_ENOTFOUND if none. */
 int jx_engine_state(jx_engine *e, const char *id, const jx_value **state);
 
 #endif
