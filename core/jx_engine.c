@@ -77,9 +77,7 @@ static void table_grow(jx_engine *e) {
   project **old = e->slots;
   size_t n = e->nslots;
   e->nslots = n ? n * 2 : 256;
-  e->slots = calloc(e->nslots, sizeof *e->slots);
-  if (!e->slots)
-    abort();
+  e->slots = jx_xcalloc(e->nslots, sizeof *e->slots);
   for (size_t i = 0; i < n; i++)
     if (old[i])
       *slot_of(e, old[i]->id) = old[i];
@@ -89,9 +87,7 @@ static void table_grow(jx_engine *e) {
 static project *table_add(jx_engine *e, const char *id) {
   if ((e->nprojects + 1) * 10 > e->nslots * 7)
     table_grow(e);
-  project *p = calloc(1, sizeof *p);
-  if (!p)
-    abort();
+  project *p = jx_xcalloc(1, sizeof *p);
   snprintf(p->id, sizeof p->id, "%s", id);
   p->batch_index = -1;
   *slot_of(e, id) = p;
@@ -152,12 +148,10 @@ static int read_file(jx_buf *out, const char *path) {
 static int load_rules(jx_engine *e) {
   const jx_config *cfg = e->cfg;
   size_t n = 2 + cfg->nplugins;
-  jx_buf *bufs = calloc(n, sizeof *bufs);
-  jx_rule_file *files = calloc(n, sizeof *files);
-  char **names = calloc(n, sizeof *names);
+  jx_buf *bufs = jx_xcalloc(n, sizeof *bufs);
+  jx_rule_file *files = jx_xcalloc(n, sizeof *files);
+  char **names = jx_xcalloc(n, sizeof *names);
   int rc = 0;
-  if (!bufs || !files || !names)
-    abort();
   if ((rc = read_file(&bufs[0], cfg->path)) < 0 ||
       (rc = read_file(&bufs[1], cfg->workflow_path)) < 0)
     goto cleanup;
@@ -217,11 +211,9 @@ static int check_actors(const jx_config *cfg, const jx_workflow *wf) {
 
 int jx_engine_new(jx_engine **out, uv_loop_t *loop, const jx_config *cfg,
                   jx_store *store) {
-  jx_engine *e = calloc(1, sizeof *e);
-  const char **plugins = calloc(cfg->nplugins + 1, sizeof *plugins);
+  jx_engine *e = jx_xcalloc(1, sizeof *e);
+  const char **plugins = jx_xcalloc(cfg->nplugins + 1, sizeof *plugins);
   int rc;
-  if (!e || !plugins)
-    abort();
   e->loop = loop;
   e->cfg = cfg;
   e->store = store;
@@ -314,9 +306,7 @@ static void batch_done(uv_work_t *w, int status) {
 
 static void start_batch(jx_engine *e) {
   size_t n = e->nqueue < e->cfg->max_batch ? e->nqueue : e->cfg->max_batch;
-  batch *b = calloc(1, sizeof *b);
-  if (!b)
-    abort();
+  batch *b = jx_xcalloc(1, sizeof *b);
   b->e = e;
   b->n = n;
   b->items = jx_xmalloc(n * sizeof *b->items);

@@ -138,10 +138,8 @@ static int read_packed(const char *path, table *t) {
 int jx_refs_open(jx_refs **out, git_repository *repo) {
   git_refdb *db = NULL;
   table all = {0};
-  jx_refs *r = calloc(1, sizeof *r);
+  jx_refs *r = jx_xcalloc(1, sizeof *r);
   int rc = 0;
-  if (!r)
-    abort();
   jx_buf path = JX_BUF_INIT;
   jx_buf_printf(&path, "%spacked-refs", git_repository_path(repo));
   r->path = path.data;

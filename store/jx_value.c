@@ -13,6 +13,15 @@ void *jx_xmalloc(size_t n) {
   return p;
 }
 
+void *jx_xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p) {
+    fputs("jx: out of memory\n", stderr);
+    abort();
+  }
+  return p;
+}
+
 void *jx_xrealloc(void *p, size_t n) {
   p = realloc(p, n ? n : 1);
   if (!p) {

@@ -61,6 +61,7 @@ struct jx_pair {
 };
 
 void *jx_xmalloc(size_t n);
+void *jx_xcalloc(size_t n, size_t size);
 void *jx_xrealloc(void *p, size_t n);
 char *jx_xstrdup(const char *s);
 
