@@ -1,0 +1,13 @@
+# The README's first command ends in scripts/demo: it must show the rules
+# refusing what they must, by name, and leave a clean store.
+. "$JX_SOURCE_DIR/tests/e2e/lib.sh"
+cp -r "$SRC/scripts" "$T/"
+out=$(JX="$JX" sh scripts/demo 2>&1)
+contains "$out" "HL2021-EDU-001 submit: refused by R-2" "5,000,000 without a report: R-2"
+contains "$out" "HL2021-EDU-002: draft -> dept_review" "4,999,999 accepted"
+contains "$out" "HL2021-HLT-001 submit: refused by R-3" "no targets: R-3"
+contains "$out" "HL2021-HLT-002: approved -> executing" "one project through approval"
+contains "$out" "Rule-set: [0-9a-f]{40}" "the git history is printed"
+contains "$out" "fsck: clean" "git fsck is clean"
+expect 0 "the demo store passes git fsck" -- git --git-dir demo.git fsck --strict
+finish
