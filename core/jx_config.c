@@ -358,12 +358,19 @@ int jx_config_load(jx_config **out, const char *path) {
   static const char *const sections[] = {"store", "workflow", "sandbox",
                                          "plugin", "actors"};
   jx_toml_doc *doc;
-  int rc = jx_toml_load(&doc, path);
-  if (rc != 0)
+  jx_buf source = JX_BUF_INIT;
+  int err = jx_buf_read_file(&source, path, JX_FILE_MAX);
+  int rc = err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
+                            strerror(err))
+               : jx_toml_load_string(&doc, source.data ? source.data : "",
+                                     source.len, path);
+  if (rc != 0) {
+    jx_buf_free(&source);
     return rc;
+  }
   const table root = root_table(doc);
   jx_config *c = jx_xmalloc(sizeof *c);
-  *c = (jx_config){.path = jx_xstrdup(path)};
+  *c = (jx_config){.path = jx_xstrdup(path), .source = source};
   /* Sections first: "[stroe] is unknown" explains more than "[store] has
    * no path". */
   if ((rc = known_keys(&root, sections, LEN(sections))) == 0 &&
@@ -410,6 +417,7 @@ void jx_config_free(jx_config *c) {
   }
   free(c->plugins);
   free(c->actors);
+  jx_buf_free(&c->source);
   free(c->path);
   free(c->dir);
   free(c->store_path);

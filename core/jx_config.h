@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jx_buf.h"
 #include "jx_sandbox.h" /* jx_sandbox_limits: [sandbox], defaults
                            1000000 instructions, 16 MiB, 200 ms */
 #include "jx_value.h"
@@ -45,6 +46,7 @@ typedef struct jx_actor_conf {
 
 typedef struct jx_config {
   char *path;          /* the file loaded, as given */
+  jx_buf source;       /* its bytes, as parsed: what each commit records */
   char *dir;           /* its directory, absolute; relative paths in the
                           file resolve against it */
   char *store_path;    /* [store] path, resolved (required) */

@@ -143,46 +143,6 @@ static int read_file(jx_buf *out, const char *path) {
              : 0;
 }
 
-/* Loads every plugin into the sandbox from the very bytes recorded in the
- * store's rules/ tree, so the rules on record are the rules that ran. */
-static int load_rules(jx_engine *e) {
-  const jx_config *cfg = e->cfg;
-  size_t n = 2 + cfg->nplugins;
-  jx_buf *bufs = jx_xcalloc(n, sizeof *bufs);
-  jx_rule_file *files = jx_xcalloc(n, sizeof *files);
-  char **names = jx_xcalloc(n, sizeof *names);
-  int rc = 0;
-  if ((rc = read_file(&bufs[0], cfg->path)) < 0 ||
-      (rc = read_file(&bufs[1], cfg->workflow_path)) < 0)
-    goto cleanup;
-  files[0] = (jx_rule_file){"workflow.toml", bufs[0].data, bufs[0].len};
-  files[1] = (jx_rule_file){"definition.toml", bufs[1].data, bufs[1].len};
-  for (size_t i = 0; i < cfg->nplugins; i++) {
-    const jx_plugin_conf *pc = &cfg->plugins[i];
-    if ((rc = read_file(&bufs[2 + i], pc->path)) < 0 ||
-        (rc = jx_sandbox_load_string(e->sb, pc->name, pc->path,
-                                     bufs[2 + i].data, bufs[2 + i].len)) < 0)
-      goto cleanup;
-    /* Named after the plugin, not its file: two plugins may share one. */
-    jx_buf name = JX_BUF_INIT;
-    jx_buf_printf(&name, "plugins/%s.lua", pc->name);
-    names[i] = name.data;
-    files[2 + i] = (jx_rule_file){names[i], bufs[2 + i].data, bufs[2 + i].len};
-  }
-  rc = jx_store_put_rules(e->store, files, n, &e->rules);
-cleanup:
-  for (size_t i = 0; i < n; i++) {
-    jx_buf_free(&bufs[i]);
-    free(names[i]);
-  }
-  free(bufs);
-  free(files);
-  free(names);
-  return rc;
-}
-
-static void kick_cb(uv_idle_t *h);
-
 /* An actor's role must be one the workflow uses and its scope keys fields
  * of the workflow: a typo there would silently widen or void the actor. */
 static int check_actors(const jx_config *cfg, const jx_workflow *wf) {
@@ -209,20 +169,63 @@ static int check_actors(const jx_config *cfg, const jx_workflow *wf) {
   return 0;
 }
 
+/* Loads the definition and every plugin from the very bytes recorded in
+ * the store's rules/ tree (workflow.toml: as the config parsed it), so the
+ * rules on record are the rules that ran. */
+static int load_rules(jx_engine *e) {
+  const jx_config *cfg = e->cfg;
+  size_t n = 2 + cfg->nplugins;
+  jx_buf *bufs = jx_xcalloc(n, sizeof *bufs);
+  jx_rule_file *files = jx_xcalloc(n, sizeof *files);
+  char **names = jx_xcalloc(n, sizeof *names);
+  const char **plugins = jx_xcalloc(n, sizeof *plugins);
+  int rc = 0;
+  for (size_t i = 0; i < cfg->nplugins; i++)
+    plugins[i] = cfg->plugins[i].name;
+  files[0] = (jx_rule_file){"workflow.toml", cfg->source.data,
+                            cfg->source.len};
+  if ((rc = read_file(&bufs[1], cfg->workflow_path)) < 0 ||
+      (rc = jx_workflow_load_text(&e->wf, cfg->workflow_path,
+                                  bufs[1].data ? bufs[1].data : "",
+                                  bufs[1].len, plugins, cfg->nplugins)) < 0 ||
+      (rc = check_actors(cfg, e->wf)) < 0)
+    goto cleanup;
+  files[1] = (jx_rule_file){"definition.toml", bufs[1].data, bufs[1].len};
+  for (size_t i = 0; i < cfg->nplugins; i++) {
+    const jx_plugin_conf *pc = &cfg->plugins[i];
+    if ((rc = read_file(&bufs[2 + i], pc->path)) < 0 ||
+        (rc = jx_sandbox_load_string(e->sb, pc->name, pc->path,
+                                     bufs[2 + i].data, bufs[2 + i].len)) < 0)
+      goto cleanup;
+    /* Named after the plugin, not its file: two plugins may share one. */
+    jx_buf name = JX_BUF_INIT;
+    jx_buf_printf(&name, "plugins/%s.lua", pc->name);
+    names[i] = name.data;
+    files[2 + i] = (jx_rule_file){names[i], bufs[2 + i].data, bufs[2 + i].len};
+  }
+  rc = jx_store_put_rules(e->store, files, n, &e->rules);
+cleanup:
+  for (size_t i = 0; i < n; i++) {
+    jx_buf_free(&bufs[i]);
+    free(names[i]);
+  }
+  free(plugins);
+  free(bufs);
+  free(files);
+  free(names);
+  return rc;
+}
+
+static void kick_cb(uv_idle_t *h);
+
 int jx_engine_new(jx_engine **out, uv_loop_t *loop, const jx_config *cfg,
                   jx_store *store) {
   jx_engine *e = jx_xcalloc(1, sizeof *e);
-  const char **plugins = jx_xcalloc(cfg->nplugins + 1, sizeof *plugins);
   int rc;
   e->loop = loop;
   e->cfg = cfg;
   e->store = store;
-  for (size_t i = 0; i < cfg->nplugins; i++)
-    plugins[i] = cfg->plugins[i].name;
-  if ((rc = jx_workflow_load(&e->wf, cfg->workflow_path, plugins,
-                             cfg->nplugins)) < 0 ||
-      (rc = check_actors(cfg, e->wf)) < 0 ||
-      (rc = jx_sandbox_new(&e->sb, &cfg->limits)) < 0 ||
+  if ((rc = jx_sandbox_new(&e->sb, &cfg->limits)) < 0 ||
       (rc = load_rules(e)) < 0)
     goto cleanup;
   uv_idle_init(loop, &e->kick);
@@ -230,7 +233,6 @@ int jx_engine_new(jx_engine **out, uv_loop_t *loop, const jx_config *cfg,
   *out = e;
   e = NULL;
 cleanup:
-  free(plugins);
   if (e) {
     jx_workflow_free(e->wf);
     jx_sandbox_free(e->sb);

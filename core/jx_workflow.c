@@ -1,9 +1,11 @@
 #include "jx_workflow.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jx_buf.h"
 #include "jx_err.h"
 #include "jx_toml.h"
 #include "jx_value.h"
@@ -313,10 +315,23 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
 
 int jx_workflow_load(jx_workflow **out, const char *path,
                      const char *const *plugins, size_t nplugins) {
+  jx_buf text = JX_BUF_INIT;
+  int err = jx_buf_read_file(&text, path, JX_FILE_MAX);
+  int rc = err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
+                            strerror(err))
+               : jx_workflow_load_text(out, path, text.data ? text.data : "",
+                                       text.len, plugins, nplugins);
+  jx_buf_free(&text);
+  return rc;
+}
+
+int jx_workflow_load_text(jx_workflow **out, const char *path,
+                          const char *text, size_t len,
+                          const char *const *plugins, size_t nplugins) {
   jx_toml_doc *doc = NULL;
-  jx_workflow *wf = calloc(1, sizeof *wf);
+  jx_workflow *wf = jx_xcalloc(1, sizeof *wf);
   int rc;
-  if ((rc = jx_toml_load(&doc, path)) < 0)
+  if ((rc = jx_toml_load_string(&doc, text, len, path)) < 0)
     goto cleanup;
   const jx_value *root = jx_toml_root(doc);
   const jx_value *head = jx_map_get(root, "workflow");

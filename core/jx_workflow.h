@@ -73,6 +73,11 @@ typedef struct jx_workflow {
  * mistake. */
 int jx_workflow_load(jx_workflow **out, const char *path,
                      const char *const *plugins, size_t nplugins);
+/* The same from `len` bytes of text read from `path` (named in messages),
+ * so that a caller can keep the very bytes it loaded. */
+int jx_workflow_load_text(jx_workflow **out, const char *path,
+                          const char *text, size_t len,
+                          const char *const *plugins, size_t nplugins);
 void jx_workflow_free(jx_workflow *wf);
 
 /* The transition taken by `event` in `state`, or NULL. */
