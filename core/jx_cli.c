@@ -143,6 +143,17 @@ static int load_config(const options *o, jx_config **cfg) {
   return 0;
 }
 
+/* The deployment's workflow definition, for help and for checking names
+ * a user gives; the engine loads its own. */
+static int load_workflow(const jx_config *cfg, jx_workflow **wf) {
+  const char **plugins = jx_xcalloc(cfg->nplugins + 1, sizeof *plugins);
+  for (size_t i = 0; i < cfg->nplugins; i++)
+    plugins[i] = cfg->plugins[i].name;
+  int rc = jx_workflow_load(wf, cfg->workflow_path, plugins, cfg->nplugins);
+  free(plugins);
+  return rc;
+}
+
 /* Readers take no lock: the store overlays the last seal's heads, so they
  * see every durable transition even right after a crash, and never make a
  * writer wait or fail.  Writers wait for the lock (jx_store_open). */
@@ -460,8 +471,16 @@ static int list_one(const char *id, const git_oid *head, void *payload) {
 
 static int list(const options *o, jx_store *s, const jx_config *cfg) {
   list_ctx ctx = {.o = o, .s = s, .rows = jx_array()};
-  (void)cfg;
-  int rc = jx_store_foreach(s, list_one, &ctx);
+  jx_workflow *wf = NULL;
+  int rc = 0;
+  /* A misspelt state would list nothing and look like an answer. */
+  if (o->state && (rc = load_workflow(cfg, &wf)) == 0 &&
+      !jx_workflow_state(wf, o->state))
+    rc = jx_err_set(JX_EINVAL, "--state %s: workflow %s has no such state",
+                    o->state, wf->name);
+  jx_workflow_free(wf);
+  if (rc == 0)
+    rc = jx_store_foreach(s, list_one, &ctx);
   if (rc == 0 && o->json) {
     print_json(&ctx.rows);
   } else if (rc == 0) {
@@ -492,7 +511,11 @@ static int log_one(const jx_store_entry *e, void *payload) {
   jx_value r = jx_map();
   char when[32];
   time_t t = (time_t)e->time;
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+  struct tm tm;
+  if (gmtime_r(&t, &tm))
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  else
+    snprintf(when, sizeof when, "%lld", (long long)e->time);
   jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(e->commit)));
   if (e->rules)
     jx_map_set(&r, "rules", jx_str(git_oid_tostr_s(e->rules)));
@@ -689,13 +712,9 @@ static void print_fields(const jx_workflow *wf) {
 static void print_workflow_help(const options *o, const command *cmd) {
   jx_config *cfg = NULL;
   jx_workflow *wf = NULL;
-  const char *plugins[64];
   if (load_config(o, &cfg) < 0)
     return;
-  size_t n = cfg->nplugins < 64 ? cfg->nplugins : 64;
-  for (size_t i = 0; i < n; i++)
-    plugins[i] = cfg->plugins[i].name;
-  if (jx_workflow_load(&wf, cfg->workflow_path, plugins, n) == 0) {
+  if (load_workflow(cfg, &wf) == 0) {
     if (cmd->run == cmd_do)
       print_events(wf);
     else
