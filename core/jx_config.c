@@ -207,18 +207,35 @@ static int read_store(jx_config *c, const jx_toml_doc *doc) {
   return 0;
 }
 
+/* A file named at `key` is refused now rather than when first used. */
+static int check_readable(const table *t, const char *key, const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+    return fail(t, key, "%s: cannot read %s: %s", t->label, path,
+                strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return fail(t, key, "%s: %s is not a regular file", t->label, path);
+  return 0;
+}
+
 static int read_workflow(jx_config *c, const jx_toml_doc *doc) {
-  static const char *const known[] = {"definition", "plugin_dir"};
+  static const char *const known[] = {"definition", "plugin_dir", "library"};
   table t;
-  const char *definition, *plugin_dir;
+  const char *definition, *plugin_dir, *library;
   int rc;
   if ((rc = section(doc, "workflow", "[workflow]", &t)) != 0 ||
       (rc = known_keys(&t, known, LEN(known))) != 0 ||
       (rc = str_field(&t, "definition", true, &definition)) != 0 ||
-      (rc = str_field(&t, "plugin_dir", false, &plugin_dir)) != 0)
+      (rc = str_field(&t, "plugin_dir", false, &plugin_dir)) != 0 ||
+      (rc = str_field(&t, "library", false, &library)) != 0)
     return rc;
   c->workflow_path = resolve(c->dir, definition);
   c->plugin_dir = resolve(c->dir, plugin_dir ? plugin_dir : DEFAULT_PLUGIN_DIR);
+  if (library) {
+    c->library_path = resolve(c->plugin_dir, library);
+    if ((rc = check_readable(&t, "library", c->library_path)) != 0)
+      return rc;
+  }
   return 0;
 }
 
@@ -239,17 +256,6 @@ static int read_sandbox(jx_config *c, const jx_toml_doc *doc) {
   c->limits.max_instructions = instructions;
   c->limits.max_memory = (size_t)memory;
   c->limits.max_ms = (uint32_t)ms;
-  return 0;
-}
-
-/* Refused now rather than at the first call of the plugin. */
-static int check_readable(const table *t, const char *path) {
-  struct stat st;
-  if (stat(path, &st) != 0 || access(path, R_OK) != 0)
-    return fail(t, "file", "%s: cannot read %s: %s", t->label, path,
-                strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    return fail(t, "file", "%s: %s is not a regular file", t->label, path);
   return 0;
 }
 
@@ -284,7 +290,7 @@ static int read_plugin(jx_config *c, const jx_toml_doc *doc, const jx_value *v,
   if ((rc = str_field(&t, "file", true, &file)) != 0)
     return rc;
   char *path = resolve(c->plugin_dir, file);
-  if ((rc = check_readable(&t, path)) != 0) {
+  if ((rc = check_readable(&t, "file", path)) != 0) {
     free(path);
     return rc;
   }
@@ -422,6 +428,7 @@ void jx_config_free(jx_config *c) {
   free(c->dir);
   free(c->store_path);
   free(c->workflow_path);
+  free(c->library_path);
   free(c->plugin_dir);
   free(c);
 }

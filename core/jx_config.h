@@ -54,7 +54,9 @@ typedef struct jx_config {
   size_t max_frame;
   uint32_t lock_wait_ms; /* how long a writer waits for the store's lock */    /* [store] largest state or event, bytes (1 MiB) */
   char *workflow_path; /* [workflow] definition, resolved (required) */
-  char *plugin_dir;    /* [workflow] plugin_dir, resolved ("plugins") */
+  char *plugin_dir;
+  char *library_path;  /* the plugins' helper library, resolved against
+                          plugin_dir; NULL if none */    /* [workflow] plugin_dir, resolved ("plugins") */
   jx_sandbox_limits limits;
   jx_plugin_conf *plugins; /* in file order, the order guards run */
   size_t nplugins;

@@ -174,7 +174,7 @@ static int check_actors(const jx_config *cfg, const jx_workflow *wf) {
  * rules on record are the rules that ran. */
 static int load_rules(jx_engine *e) {
   const jx_config *cfg = e->cfg;
-  size_t n = 2 + cfg->nplugins;
+  size_t n = 3 + cfg->nplugins, nfiles = 2;
   jx_buf *bufs = jx_xcalloc(n, sizeof *bufs);
   jx_rule_file *files = jx_xcalloc(n, sizeof *files);
   char **names = jx_xcalloc(n, sizeof *names);
@@ -191,19 +191,30 @@ static int load_rules(jx_engine *e) {
       (rc = check_actors(cfg, e->wf)) < 0)
     goto cleanup;
   files[1] = (jx_rule_file){"definition.toml", bufs[1].data, bufs[1].len};
-  for (size_t i = 0; i < cfg->nplugins; i++) {
+  if (cfg->library_path) {
+    jx_buf *lib = &bufs[nfiles];
+    if ((rc = read_file(lib, cfg->library_path)) < 0 ||
+        (rc = jx_sandbox_set_library(e->sb, cfg->library_path,
+                                     lib->data ? lib->data : "", lib->len)) <
+            0)
+      goto cleanup;
+    files[nfiles++] = (jx_rule_file){"library.lua", lib->data, lib->len};
+  }
+  for (size_t i = 0; i < cfg->nplugins; i++, nfiles++) {
     const jx_plugin_conf *pc = &cfg->plugins[i];
-    if ((rc = read_file(&bufs[2 + i], pc->path)) < 0 ||
+    jx_buf *src = &bufs[nfiles];
+    if ((rc = read_file(src, pc->path)) < 0 ||
         (rc = jx_sandbox_load_string(e->sb, pc->name, pc->path,
-                                     bufs[2 + i].data, bufs[2 + i].len)) < 0)
+                                     src->data ? src->data : "", src->len)) <
+            0)
       goto cleanup;
     /* Named after the plugin, not its file: two plugins may share one. */
     jx_buf name = JX_BUF_INIT;
     jx_buf_printf(&name, "plugins/%s.lua", pc->name);
     names[i] = name.data;
-    files[2 + i] = (jx_rule_file){names[i], bufs[2 + i].data, bufs[2 + i].len};
+    files[nfiles] = (jx_rule_file){names[i], src->data, src->len};
   }
-  rc = jx_store_put_rules(e->store, files, n, &e->rules);
+  rc = jx_store_put_rules(e->store, files, nfiles, &e->rules);
 cleanup:
   for (size_t i = 0; i < n; i++) {
     jx_buf_free(&bufs[i]);

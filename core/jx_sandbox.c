@@ -49,6 +49,8 @@ struct jx_sandbox {
   char where[128];   /* "chunk:line" where the hook stopped it */
   plugin *plugins;
   size_t nplugins;
+  int library; /* registry reference to the helper library's chunk, or
+                  LUA_NOREF: its table is the global `jx` of every call */
 };
 
 static jx_sandbox *sandbox_of(lua_State *L) {
@@ -835,6 +837,7 @@ typedef struct run {
   /* loading */
   const char *src, *chunkname;
   size_t len;
+  bool library;      /* loading the helper library, not a plugin */
   int chunk;         /* out: registry reference to the compiled chunk */
   bool guard, react; /* out: what the module defines */
   char *rule;        /* out: its `rule`, owned by the caller */
@@ -851,8 +854,17 @@ static int rawfield(lua_State *L, int t, const char *key) {
 
 /* Runs the chunk on top of the stack in a fresh environment and replaces it
  * by the module table it returns. */
-static void run_chunk(lua_State *L, jx_sandbox *sb) {
+/* Runs the chunk on top of the stack in a fresh environment and leaves the
+ * module table it returns.  A plugin's environment gets `jx`: the helper
+ * library, run afresh for this call too, so that nothing a call leaves in
+ * it reaches the next. */
+static void run_chunk(lua_State *L, jx_sandbox *sb, bool with_library) {
   push_env(L, sb);
+  if (with_library && sb->library != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->library);
+    run_chunk(L, sb, false);
+    lua_setfield(L, -2, "jx");
+  }
   lua_setupvalue(L, -2, 1); /* a main chunk's only upvalue is _ENV */
   lua_call(L, 0, 1);
   if (!lua_istable(L, -1))
@@ -875,7 +887,12 @@ static int run_load(lua_State *L) {
   if (luaL_loadbufferx(L, r->src, r->len, r->chunkname, "t") != LUA_OK)
     return lua_error(L);
   lua_pushvalue(L, 2);
-  run_chunk(L, r->sb); /* 3: the module */
+  run_chunk(L, r->sb, !r->library); /* 3: the module */
+  if (r->library) {
+    lua_pushvalue(L, 2);
+    r->chunk = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+  }
   r->guard = module_has(L, 3, "guard");
   r->react = module_has(L, 3, "react");
   if (!r->guard && !r->react)
@@ -899,7 +916,7 @@ static int run_call(lua_State *L) {
       lua_pushnil(L);
   arm(r->sb); /* the arguments are the engine's, not the plugin's */
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->p->chunk);
-  run_chunk(L, r->sb); /* 5: the module */
+  run_chunk(L, r->sb, true); /* 5: the module */
   if (rawfield(L, 5, r->fn) != LUA_TFUNCTION)
     return luaL_error(L, "the module has no %s function on this run", r->fn);
   for (int i = 2; i <= 4; i++)
@@ -967,6 +984,7 @@ int jx_sandbox_new(jx_sandbox **out, const jx_sandbox_limits *limits) {
   memset(sb, 0, sizeof *sb);
   sb->limits = *limits;
   sb->mem_limit = SIZE_MAX;
+  sb->library = LUA_NOREF;
   sb->L = lua_newstate(sb_alloc, sb);
   if (!sb->L) {
     free(sb);
@@ -1003,18 +1021,36 @@ static plugin *find(const jx_sandbox *sb, const char *name) {
   return NULL;
 }
 
-static int load(jx_sandbox *sb, const char *name, const char *who,
-                const char *chunkname, const char *src, size_t len) {
-  if (len >= 4 && memcmp(src, "\x1bLua", 4) == 0)
+/* Compiles and runs src once (text only) to check it; `r` says what. */
+static int compile(jx_sandbox *sb, run *r, const char *who) {
+  if (r->len >= 4 && memcmp(r->src, "\x1bLua", 4) == 0)
     return jx_err_set(JX_EPLUGIN,
                       "%s: precompiled bytecode is refused; "
                       "plugins are loaded from Lua source",
                       who);
-  run r = {.sb = sb, .src = src, .len = len, .chunkname = chunkname};
-  int rc = protect(sb, run_load, &r, who);
+  int rc = protect(sb, run_load, r, who);
+  lua_settop(sb->L, 0);
+  return rc;
+}
+
+int jx_sandbox_set_library(jx_sandbox *sb, const char *chunkname,
+                           const char *src, size_t len) {
+  run r = {.sb = sb, .src = src, .len = len, .chunkname = chunkname,
+           .library = true};
+  int rc = compile(sb, &r, "the plugin library");
   if (rc)
     return rc;
-  lua_settop(sb->L, 0);
+  luaL_unref(sb->L, LUA_REGISTRYINDEX, sb->library);
+  sb->library = r.chunk;
+  return 0;
+}
+
+static int load(jx_sandbox *sb, const char *name, const char *who,
+                const char *chunkname, const char *src, size_t len) {
+  run r = {.sb = sb, .src = src, .len = len, .chunkname = chunkname};
+  int rc = compile(sb, &r, who);
+  if (rc)
+    return rc;
   plugin *p = find(sb, name);
   if (p) {
     luaL_unref(sb->L, LUA_REGISTRYINDEX, p->chunk);

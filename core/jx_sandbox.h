@@ -118,6 +118,14 @@ int jx_sandbox_load(jx_sandbox *sb, const char *name, const char *path);
 int jx_sandbox_load_string(jx_sandbox *sb, const char *name,
                            const char *chunkname, const char *src, size_t len);
 
+/* Sets the helper library plugins share (plugins/jx.lua): a Lua source
+ * returning a table of pure functions, which every guard and react call
+ * sees as the global `jx`.  It is run afresh, in its own fresh environment,
+ * for each call, like the plugins.  Set it before loading plugins that use
+ * it at load time.  JX_EPLUGIN "the plugin library: ..." on failure. */
+int jx_sandbox_set_library(jx_sandbox *sb, const char *chunkname,
+                           const char *src, size_t len);
+
 /* Whether plugin `name` is loaded and defines `fn` ("guard" or "react"). */
 bool jx_sandbox_has(const jx_sandbox *sb, const char *name, const char *fn);
 

@@ -11,13 +11,6 @@
 -- params.kinds      project kinds the rule covers
 local M = { rule = "R-2", title = "ex-ante performance assessment (事前绩效评估)" }
 
-local function covers(kinds, kind)
-  for _, k in ipairs(kinds) do
-    if k == kind then return true end
-  end
-  return false
-end
-
 -- A supplementary request (追加) carries its own amount in the event.
 local function request(state, event)
   local set = event.set or {}
@@ -29,20 +22,30 @@ end
 
 function M.guard(state, event, params)
   local kind, amount = request(state, event)
-  if not covers(params.kinds, kind) or type(amount) ~= "number"
-     or amount < params.threshold then
+  if not jx.member(params.kinds, kind) then
+    return true
+  end
+  -- The workflow's [fields] make amounts integers; anything else is not
+  -- waved through.
+  if math.type(amount) ~= "integer" then
+    return {
+      reason = "the requested amount is not a whole number of yuan",
+      remedy = "give the amount as an integer number of yuan",
+    }
+  end
+  if amount < params.threshold then
     return true
   end
   local report = state.ex_ante_report
   if type(report) ~= "string" or report == "" then
     return {
       reason = string.format(
-        "a %s project of %d yuan needs an ex-ante performance assessment "
-        .. "report (threshold %d yuan, inclusive); none is attached",
-        kind, amount, params.threshold),
+        "a %s project of %s yuan needs an ex-ante performance assessment "
+        .. "report (threshold %s yuan, inclusive); none is attached",
+        kind, jx.yuan(amount), jx.yuan(params.threshold)),
       remedy = "attach the assessment as ex_ante_report (and its conclusion "
         .. "as ex_ante_conclusion), or request less than "
-        .. string.format("%d yuan", params.threshold),
+        .. jx.yuan(params.threshold) .. " yuan",
     }
   end
   local conclusion = state.ex_ante_conclusion

@@ -8,13 +8,6 @@
 -- params.kinds  project kinds the rule covers
 local M = { rule = "R-3", title = "performance targets (绩效目标)" }
 
-local function covers(kinds, kind)
-  for _, k in ipairs(kinds) do
-    if k == kind then return true end
-  end
-  return false
-end
-
 -- nil if targets is a non-empty list of well-formed targets, else why not.
 local function problem(targets)
   if type(targets) ~= "table" or #targets == 0 then
@@ -32,7 +25,7 @@ function M.guard(state, event, params)
   local set = event.set or {}
   local supplementary = set.supplement_amount ~= nil
   local kind = supplementary and "supplementary" or state.kind
-  if not covers(params.kinds, kind) then
+  if not jx.member(params.kinds, kind) then
     return true
   end
   local targets = state.targets

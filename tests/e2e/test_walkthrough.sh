@@ -62,7 +62,7 @@ done
 contains "$(git --git-dir "$STORE" log -1 --format='%an %ad' --date=short $ref)" \
   "fin-budget 2021-04-01" "author is the actor, date the event's"
 tree=$(git --git-dir "$STORE" ls-tree -r --name-only $ref)
-for f in event.msgpack state.msgpack rules/workflow.toml rules/definition.toml \
+for f in event.msgpack state.msgpack rules/workflow.toml rules/definition.toml rules/library.lua \
          rules/plugins/r2_ex_ante.lua rules/plugins/r3_targets.lua; do
   contains "$tree" "^$f\$" "commit tree has $f"
 done

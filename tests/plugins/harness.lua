@@ -2,12 +2,19 @@
 -- case, and `done()` prints a summary and exits non-zero on any failure.
 local H = { failed = 0, passed = 0 }
 
-function H.load(file)
-  local chunk = assert(loadfile(file, "t", {
+-- Loads a plugin as the sandbox does: in an environment of its own, with
+-- the helper library as `jx`.
+local function env()
+  return {
     string = string, table = table, math = math, ipairs = ipairs,
     pairs = pairs, type = type, tostring = tostring, tonumber = tonumber,
-  }))
-  return chunk()
+  }
+end
+
+function H.load(file)
+  local e = env()
+  e.jx = assert(loadfile("plugins/jx.lua", "t", env()))()
+  return assert(loadfile(file, "t", e))()
 end
 
 function H.check(name, fn)

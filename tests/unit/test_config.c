@@ -130,6 +130,7 @@ static void test_config__shipped_file_loads(void **state) {
   assert_int_equal(mkdir(dir.data, 0700), 0);
   write_in(dir.data, "r2_ex_ante.lua", "");
   write_in(dir.data, "r3_targets.lua", "");
+  write_in(dir.data, "jx.lua", "");
   path.len = 0;
   jx_buf_printf(&path, "%s/shipped/workflow.toml", tmpdir);
   jx_config *c = NULL;
@@ -341,7 +342,7 @@ static void test_config__unknown_sections_and_keys(void **state) {
                "workflow, sandbox, plugin, actors");
   expect_error(BASE "debug = true\n",
                ":5:9: unknown key \"debug\" in [workflow]; known keys: "
-               "definition, plugin_dir");
+               "definition, plugin_dir, library");
   expect_error("verbose = true\n" BASE,
                ":1:11: unknown section \"verbose\"; known sections: store, "
                "workflow, sandbox, plugin, actors");

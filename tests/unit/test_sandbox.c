@@ -654,6 +654,32 @@ static void test_sandbox__fresh_environment(void **state) {
   jx_sandbox_free(sb);
 }
 
+static void test_sandbox__library(void **state) {
+  (void)state;
+  jx_sandbox *sb = sandbox(&LIMITS);
+  static const char lib[] =
+      "local jx = {}\n"
+      "function jx.twice(n) count = (count or 0) + 1; return 2 * n end\n"
+      "function jx.calls() return count or 0 end\n"
+      "return jx";
+  assert_int_equal(jx_sandbox_set_library(sb, "=lib", lib, sizeof lib - 1),
+                   0);
+  load_react(sb, "uses",
+             "return { twice = jx.twice(21), calls = jx.calls() }");
+  /* Each call runs the library afresh: its globals do not carry over. */
+  for (int i = 0; i < 2; i++) {
+    jx_value facts = react(sb, "uses", NULL);
+    assert_int_equal(jx_map_get(&facts, "twice")->u.i, 42);
+    assert_int_equal(jx_map_get(&facts, "calls")->u.i, 1);
+    jx_value_free(&facts);
+  }
+  assert_error(jx_sandbox_set_library(sb, "=bad", "error('no')", 11),
+               JX_EPLUGIN, "the plugin library: bad:1: no");
+  assert_error(jx_sandbox_set_library(sb, "=bad", "return 1", 8), JX_EPLUGIN,
+               "not a module table");
+  jx_sandbox_free(sb);
+}
+
 static void test_sandbox__react_facts(void **state) {
   (void)state;
   jx_sandbox *sb = sandbox(&LIMITS);
@@ -822,6 +848,7 @@ int main(void) {
       cmocka_unit_test(test_sandbox__dangerous_globals_absent),
       cmocka_unit_test(test_sandbox__library_read_only),
       cmocka_unit_test(test_sandbox__fresh_environment),
+      cmocka_unit_test(test_sandbox__library),
       cmocka_unit_test(test_sandbox__react_facts),
       cmocka_unit_test(test_sandbox__react_bad_results),
       cmocka_unit_test(test_sandbox__values_round_trip),
