@@ -4,11 +4,11 @@
  * would.  Exit status: the magnitude of the JX_E* code (see usage()).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <signal.h>
 
 #include "jx_buf.h"
 #include "jx_config.h"
@@ -25,11 +25,11 @@
 enum { OPT_AS = 1, OPT_AT = 2, OPT_SET = 4, OPT_STATE = 8, OPT_DEPT = 16 };
 
 typedef struct options {
-  const char *config;  /* -c / --config */
-  const char *store;   /* --store, overrides [store].path */
-  const char *as;      /* --as ACTOR */
-  const char *at;      /* --at DATE */
-  const char *state;   /* list --state */
+  const char *config; /* -c / --config */
+  const char *store;  /* --store, overrides [store].path */
+  const char *as;     /* --as ACTOR */
+  const char *at;     /* --at DATE */
+  const char *state;  /* list --state */
   const char *department;
   const char *sets[JX_MAX_SETS];
   size_t nsets;
@@ -203,7 +203,7 @@ static int parse_set(const char *arg, jx_value *into) {
  * year must be 2000-2099: a budget year, and within what git's tools show
  * correctly. */
 static int parse_time(const char *s, int64_t *out) {
-  int y, mo, d, h = 0, mi = 0, sec = 0, zh = 0, zm = 0, n = 0, k;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, zh = 0, zm = 0, n = 0, k;
   char sign = '+';
   if (!s) {
     *out = (int64_t)time(NULL);
@@ -229,8 +229,12 @@ static int parse_time(const char *s, int64_t *out) {
          zh < 15 && zm < 60;
     n += 1 + k;
   }
-  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                  .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+  struct tm tm = {.tm_year = y - 1900,
+                  .tm_mon = mo - 1,
+                  .tm_mday = d,
+                  .tm_hour = h,
+                  .tm_min = mi,
+                  .tm_sec = sec};
   time_t t = ok && !s[n] ? timegm(&tm) : (time_t)-1;
   /* timegm normalises 2021-02-30 to March: compare to catch it. */
   if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 ||
@@ -271,8 +275,7 @@ static void applied(const jx_outcome *out, void *payload) {
   } else {
     char oid[12];
     git_oid_tostr(oid, sizeof oid, out->commit);
-    printf("%s: %s -> %s (commit %s)\n", out->project, out->from, out->to,
-           oid);
+    printf("%s: %s -> %s (commit %s)\n", out->project, out->from, out->to, oid);
   }
 }
 
@@ -281,8 +284,8 @@ static void applied(const jx_outcome *out, void *payload) {
 static int check_submission(jx_engine *engine, const jx_request *req,
                             const jx_toml_doc *doc) {
   const char *bad;
-  int rc = jx_workflow_check_project(jx_engine_workflow(engine), req->set,
-                                     &bad);
+  int rc =
+      jx_workflow_check_project(jx_engine_workflow(engine), req->set, &bad);
   if (rc < 0)
     rc = jx_toml_error_at(doc, bad ? &bad : NULL, bad ? 1 : 0, "%s",
                           jx_err_last()->msg);
@@ -301,7 +304,8 @@ static int apply_one(const options *o, jx_request *req,
   run_ctx ctx = {.o = o};
   int rc;
   uv_loop_init(&loop);
-  if ((rc = load_config(o, &cfg)) < 0 || (rc = open_store(cfg, true, &store)) < 0 ||
+  if ((rc = load_config(o, &cfg)) < 0 ||
+      (rc = open_store(cfg, true, &store)) < 0 ||
       (rc = jx_engine_new(&engine, &loop, cfg, store)) < 0 ||
       (doc && (rc = check_submission(engine, req, doc)) < 0) ||
       (rc = parse_time(o->at, &req->time)) < 0 ||
@@ -329,7 +333,8 @@ cleanup:
   return rc;
 }
 
-/* --- commands --------------------------------------------------------------- */
+/* --- commands ---------------------------------------------------------------
+ */
 
 static int cmd_init(const options *o) {
   jx_config *cfg = NULL;
@@ -346,7 +351,8 @@ static int cmd_init(const options *o) {
     print_json(&v);
     jx_value_free(&v);
   } else {
-    printf("%s %s\n", created ? "initialised jixiao store" : "already a jixiao store:",
+    printf("%s %s\n",
+           created ? "initialised jixiao store" : "already a jixiao store:",
            cfg->store_path);
   }
   jx_config_free(cfg);
@@ -375,7 +381,9 @@ static int cmd_submit(const options *o) {
   jx_request req = {
       .project = id->u.s.ptr,
       .event = "submit",
-      .actor = o->as ? o->as : unit ? unit : "",
+      .actor = o->as  ? o->as
+               : unit ? unit
+                      : "",
       .set = &fields,
       .create = true,
   };
@@ -393,8 +401,10 @@ static int cmd_do(const options *o) {
   for (size_t i = 0; i < o->nsets && rc == 0; i++)
     rc = parse_set(o->sets[i], &set);
   if (rc == 0) {
-    jx_request req = {.project = o->args[0], .event = o->args[1],
-                      .actor = o->as, .set = &set};
+    jx_request req = {.project = o->args[0],
+                      .event = o->args[1],
+                      .actor = o->as,
+                      .set = &set};
     rc = apply_one(o, &req, NULL);
   } else {
     fail(o, rc, NULL, NULL);
@@ -404,8 +414,8 @@ static int cmd_do(const options *o) {
 }
 
 /* Runs fn with the config and the store open for reading. */
-static int with_store(const options *o,
-                      int (*fn)(const options *, jx_store *, const jx_config *)) {
+static int with_store(const options *o, int (*fn)(const options *, jx_store *,
+                                                  const jx_config *)) {
   jx_config *cfg = NULL;
   jx_store *store = NULL;
   int rc = load_config(o, &cfg);
@@ -572,11 +582,11 @@ static const command commands[] = {
      "string).  --at gives the event's date (YYYY-MM-DD[THH:MM:SS], UTC;\n"
      "default: now).\n",
      2, 2, OPT_AS | OPT_AT | OPT_SET, cmd_do},
-    {"show", "jx show ID", "Print the current state of project ID.\n", 1, 1,
-     0, cmd_show},
+    {"show", "jx show ID", "Print the current state of project ID.\n", 1, 1, 0,
+     cmd_show},
     {"list", "jx list [--state S] [--department D]",
-     "List projects, optionally only those in state S or of department D.\n",
-     0, 0, OPT_STATE | OPT_DEPT, cmd_list},
+     "List projects, optionally only those in state S or of department D.\n", 0,
+     0, OPT_STATE | OPT_DEPT, cmd_list},
     {"log", "jx log ID",
      "Print the history of project ID, newest first: one commit per state\n"
      "change, with its trailers (Event, Actor, From, To, Rule-set).\n",
@@ -631,8 +641,7 @@ static int usage_error(const char *fmt, const char *arg) {
   return JX_EINVAL;
 }
 
-static int parse_args(int argc, char **argv, options *o,
-                      const command **cmd) {
+static int parse_args(int argc, char **argv, options *o, const command **cmd) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char **slot = NULL;
@@ -747,13 +756,13 @@ int main(int argc, char **argv) {
     unsigned bad = o.given & ~cmd->allowed, k = 0;
     while (!(bad & (1u << k)))
       k++;
-    fprintf(stderr, "jx %s: option %s does not apply\nusage: %s\n",
-            cmd->name, names[k], cmd->synopsis);
+    fprintf(stderr, "jx %s: option %s does not apply\nusage: %s\n", cmd->name,
+            names[k], cmd->synopsis);
     return -JX_EINVAL;
   }
   if (o.nargs < cmd->min_args || o.nargs > cmd->max_args) {
-    fprintf(stderr, "jx %s: wrong number of arguments\nusage: %s\n",
-            cmd->name, cmd->synopsis);
+    fprintf(stderr, "jx %s: wrong number of arguments\nusage: %s\n", cmd->name,
+            cmd->synopsis);
     return -JX_EINVAL;
   }
   int rc = cmd->run(&o);
