@@ -366,10 +366,10 @@ int jx_config_load(jx_config **out, const char *path) {
   jx_toml_doc *doc;
   jx_buf source = JX_BUF_INIT;
   int err = jx_buf_read_file(&source, path, JX_FILE_MAX);
-  int rc = err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
-                            strerror(err))
-               : jx_toml_load_string(&doc, source.data ? source.data : "",
-                                     source.len, path);
+  int rc =
+      err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path, strerror(err))
+          : jx_toml_load_string(&doc, source.data ? source.data : "",
+                                source.len, path);
   if (rc != 0) {
     jx_buf_free(&source);
     return rc;

@@ -37,22 +37,25 @@ typedef struct jx_plugin_conf {
 
 /* One entry of [actors]. */
 typedef struct jx_actor_conf {
-  char *name;       /* a valid id (jx_id_check) */
-  char *role;       /* non-empty; not checked against the workflow here */
-  jx_value scope;   /* map of strings: every key but role (department,
-                       unit, ...); the actor acts only on projects whose
-                       fields of those names are equal */
+  char *name;     /* a valid id (jx_id_check) */
+  char *role;     /* non-empty; not checked against the workflow here */
+  jx_value scope; /* map of strings: every key but role (department,
+                     unit, ...); the actor acts only on projects whose
+                     fields of those names are equal */
 } jx_actor_conf;
 
 typedef struct jx_config {
-  char *path;          /* the file loaded, as given */
-  jx_buf source;       /* its bytes, as parsed: what each commit records */
-  char *dir;           /* its directory, absolute; relative paths in the
-                          file resolve against it */
-  char *store_path;    /* [store] path, resolved (required) */
-  size_t max_batch;    /* [store] transitions per group commit (1000) */
+  char *path;       /* the file loaded, as given */
+  jx_buf source;    /* its bytes, as parsed: what each commit records */
+  char *dir;        /* its directory, absolute; relative paths in the
+                       file resolve against it */
+  char *store_path; /* [store] path, resolved (required) */
+  size_t max_batch; /* [store] transitions per group commit (1000) */
   size_t max_frame;
-  uint32_t lock_wait_ms; /* how long a writer waits for the store's lock */    /* [store] largest state or event, bytes (1 MiB) */
+  uint32_t lock_wait_ms;
+      /* how long a writer waits for the store's lock */ /* [store] largest
+                                                            state or event,
+                                                            bytes (1 MiB) */
   char *workflow_path; /* [workflow] definition, resolved (required) */
   char *plugin_dir;
   char *library_path;  /* the plugins' helper library, resolved against

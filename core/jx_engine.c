@@ -8,8 +8,8 @@
 
 #include "jx_buf.h"
 #include "jx_codec.h"
-#include "jx_json.h"
 #include "jx_id.h"
+#include "jx_json.h"
 
 /* A project the engine has seen: its latest decided state and the head
  * commit that is durable.  Lives in an open-addressing table keyed by id. */
@@ -138,8 +138,7 @@ static int project_get(jx_engine *e, const char *id, project **out) {
 
 static int read_file(jx_buf *out, const char *path) {
   int err = jx_buf_read_file(out, path, JX_FILE_MAX);
-  return err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
-                          strerror(err))
+  return err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path, strerror(err))
              : 0;
 }
 
@@ -182,12 +181,11 @@ static int load_rules(jx_engine *e) {
   int rc = 0;
   for (size_t i = 0; i < cfg->nplugins; i++)
     plugins[i] = cfg->plugins[i].name;
-  files[0] = (jx_rule_file){"workflow.toml", cfg->source.data,
-                            cfg->source.len};
+  files[0] = (jx_rule_file){"workflow.toml", cfg->source.data, cfg->source.len};
   if ((rc = read_file(&bufs[1], cfg->workflow_path)) < 0 ||
       (rc = jx_workflow_load_text(&e->wf, cfg->workflow_path,
-                                  bufs[1].data ? bufs[1].data : "",
-                                  bufs[1].len, plugins, cfg->nplugins)) < 0 ||
+                                  bufs[1].data ? bufs[1].data : "", bufs[1].len,
+                                  plugins, cfg->nplugins)) < 0 ||
       (rc = check_actors(cfg, e->wf)) < 0)
     goto cleanup;
   files[1] = (jx_rule_file){"definition.toml", bufs[1].data, bufs[1].len};
@@ -195,8 +193,7 @@ static int load_rules(jx_engine *e) {
     jx_buf *lib = &bufs[nfiles];
     if ((rc = read_file(lib, cfg->library_path)) < 0 ||
         (rc = jx_sandbox_set_library(e->sb, cfg->library_path,
-                                     lib->data ? lib->data : "", lib->len)) <
-            0)
+                                     lib->data ? lib->data : "", lib->len)) < 0)
       goto cleanup;
     files[nfiles++] = (jx_rule_file){"library.lua", lib->data, lib->len};
   }
@@ -205,8 +202,7 @@ static int load_rules(jx_engine *e) {
     jx_buf *src = &bufs[nfiles];
     if ((rc = read_file(src, pc->path)) < 0 ||
         (rc = jx_sandbox_load_string(e->sb, pc->name, pc->path,
-                                     src->data ? src->data : "", src->len)) <
-            0)
+                                     src->data ? src->data : "", src->len)) < 0)
       goto cleanup;
     /* Named after the plugin, not its file: two plugins may share one. */
     jx_buf name = JX_BUF_INIT;
@@ -431,9 +427,8 @@ static int check_fields(const jx_value *set) {
   return 0;
 }
 
-static int find_transition(jx_engine *e, const char *event,
-                           const char *status, const jx_transition **out,
-                           jx_verdict *refusal) {
+static int find_transition(jx_engine *e, const char *event, const char *status,
+                           const jx_transition **out, jx_verdict *refusal) {
   *out = jx_workflow_find(e->wf, event, status);
   if (*out)
     return 0;
@@ -453,11 +448,11 @@ static int find_transition(jx_engine *e, const char *event,
   jx_buf where = JX_BUF_INIT;
   for (size_t i = 0; i < e->wf->ntransitions; i++)
     if (strcmp(e->wf->transitions[i].event, event) == 0)
-      jx_buf_printf(&where, "%s%s", where.len ? ", " : "",
-                    jx_strlist_join(&e->wf->transitions[i].from, from,
-                                    sizeof from));
-  snprintf(reason, sizeof reason, "event %s is not allowed in state %s",
-           event, status);
+      jx_buf_printf(
+          &where, "%s%s", where.len ? ", " : "",
+          jx_strlist_join(&e->wf->transitions[i].from, from, sizeof from));
+  snprintf(reason, sizeof reason, "event %s is not allowed in state %s", event,
+           status);
   snprintf(remedy, sizeof remedy, "send %s when the project is in: %s", event,
            where.data);
   jx_buf_free(&where);
@@ -487,8 +482,8 @@ static int check_actor(const jx_actor_conf *actor, const jx_transition *t,
       snprintf(reason, sizeof reason,
                "actor %s acts for %s %s; the project belongs to %s",
                actor->name, p->key, mine, theirs);
-      snprintf(remedy, sizeof remedy, "send %s as an actor of %s %s",
-               t->event, p->key, theirs);
+      snprintf(remedy, sizeof remedy, "send %s as an actor of %s %s", t->event,
+               p->key, theirs);
       return refuse(refusal, "workflow", reason, remedy);
     }
   }
@@ -574,8 +569,7 @@ static char *commit_message(const jx_engine *e, const jx_request *req,
                             const jx_actor_conf *actor, const char *from,
                             const char *to, const char *when) {
   jx_buf m = JX_BUF_INIT;
-  jx_buf_printf(&m, "%s: %s %s -> %s\n\n", req->event, req->project, from,
-                to);
+  jx_buf_printf(&m, "%s: %s %s -> %s\n\n", req->event, req->project, from, to);
   jx_buf_printf(&m, "%s (%s) sent %s on %s.\n", actor->name, actor->role,
                 req->event, when);
   /* What an event changed belongs in the history people read, not only

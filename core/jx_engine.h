@@ -42,7 +42,7 @@ typedef struct jx_request {
 
 /* What the callback learns; everything is borrowed for the callback. */
 typedef struct jx_outcome {
-  int code;              /* 0, or JX_ESTORE when the batch failed */
+  int code; /* 0, or JX_ESTORE when the batch failed */
   const char *project;
   const char *from, *to; /* states */
   const jx_value *state; /* the state committed */

@@ -1035,7 +1035,10 @@ static int compile(jx_sandbox *sb, run *r, const char *who) {
 
 int jx_sandbox_set_library(jx_sandbox *sb, const char *chunkname,
                            const char *src, size_t len) {
-  run r = {.sb = sb, .src = src, .len = len, .chunkname = chunkname,
+  run r = {.sb = sb,
+           .src = src,
+           .len = len,
+           .chunkname = chunkname,
            .library = true};
   int rc = compile(sb, &r, "the plugin library");
   if (rc)
@@ -1101,8 +1104,7 @@ int jx_sandbox_load(jx_sandbox *sb, const char *name, const char *path) {
                     strerror(err));
   else {
     jx_buf_printf(&chunkname, "@%s", path);
-    rc = load(sb, name, who, chunkname.data, src.len ? src.data : "",
-              src.len);
+    rc = load(sb, name, who, chunkname.data, src.len ? src.data : "", src.len);
   }
   jx_buf_free(&src);
   jx_buf_free(&chunkname);

@@ -30,8 +30,8 @@ const char *jx_strlist_join(const jx_strlist *l, char *buf, size_t size) {
   size_t o = 0;
   buf[0] = '\0';
   for (size_t i = 0; i < l->len && o < size; i++)
-    o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? ", " : "",
-                          l->items[i]);
+    o +=
+        (size_t)snprintf(buf + o, size - o, "%s%s", i ? ", " : "", l->items[i]);
   return buf;
 }
 
@@ -117,8 +117,8 @@ static int string_at(ctx *c, const jx_value *v, const char *key, bool required,
   return 0;
 }
 
-static int strlist_at(ctx *c, const jx_value *v, const char *key,
-                      bool required, jx_strlist *out) {
+static int strlist_at(ctx *c, const jx_value *v, const char *key, bool required,
+                      jx_strlist *out) {
   const jx_value *a = jx_map_get(v, key);
   c->keys[c->depth] = key;
   if (!a && !required)
@@ -178,7 +178,7 @@ static int load_states(ctx *c, jx_workflow *wf, const jx_value *states) {
 static const struct {
   const char *name;
   jx_type type;
-} field_types[] = {{"string", JX_STR},  {"integer", JX_INT},
+} field_types[] = {{"string", JX_STR},   {"integer", JX_INT},
                    {"number", JX_FLOAT}, {"boolean", JX_BOOL},
                    {"array", JX_ARRAY},  {"table", JX_MAP}};
 
@@ -284,8 +284,8 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
       (rc = strlist_at(c, v, "reactions", false, &t->reactions)) < 0 ||
       (rc = check_state(c, wf, t->to, "to")) < 0 ||
       (rc = check_plugins(c, &t->guards, "guards", plugins, nplugins)) < 0 ||
-      (rc = check_plugins(c, &t->reactions, "reactions", plugins,
-                          nplugins)) < 0)
+      (rc = check_plugins(c, &t->reactions, "reactions", plugins, nplugins)) <
+          0)
     return rc;
   for (size_t i = 0; i < t->sets.len; i++) {
     if (!jx_workflow_field(wf, t->sets.items[i])) {
@@ -317,17 +317,17 @@ int jx_workflow_load(jx_workflow **out, const char *path,
                      const char *const *plugins, size_t nplugins) {
   jx_buf text = JX_BUF_INIT;
   int err = jx_buf_read_file(&text, path, JX_FILE_MAX);
-  int rc = err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
-                            strerror(err))
-               : jx_workflow_load_text(out, path, text.data ? text.data : "",
-                                       text.len, plugins, nplugins);
+  int rc =
+      err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path, strerror(err))
+          : jx_workflow_load_text(out, path, text.data ? text.data : "",
+                                  text.len, plugins, nplugins);
   jx_buf_free(&text);
   return rc;
 }
 
-int jx_workflow_load_text(jx_workflow **out, const char *path,
-                          const char *text, size_t len,
-                          const char *const *plugins, size_t nplugins) {
+int jx_workflow_load_text(jx_workflow **out, const char *path, const char *text,
+                          size_t len, const char *const *plugins,
+                          size_t nplugins) {
   jx_toml_doc *doc = NULL;
   jx_workflow *wf = jx_xcalloc(1, sizeof *wf);
   int rc;
@@ -342,8 +342,7 @@ int jx_workflow_load_text(jx_workflow **out, const char *path,
     goto cleanup;
   }
   c.depth = 0;
-  if ((rc = KNOWN(&c, root, "workflow", "states", "fields", "transition")) <
-      0)
+  if ((rc = KNOWN(&c, root, "workflow", "states", "fields", "transition")) < 0)
     goto cleanup;
   c.keys[0] = "workflow";
   c.depth = 1;
@@ -385,8 +384,8 @@ cleanup:
   return rc;
 }
 
-const jx_transition *jx_workflow_find(const jx_workflow *wf,
-                                      const char *event, const char *state) {
+const jx_transition *jx_workflow_find(const jx_workflow *wf, const char *event,
+                                      const char *state) {
   for (size_t i = 0; i < wf->ntransitions; i++)
     if (strcmp(wf->transitions[i].event, event) == 0 &&
         jx_strlist_has(&wf->transitions[i].from, state))
@@ -402,16 +401,14 @@ const jx_transition *jx_workflow_event(const jx_workflow *wf,
   return NULL;
 }
 
-const jx_state_def *jx_workflow_state(const jx_workflow *wf,
-                                      const char *name) {
+const jx_state_def *jx_workflow_state(const jx_workflow *wf, const char *name) {
   for (size_t i = 0; i < wf->nstates; i++)
     if (strcmp(wf->states[i].name, name) == 0)
       return &wf->states[i];
   return NULL;
 }
 
-const jx_field_def *jx_workflow_field(const jx_workflow *wf,
-                                      const char *name) {
+const jx_field_def *jx_workflow_field(const jx_workflow *wf, const char *name) {
   for (size_t i = 0; i < wf->nfields; i++)
     if (strcmp(wf->fields[i].name, name) == 0)
       return &wf->fields[i];
@@ -429,9 +426,8 @@ int jx_workflow_check_field(const jx_workflow *wf, const char *key,
                       key, wf->name, wf->path);
   bool number_ok = f->type == JX_FLOAT && v->type == JX_INT;
   if (v->type != f->type && !number_ok)
-    return jx_err_set(JX_EINVAL, "field \"%s\" must be a%s %s, not a%s %s",
-                      key, f->type == JX_INT ? "n" : "",
-                      field_type_name(f->type),
+    return jx_err_set(JX_EINVAL, "field \"%s\" must be a%s %s, not a%s %s", key,
+                      f->type == JX_INT ? "n" : "", field_type_name(f->type),
                       v->type == JX_INT || v->type == JX_ARRAY ? "n" : "",
                       jx_type_name(v->type));
   if (f->type == JX_STR && f->one_of.len &&

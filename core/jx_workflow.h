@@ -1,6 +1,6 @@
 /*
- * jx_workflow: a workflow definition (workflows/<name>.toml) loaded and checked.
- * The engine knows no state or event names; they all come from here.
+ * jx_workflow: a workflow definition (workflows/<name>.toml) loaded and
+ * checked. The engine knows no state or event names; they all come from here.
  *
  * Format (documented at the top of workflows/budget.toml):
  *   [workflow]      name, version, initial state
@@ -36,9 +36,9 @@ typedef struct jx_state_def {
 /* One field of a project: what a submission or an event may put there. */
 typedef struct jx_field_def {
   char *name;
-  jx_type type;     /* JX_STR, JX_INT, JX_FLOAT (an integer is accepted
-                       too), JX_BOOL, JX_ARRAY or JX_MAP */
-  bool required;    /* a submission must have it */
+  jx_type type;      /* JX_STR, JX_INT, JX_FLOAT (an integer is accepted
+                        too), JX_BOOL, JX_ARRAY or JX_MAP */
+  bool required;     /* a submission must have it */
   jx_strlist one_of; /* for strings: the allowed values (empty: any) */
   bool has_min;
   int64_t min; /* for integers */
@@ -75,25 +75,23 @@ int jx_workflow_load(jx_workflow **out, const char *path,
                      const char *const *plugins, size_t nplugins);
 /* The same from `len` bytes of text read from `path` (named in messages),
  * so that a caller can keep the very bytes it loaded. */
-int jx_workflow_load_text(jx_workflow **out, const char *path,
-                          const char *text, size_t len,
-                          const char *const *plugins, size_t nplugins);
+int jx_workflow_load_text(jx_workflow **out, const char *path, const char *text,
+                          size_t len, const char *const *plugins,
+                          size_t nplugins);
 void jx_workflow_free(jx_workflow *wf);
 
 /* The transition taken by `event` in `state`, or NULL. */
-const jx_transition *jx_workflow_find(const jx_workflow *wf,
-                                      const char *event, const char *state);
+const jx_transition *jx_workflow_find(const jx_workflow *wf, const char *event,
+                                      const char *state);
 
 /* Any transition for `event` (to tell "unknown event" from "not now"). */
 const jx_transition *jx_workflow_event(const jx_workflow *wf,
                                        const char *event);
 
-const jx_state_def *jx_workflow_state(const jx_workflow *wf,
-                                      const char *name);
+const jx_state_def *jx_workflow_state(const jx_workflow *wf, const char *name);
 
 /* The definition of field `name`, or NULL. */
-const jx_field_def *jx_workflow_field(const jx_workflow *wf,
-                                      const char *name);
+const jx_field_def *jx_workflow_field(const jx_workflow *wf, const char *name);
 
 /* Checks one field against [fields]: JX_EINVAL "field \"kind\": ..." if
  * the field is unknown, of another type, not one of its values or below

@@ -13,7 +13,8 @@ typedef struct jx_buf {
   size_t len, cap;
 } jx_buf;
 
-#define JX_BUF_INIT {NULL, 0, 0}
+#define JX_BUF_INIT                                                            \
+  { NULL, 0, 0 }
 
 void jx_buf_append(jx_buf *b, const void *p, size_t n);
 void jx_buf_puts(jx_buf *b, const char *s);

@@ -16,8 +16,7 @@ static int append(void *out, const char *bytes, size_t len) {
 
 /* Containers count as a level; `depth` is the number of enclosing ones. */
 static int encode(msgpack_packer *pk, const jx_value *v, int depth) {
-  if ((v->type == JX_ARRAY || v->type == JX_MAP) &&
-      depth == JX_CODEC_MAX_DEPTH)
+  if ((v->type == JX_ARRAY || v->type == JX_MAP) && depth == JX_CODEC_MAX_DEPTH)
     return jx_err_set(JX_EINVAL, "value nests deeper than %d levels",
                       JX_CODEC_MAX_DEPTH);
   switch (v->type) {

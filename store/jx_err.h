@@ -31,8 +31,8 @@ enum {
 #define JX_ERR_MSG_MAX 1024
 
 typedef struct jx_error {
-  int code;                  /* one of JX_E*, or JX_OK when nothing failed */
-  char msg[JX_ERR_MSG_MAX];  /* complete sentence, no trailing newline */
+  int code;                 /* one of JX_E*, or JX_OK when nothing failed */
+  char msg[JX_ERR_MSG_MAX]; /* complete sentence, no trailing newline */
 } jx_error;
 
 /* Sets the calling thread's last error and returns `code`, so that a failing

@@ -93,8 +93,7 @@ static int make_durable_dir(const char *repo, const char *rel) {
   if (slash)
     *slash = '\0';
   if (fsync_path(path) < 0 || fsync_path(parent) < 0)
-    return jx_err_set(JX_ESTORE, "%s: cannot sync: %s", path,
-                      strerror(errno));
+    return jx_err_set(JX_ESTORE, "%s: cannot sync: %s", path, strerror(errno));
   return 0;
 }
 
@@ -126,10 +125,9 @@ static int existing_store(const char *path) {
   int rc;
   if (is_empty_dir(path))
     return 1;
-  if (git_repository_open_ext(&repo, path,
-                              GIT_REPOSITORY_OPEN_NO_SEARCH |
-                                  GIT_REPOSITORY_OPEN_BARE,
-                              NULL) < 0)
+  if (git_repository_open_ext(
+          &repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+          NULL) < 0)
     rc = jx_err_set(JX_EINVAL,
                     "%s exists and is not a bare git repository; choose "
                     "another store path",
@@ -188,8 +186,7 @@ int jx_store_init(const char *path, bool *created) {
       (rc = make_durable_dir(tmp.data, "objects/pack")) < 0)
     goto cleanup;
   if (rename(tmp.data, path) < 0) {
-    rc = jx_err_set(JX_ESTORE, "%s: cannot create: %s", path,
-                    strerror(errno));
+    rc = jx_err_set(JX_ESTORE, "%s: cannot create: %s", path, strerror(errno));
     goto cleanup;
   }
   *created = true;
@@ -247,8 +244,7 @@ static void remove_stale(const char *dir, int depth) {
     if (S_ISDIR(st.st_mode)) {
       if (depth < 8)
         remove_stale(path, depth + 1);
-    } else if (has_suffix(e->d_name, ".lock") ||
-               strstr(e->d_name, "_git2_")) {
+    } else if (has_suffix(e->d_name, ".lock") || strstr(e->d_name, "_git2_")) {
       unlink(path);
     }
   }
@@ -260,8 +256,7 @@ static int take_lock(jx_store *s, unsigned wait_ms) {
   snprintf(path, sizeof path, "%s/" LOCK_FILE, s->path);
   s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (s->lock_fd < 0)
-    return jx_err_set(JX_ESTORE, "%s: cannot open: %s", path,
-                      strerror(errno));
+    return jx_err_set(JX_ESTORE, "%s: cannot open: %s", path, strerror(errno));
   /* Another writer's batch takes milliseconds: wait a while for it, so that
    * two clerks working at once are served one after the other. */
   for (int waited = 0; flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0; waited++) {
@@ -311,8 +306,7 @@ static void seal_heads_free(seal_heads *h) {
 }
 
 static int compare_updates(const void *a, const void *b) {
-  return strcmp(((const jx_ref_update *)a)->id,
-                ((const jx_ref_update *)b)->id);
+  return strcmp(((const jx_ref_update *)a)->id, ((const jx_ref_update *)b)->id);
 }
 
 static int read_seal(jx_store *s, git_repository *repo, seal_heads *out) {
@@ -412,17 +406,18 @@ int jx_store_open(jx_store **out, const char *path, jx_store_mode mode,
     goto cleanup;
   if (git_repository_config_snapshot(&cfg, s->rd) < 0 ||
       git_config_get_int32(&format, cfg, "jx.format") < 0) {
-    rc = jx_err_set(JX_ESTORE,
-                    "%s is a git repository but not a jixiao store", path);
+    rc = jx_err_set(JX_ESTORE, "%s is a git repository but not a jixiao store",
+                    path);
     goto cleanup;
   }
   if (format != JX_STORE_FORMAT) {
-    rc = jx_err_set(JX_ESTORE, "%s has store format %d; this jx reads %d",
-                    path, format, JX_STORE_FORMAT);
+    rc = jx_err_set(JX_ESTORE, "%s has store format %d; this jx reads %d", path,
+                    format, JX_STORE_FORMAT);
     goto cleanup;
   }
   if (mode == JX_STORE_WRITE) {
-    if ((rc = take_lock(s, lock_wait_ms)) < 0 || (rc = open_writer(&s->wr, path)) < 0 ||
+    if ((rc = take_lock(s, lock_wait_ms)) < 0 ||
+        (rc = open_writer(&s->wr, path)) < 0 ||
         (rc = jx_refs_open(&s->refs, s->wr)) < 0)
       goto cleanup;
     if (git_repository_odb(&s->wodb, s->wr) < 0 ||
@@ -612,8 +607,7 @@ int jx_store_put_rules(jx_store *s, const jx_rule_file *files, size_t n,
                       path);
       goto cleanup;
     }
-    if ((rc = write_blob(&blobs[i], s, sorted[i].data, sorted[i].len)) <
-        0)
+    if ((rc = write_blob(&blobs[i], s, sorted[i].data, sorted[i].len)) < 0)
       goto cleanup;
     if (!slash) {
       top[ntop++] = (tree_entry){path, false, &blobs[i]};
@@ -687,7 +681,8 @@ static int write_transition(jx_store *s, jx_commit_req *reqs, size_t i) {
     return rc;
   const git_oid *parent = r->parent_in_batch >= 0
                               ? &reqs[r->parent_in_batch].commit
-                              : r->has_parent ? &r->parent : NULL;
+                          : r->has_parent ? &r->parent
+                                          : NULL;
   return make_commit(&r->commit, s, r->actor, r->time, r->message, &tree,
                      parent);
 }
@@ -785,10 +780,10 @@ static int lookup_head(git_oid *out, jx_store *s, const char *id) {
   if (rc < 0)
     return rc;
   jx_ref_update key = {.id = id};
-  const jx_ref_update *sealed =
-      s->overlay.n ? bsearch(&key, s->overlay.u, s->overlay.n,
-                             sizeof key, compare_updates)
-                   : NULL;
+  const jx_ref_update *sealed = s->overlay.n
+                                    ? bsearch(&key, s->overlay.u, s->overlay.n,
+                                              sizeof key, compare_updates)
+                                    : NULL;
   if (sealed) {
     *out = sealed->head;
     return 0;

@@ -180,8 +180,7 @@ jx_value *jx_map_set(jx_value *m, const char *key, jx_value v) {
   }
   if (m->u.m.len == m->u.m.cap) {
     m->u.m.cap = m->u.m.cap ? m->u.m.cap * 2 : 4;
-    m->u.m.items =
-        jx_xrealloc(m->u.m.items, m->u.m.cap * sizeof *m->u.m.items);
+    m->u.m.items = jx_xrealloc(m->u.m.items, m->u.m.cap * sizeof *m->u.m.items);
   }
   memmove(&m->u.m.items[i + 1], &m->u.m.items[i],
           (m->u.m.len - i) * sizeof *m->u.m.items);

@@ -69,8 +69,8 @@ jx_value jx_nil(void);
 jx_value jx_bool(bool b);
 jx_value jx_int(int64_t i);
 jx_value jx_float(double f);
-jx_value jx_str(const char *s);               /* copies s */
-jx_value jx_strn(const char *s, size_t len);  /* copies len bytes */
+jx_value jx_str(const char *s);              /* copies s */
+jx_value jx_strn(const char *s, size_t len); /* copies len bytes */
 jx_value jx_array(void);
 jx_value jx_map(void);
 

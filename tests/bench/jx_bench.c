@@ -24,10 +24,14 @@
 static const struct {
   const char *event, *actor;
 } steps[] = {
-    {"submit", "edu-school-1"},     {"dept_approve", "edu-dept"},
-    {"finance_approve", "fin-business"}, {"release", "fin-budget"},
-    {"flag", "edu-dept"},           {"resume", "edu-dept"},
-    {"close", "edu-dept"},          {"self_evaluate", "edu-school-1"},
+    {"submit", "edu-school-1"},
+    {"dept_approve", "edu-dept"},
+    {"finance_approve", "fin-business"},
+    {"release", "fin-budget"},
+    {"flag", "edu-dept"},
+    {"resume", "edu-dept"},
+    {"close", "edu-dept"},
+    {"self_evaluate", "edu-school-1"},
 };
 #define NSTEPS (sizeof steps / sizeof *steps)
 
@@ -96,7 +100,7 @@ static double run_engine(const char *config, const char *dir, size_t n,
   uv_loop_init(&loop);
   if (jx_engine_new(&engine, &loop, cfg, store) < 0)
     die("engine");
-  char (*ids)[24] = calloc(n, sizeof *ids);
+  char(*ids)[24] = calloc(n, sizeof *ids);
   jx_value *fields = calloc(n, sizeof *fields);
   for (size_t i = 0; i < n; i++) {
     snprintf(ids[i], sizeof ids[i], "B-%06zu", i);
@@ -105,9 +109,12 @@ static double run_engine(const char *config, const char *dir, size_t n,
   uint64_t t0 = uv_hrtime();
   for (size_t s = 0; s < NSTEPS; s++)
     for (size_t i = 0; i < n; i++) {
-      jx_request req = {.project = ids[i], .event = steps[s].event,
-                        .actor = steps[s].actor, .time = 1614556800 + (int64_t)s * 86400,
-                        .set = s == 0 ? &fields[i] : NULL, .create = s == 0};
+      jx_request req = {.project = ids[i],
+                        .event = steps[s].event,
+                        .actor = steps[s].actor,
+                        .time = 1614556800 + (int64_t)s * 86400,
+                        .set = s == 0 ? &fields[i] : NULL,
+                        .create = s == 0};
       if (jx_engine_apply(engine, &req, NULL, done_cb, &c) < 0)
         die(steps[s].event);
     }
@@ -159,9 +166,11 @@ static double run_floor(const char *dir, size_t n, size_t batch) {
                          "project B-%06zu step %zu state after %s", i, s,
                          steps[s].event);
       git_treebuilder *tb;
-      if (git_odb_write(&blob, odb, payload, (size_t)len, GIT_OBJECT_BLOB) < 0 ||
+      if (git_odb_write(&blob, odb, payload, (size_t)len, GIT_OBJECT_BLOB) <
+              0 ||
           git_treebuilder_new(&tb, repo, NULL) < 0 ||
-          git_treebuilder_insert(NULL, tb, "state", &blob, GIT_FILEMODE_BLOB) < 0 ||
+          git_treebuilder_insert(NULL, tb, "state", &blob, GIT_FILEMODE_BLOB) <
+              0 ||
           git_treebuilder_write(&tree, tb) < 0)
         die_git("floor tree");
       git_treebuilder_free(tb);
@@ -178,8 +187,7 @@ static double run_floor(const char *dir, size_t n, size_t batch) {
     git_reference *ref;
     if (git_mempack_dump(&pack, repo, mempack) < 0 ||
         git_odb_write_pack(&wp, odb, NULL, NULL) < 0 ||
-        wp->append(wp, pack.ptr, pack.size, &st) < 0 ||
-        wp->commit(wp, &st) < 0)
+        wp->append(wp, pack.ptr, pack.size, &st) < 0 || wp->commit(wp, &st) < 0)
       die_git("floor pack");
     wp->free(wp);
     git_buf_dispose(&pack);

@@ -662,10 +662,8 @@ static void test_sandbox__library(void **state) {
       "function jx.twice(n) count = (count or 0) + 1; return 2 * n end\n"
       "function jx.calls() return count or 0 end\n"
       "return jx";
-  assert_int_equal(jx_sandbox_set_library(sb, "=lib", lib, sizeof lib - 1),
-                   0);
-  load_react(sb, "uses",
-             "return { twice = jx.twice(21), calls = jx.calls() }");
+  assert_int_equal(jx_sandbox_set_library(sb, "=lib", lib, sizeof lib - 1), 0);
+  load_react(sb, "uses", "return { twice = jx.twice(21), calls = jx.calls() }");
   /* Each call runs the library afresh: its globals do not carry over. */
   for (int i = 0; i < 2; i++) {
     jx_value facts = react(sb, "uses", NULL);

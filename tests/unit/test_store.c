@@ -758,8 +758,8 @@ static void test_store__truncated_state(void **state) {
   /* A later batch without P2, so that the last seal does not list P2's
    * head (a reader takes the sealed head over the ref). */
   jx_commit_req *r2 = reqs(f, 1);
-  req_init(&r2[0], P3, "dept", "dept_approve", "dept_review",
-           "finance_review", T0 + 9, &rules, -1);
+  req_init(&r2[0], P3, "dept", "dept_approve", "dept_review", "finance_review",
+           T0 + 9, &rules, -1);
   r2[0].parent = r[1].commit;
   r2[0].has_parent = true;
   expect_ok(jx_store_write(s, r2, 1));
