@@ -6,6 +6,7 @@ out=$(JX="$JX" sh scripts/demo 2>&1)
 contains "$out" "HL2021-EDU-001 submit: refused by R-2" "5,000,000 without a report: R-2"
 contains "$out" "HL2021-EDU-002: draft -> dept_review" "4,999,999 accepted"
 contains "$out" "HL2021-HLT-001 submit: refused by R-3" "no targets: R-3"
+contains "$out" "HL2021-CUL-001 submit: refused by R-1" "no performance officer: R-1"
 contains "$out" "HL2021-HLT-002: approved -> executing" "one project through approval"
 contains "$out" "Rule-set: [0-9a-f]{40}" "the git history is printed"
 contains "$out" "fsck: clean" "git fsck is clean"

@@ -16,7 +16,8 @@
 #include "jx_err.h"
 #include "jx_workflow.h"
 
-static const char *const PLUGINS[] = {"r2_ex_ante", "r3_targets"};
+static const char *const PLUGINS[] = {"r1_staffing", "r2_ex_ante",
+                                      "r3_targets"};
 #define NPLUGINS (sizeof PLUGINS / sizeof *PLUGINS)
 
 static char tmpdir[] = "/tmp/jx_test_workflow.XXXXXX";
@@ -93,8 +94,9 @@ static void test_workflow__budget_find(void **state) {
   assert_non_null(t);
   assert_string_equal(t->event, "submit");
   assert_string_equal(t->to, "dept_review");
-  static const char *const guards[] = {"r2_ex_ante", "r3_targets"};
-  expect_list(&t->guards, guards, 2);
+  static const char *const guards[] = {"r1_staffing", "r2_ex_ante",
+                                       "r3_targets"};
+  expect_list(&t->guards, guards, 3);
   static const char *const unit[] = {"unit"};
   expect_list(&t->roles, unit, 1);
   assert_int_equal(t->reactions.len, 0);
@@ -163,14 +165,14 @@ static void test_workflow__budget_needs_its_plugins(void **state) {
   jx_workflow *wf = NULL;
   assert_int_equal(jx_workflow_load(&wf, path, PLUGINS, 1), JX_EINVAL);
   const char *msg = jx_err_last()->msg;
-  assert_non_null(strstr(msg, "plugin \"r3_targets\" is not configured"));
+  assert_non_null(strstr(msg, "plugin \"r2_ex_ante\" is not configured"));
   unsigned line, col;
   char fmt[1100];
   snprintf(fmt, sizeof fmt, "%s:%%u:%%u: ", path);
   assert_int_equal(sscanf(msg, fmt, &line, &col), 2);
   assert_true(line > 1 && col > 0);
   assert_int_equal(jx_workflow_load(&wf, path, NULL, 0), JX_EINVAL);
-  assert_non_null(strstr(jx_err_last()->msg, "r2_ex_ante"));
+  assert_non_null(strstr(jx_err_last()->msg, "r1_staffing"));
 }
 
 /* --- mistakes ---------------------------------------------------------- */
