@@ -19,4 +19,268 @@ function jx.yuan(n)
   return sign .. digits:gsub("^,", "")
 end
 
+-- ---- Evaluation (R-6): grades, indicator scores, the self-evaluation ----
+-- These return their result, or nil and a sentence saying what is wrong
+-- with the input; they never raise, so a guard can turn the sentence into
+-- a refusal.  The national rules (财预〔2020〕10号) they follow:
+--
+-- An indicator is a table with a name and a comparator:
+--   { indicator = "schools renovated", comparator = ">=", target = 12,
+--     actual = 11, unit = "schools" }           -- also "<=", "=", "≥", "≤"
+--   { indicator = "teaching quality", comparator = "qualitative",
+--     band = "80-100", achieved = 0.9 }
+-- A quantitative one met earns full marks; not met, actual / target of
+-- them for ">=", target / actual for "<=", min / max of the two for "="
+-- (the closer, the more), never above full nor below 0, and 0 when target
+-- or actual is 0 or less (no proportion means anything there).  A
+-- qualitative one is judged into a band of its marks, "80-100" (80 %
+-- included), "60-80" (60 % included) or "0-60"; `achieved` is the fraction
+-- of the marks given within that band (0.8 <= achieved <= 1 for
+-- "80-100") and, when left out, the band's lowest (0.8, 0.6, 0).
+--
+-- A self-evaluation is a table
+--   { execution = { allocated = yuan, spent = yuan },
+--     output = { indicator, ... }, outcome = { ... }, satisfaction = { ... } }
+-- scored out of 100: execution earns its weight times the execution rate
+-- spent / allocated (capped at 1: spending more is not rewarded); each
+-- other category's weight is split equally among its indicators.  A
+-- category left out or empty earns 0, not full marks: full marks would
+-- pay a project for setting no targets (which R-3 makes a precondition);
+-- where a category does not apply, the bureau gives it weight 0.
+-- Category scores are rounded to 0.01 and the total is their sum, so the
+-- parts a score sheet shows add up to it.
+
+-- Grades from the top; a score below the lowest band is "poor".
+local GRADES = { "excellent", "good", "fair" }
+local ZH = { excellent = "优", good = "良", fair = "中", poor = "差" }
+local EN = {
+  ["优"] = "excellent", ["良"] = "good", ["中"] = "fair", ["差"] = "poor",
+}
+-- The self-evaluation's categories, execution first.
+local CATEGORIES = { "execution", "output", "outcome", "satisfaction" }
+local COMPARATORS = {
+  [">="] = ">=", ["≥"] = ">=", ["<="] = "<=", ["≤"] = "<=", ["="] = "=",
+  qualitative = "qualitative",
+}
+-- Qualitative bands as fractions of the marks: lowest, highest, and whether
+-- the highest belongs to the band (national rule: 100-80% (80 included),
+-- 80-60% (60 included), 60-0%).
+local BANDS = {
+  ["80-100"] = { 0.8, 1, true }, ["60-80"] = { 0.6, 0.8, false },
+  ["0-60"] = { 0, 0.6, false },
+}
+
+local function finite(x)
+  return type(x) == "number" and x == x and x > -math.huge and x < math.huge
+end
+
+local function nkeys(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n
+end
+
+-- To 0.01, halves away from zero (scores are never negative).
+local function round2(x)
+  return math.floor(x * 100 + 0.5) / 100
+end
+
+-- The national grade bands (财预〔2020〕10号), a fresh table: score >= band.
+function jx.default_bands() return { excellent = 90, good = 80, fair = 60 } end
+
+-- The national self-evaluation weights, a fresh table summing to 100.
+function jx.default_weights()
+  return { execution = 10, output = 50, outcome = 30, satisfaction = 10 }
+end
+
+-- Points as people write them, to 0.01: 87.5 -> "87.5", 90 -> "90".
+function jx.points(x)
+  return (string.format("%.2f", x):gsub("%.?0+$", ""))
+end
+
+local function check_bands(bands)
+  if bands == nil then return jx.default_bands() end
+  if type(bands) ~= "table" then
+    return nil, "bands must be a table like "
+      .. "{excellent = 90, good = 80, fair = 60}"
+  end
+  for _, g in ipairs(GRADES) do
+    if not finite(bands[g]) then
+      return nil, "bands." .. g .. " is not a number"
+    end
+  end
+  if nkeys(bands) ~= #GRADES then
+    return nil, "bands may have only the keys excellent, good and fair"
+  end
+  if not (0 <= bands.fair and bands.fair <= bands.good
+          and bands.good <= bands.excellent and bands.excellent <= 100) then
+    return nil, "bands must satisfy 0 <= fair <= good <= excellent <= 100"
+  end
+  return bands
+end
+
+-- A score's grade, excellent/good/fair/poor: score >= band (default bands).
+function jx.grade(score, bands)
+  local b, why = check_bands(bands)
+  if not b then return nil, why end
+  if not finite(score) then return nil, "the score is not a finite number" end
+  for _, g in ipairs(GRADES) do
+    if score >= b[g] then return g end
+  end
+  return "poor"
+end
+
+-- A grade's Chinese name, "good" -> "良" ("良" -> "良"; anything else nil).
+function jx.grade_zh(grade)
+  if EN[grade] then return grade end
+  return ZH[grade]
+end
+
+-- The fraction 0..1 of its marks an indicator earns, or nil and why.
+local function fraction(ind)
+  if type(ind) ~= "table" then return nil, "is not a table" end
+  if type(ind.indicator) ~= "string" or ind.indicator == "" then
+    return nil, "has no indicator name"
+  end
+  local cmp = COMPARATORS[ind.comparator]
+  if not cmp then
+    return nil, "has comparator " .. tostring(ind.comparator)
+      .. "; it must be >=, <=, =, ≥, ≤ or qualitative"
+  end
+  if cmp == "qualitative" then
+    local band = BANDS[ind.band]
+    if not band then
+      return nil, "is qualitative and needs band "
+        .. "\"80-100\", \"60-80\" or \"0-60\""
+    end
+    local a = ind.achieved
+    if a == nil then return band[1] end
+    if not finite(a) or a < band[1] or a > band[2]
+       or (a == band[2] and not band[3]) then
+      return nil, string.format("has achieved = %s outside its band %s (a "
+        .. "fraction of the marks: 80-100 is 0.8 to 1, 60-80 is 0.6 to below "
+        .. "0.8, 0-60 is 0 to below 0.6)", tostring(a), ind.band)
+    end
+    return a
+  end
+  local t, a = ind.target, ind.actual
+  if not finite(t) then return nil, "has no numeric target" end
+  if not finite(a) then return nil, "has no numeric actual" end
+  local met
+  if cmp == ">=" then met = a >= t
+  elseif cmp == "<=" then met = a <= t
+  else met = a == t end
+  if met then return 1 end
+  -- A proportion means something only between positive quantities.
+  if t <= 0 or a <= 0 then return 0 end
+  local f
+  if cmp == ">=" then f = a / t
+  elseif cmp == "<=" then f = t / a
+  else f = math.min(a, t) / math.max(a, t) end
+  -- Not met, each ratio is already below 1; the clamp only guards that.
+  return math.max(0, math.min(1, f))
+end
+
+local function named(ind)
+  if type(ind) == "table" and type(ind.indicator) == "string"
+     and ind.indicator ~= "" then
+    return " (" .. ind.indicator .. ")"
+  end
+  return ""
+end
+
+-- The marks, 0 to `marks`, an indicator (shape above) earns: the national rule.
+function jx.indicator_score(indicator, marks)
+  if not finite(marks) or marks < 0 then
+    return nil, "marks must be a number >= 0"
+  end
+  local f, why = fraction(indicator)
+  if not f then
+    return nil, "the indicator" .. named(indicator) .. " " .. why
+  end
+  return f * marks
+end
+
+local function check_weights(weights)
+  if weights == nil then return jx.default_weights() end
+  if type(weights) ~= "table" then
+    return nil, "weights must be a table like {execution = 10, output = 50, "
+      .. "outcome = 30, satisfaction = 10}"
+  end
+  local sum = 0
+  for _, c in ipairs(CATEGORIES) do
+    local w = weights[c]
+    if not finite(w) or w < 0 then
+      return nil, "weights." .. c .. " is not a number >= 0"
+    end
+    sum = sum + w
+  end
+  if nkeys(weights) ~= #CATEGORIES then
+    return nil, "weights may have only the keys execution, output, outcome "
+      .. "and satisfaction"
+  end
+  if math.abs(sum - 100) > 1e-9 then
+    return nil, "weights sum to " .. jx.points(sum) .. ", not 100"
+  end
+  return weights
+end
+
+-- The budget execution rate 0..1 (spent / allocated, capped), 0 if absent.
+local function execution_rate(ex)
+  if ex == nil then return 0 end
+  if type(ex) ~= "table" then
+    return nil, "execution must be a table {allocated = yuan, spent = yuan}"
+  end
+  if not finite(ex.allocated) or ex.allocated <= 0 then
+    return nil, "execution.allocated must be a number of yuan greater than 0"
+  end
+  if not finite(ex.spent) or ex.spent < 0 then
+    return nil, "execution.spent must be a number of yuan, 0 or more"
+  end
+  return math.min(1, ex.spent / ex.allocated)
+end
+
+-- A self-evaluation's score 0..100 and its parts by category (default weights).
+function jx.self_evaluation(eval, weights)
+  local w, why = check_weights(weights)
+  if not w then return nil, why end
+  if type(eval) ~= "table" then
+    return nil, "the self-evaluation is not a table"
+  end
+  local known = 0
+  for _, c in ipairs(CATEGORIES) do
+    if eval[c] ~= nil then known = known + 1 end
+  end
+  if nkeys(eval) ~= known then
+    return nil, "the self-evaluation may have only the keys execution, "
+      .. "output, outcome and satisfaction"
+  end
+  local rate, rwhy = execution_rate(eval.execution)
+  if not rate then return nil, rwhy end
+  local parts = { execution = round2(rate * w.execution) }
+  for i = 2, #CATEGORIES do
+    local c = CATEGORIES[i]
+    local list, sum, n = eval[c], 0, 0
+    if list ~= nil then
+      if type(list) ~= "table" or nkeys(list) ~= #list then
+        return nil, c .. " must be a list of indicators"
+      end
+      n = #list
+      for k, ind in ipairs(list) do
+        local f, fwhy = fraction(ind)
+        if not f then
+          return nil, string.format("%s[%d]%s %s", c, k, named(ind), fwhy)
+        end
+        sum = sum + f
+      end
+    end
+    -- Each indicator carries weight / n marks; summing fractions first
+    -- keeps a fully met category at exactly its weight.
+    parts[c] = round2(n > 0 and w[c] * sum / n or 0)
+  end
+  local total = 0
+  for _, c in ipairs(CATEGORIES) do total = total + parts[c] end
+  return math.max(0.0, math.min(100.0, round2(total))), parts
+end
+
 return jx

@@ -75,6 +75,31 @@ git --git-dir "$STORE" show "$ref:rules/plugins/r2_ex_ante.lua" | cmp -s - plugi
 # The seal lists the last head of every project its batch advanced.
 heads=$(git --git-dir "$STORE" show refs/jx/seal:heads)
 contains "$heads" "^$(git --git-dir "$STORE" rev-parse $ref) P-UNDER\$" "seal lists the head"
+# R-6: the self-evaluation is scored by the national rule, the grade
+# checked against it.
+expect 0 "the year closes" -- jx do P-UNDER close --as edu-dept --at 2021-12-31
+expect 2 "a self-evaluation without data" -- jx do P-UNDER self_evaluate --as edu-school-1 --at 2022-02-01
+contains "$ERR" "refused by R-6" "R-6 named"
+EVAL='self_evaluation={execution={allocated=4999999, spent=4999999}, output=[{indicator="books", comparator=">=", target=40000, actual=40000}], outcome=[{indicator="readers", comparator=">=", target=1000, actual=800}], satisfaction=[{indicator="satisfied", comparator=">=", target=90, actual=90}]}'
+expect 0 "self-evaluation" -- jx do P-UNDER self_evaluate --as edu-school-1 --at 2022-02-01 --set "$EVAL"
+expect 0 "its facts" -- jx show P-UNDER --json
+contains "$OUT" '"self_score": 94' "10 + 50 + 30 x 0.8 + 10 = 94"
+contains "$OUT" '"self_grade_zh": "优"' "94 is excellent"
+expect 2 "a grade that is not the score's band" -- jx do P-UNDER grade --as edu-dept --at 2022-03-01 --set grade=fair
+contains "$ERR" "refused by R-6" "grade refusal names R-6"
+expect 0 "the band's grade" -- jx do P-UNDER grade --as edu-dept --at 2022-03-01 --set grade=excellent
+
+# R-3's in-depth review (重点审核) of a project of 10,000,000 yuan or more.
+project key.toml P-KEY 10000000 expand 'ex_ante_report = "r.pdf"' "$TARGETS"
+expect 0 "a 10,000,000 project" -- jx submit key.toml
+expect 0 "department approves it" -- jx do P-KEY dept_approve --as edu-dept
+expect 2 "finance may not approve before the key review" -- jx do P-KEY finance_approve --as fin-business
+contains "$ERR" "refused by R-3" "key review names R-3"
+contains "$ERR" "remedy: the performance section sends key_review" "and what to do"
+expect 0 "the performance section reviews" -- jx do P-KEY key_review --as fin-perf --set 'review_note="targets are sound"'
+expect 0 "then finance approves" -- jx do P-KEY finance_approve --as fin-business
+contains "$(jx show P-KEY --json)" '"key_reviewed": true' "the review is a recorded fact"
+
 # Refs of other tools survive the writer's packed-refs rewrites.
 git --git-dir "$STORE" update-ref refs/tags/audit-2021 "$ref"
 git --git-dir "$STORE" pack-refs --all

@@ -17,7 +17,7 @@
 #include "jx_workflow.h"
 
 static const char *const PLUGINS[] = {"r1_staffing", "r2_ex_ante",
-                                      "r3_targets"};
+                                      "r3_targets", "r6_evaluation"};
 #define NPLUGINS (sizeof PLUGINS / sizeof *PLUGINS)
 
 static char tmpdir[] = "/tmp/jx_test_workflow.XXXXXX";
@@ -72,7 +72,7 @@ static void test_workflow__budget_loads(void **state) {
   assert_int_equal(wf->version, 1);
   assert_string_equal(wf->initial, "draft");
   assert_int_equal(wf->nstates, 15);
-  assert_int_equal(wf->ntransitions, 18);
+  assert_int_equal(wf->ntransitions, 19);
   assert_non_null(strstr(wf->path, "workflows/budget.toml"));
   /* Everything a transition names exists, every state has a phase. */
   for (size_t i = 0; i < wf->ntransitions; i++) {
