@@ -22,7 +22,14 @@
 #define JX_MAX_SETS 64
 
 /* Options that belong to some commands only. */
-enum { OPT_AS = 1, OPT_AT = 2, OPT_SET = 4, OPT_STATE = 8, OPT_DEPT = 16 };
+enum {
+  OPT_AS = 1,
+  OPT_AT = 2,
+  OPT_SET = 4,
+  OPT_STATE = 8,
+  OPT_DEPT = 16,
+  OPT_TO = 32
+};
 
 typedef struct options {
   const char *config; /* -c / --config */
@@ -31,6 +38,7 @@ typedef struct options {
   const char *at;     /* --at DATE */
   const char *state;  /* list --state */
   const char *department;
+  const char *to; /* tick --to */
   const char *sets[JX_MAX_SETS];
   size_t nsets;
   const char *args[4]; /* positional arguments after the command */
@@ -564,6 +572,102 @@ static int log_cmd(const options *o, jx_store *s, const jx_config *cfg) {
 
 static int cmd_log(const options *o) { return with_store(o, log_cmd); }
 
+/* --- the calendar -------------------------------------------------------- */
+
+typedef struct tick_ctx {
+  const options *o;
+  jx_value rows; /* --json: what happened */
+  size_t done, refused, failed;
+} tick_ctx;
+
+static void tick_done(const jx_outcome *out, void *payload) {
+  tick_ctx *t = payload;
+  if (out->code < 0) {
+    t->failed++;
+    return;
+  }
+  t->done++;
+  if (t->o->json) {
+    jx_value r = jx_map();
+    jx_map_set(&r, "timer", jx_str(out->timer ? out->timer : ""));
+    jx_map_set(&r, "time", jx_str(out->time));
+    jx_map_set(&r, "project", jx_str(out->project));
+    jx_map_set(&r, "event", jx_str(out->event));
+    jx_map_set(&r, "from", jx_str(out->from));
+    jx_map_set(&r, "to", jx_str(out->to));
+    jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(out->commit)));
+    jx_array_push(&t->rows, r);
+  } else {
+    char oid[12];
+    git_oid_tostr(oid, sizeof oid, out->commit);
+    printf("%.10s %-16s %s: %s %s -> %s (commit %s)\n", out->time,
+           out->timer ? out->timer : "", out->project, out->event, out->from,
+           out->to, oid);
+  }
+}
+
+static void tick_decided(const jx_tick_report *r, void *payload) {
+  tick_ctx *t = payload;
+  bool refused = r->code == JX_EREFUSED;
+  refused ? t->refused++ : t->failed++;
+  if (t->o->json) {
+    jx_value row = jx_map();
+    jx_map_set(&row, "timer", jx_str(r->timer));
+    jx_map_set(&row, "project", jx_str(r->project));
+    jx_map_set(&row, "error", jx_str(r->error));
+    if (refused) {
+      jx_map_set(&row, "rule", jx_str(r->refusal->rule));
+      jx_map_set(&row, "reason", jx_str(r->refusal->reason));
+      jx_map_set(&row, "remedy", jx_str(r->refusal->remedy));
+    }
+    jx_array_push(&t->rows, row);
+  } else if (refused) {
+    printf("%s %-16s %s: refused by %s: %s\n", r->date, r->timer, r->project,
+           r->refusal->rule, r->refusal->reason);
+  } else {
+    printf("%s %-16s %s: %s\n", r->date, r->timer, r->project, r->error);
+  }
+}
+
+static int cmd_tick(const options *o) {
+  jx_config *cfg = NULL;
+  jx_store *store = NULL;
+  jx_engine *engine = NULL;
+  uv_loop_t loop;
+  tick_ctx t = {.o = o, .rows = jx_array()};
+  int64_t to;
+  int rc;
+  uv_loop_init(&loop);
+  if (!o->to)
+    rc = jx_err_set(JX_EINVAL, "tick: --to DATE is required");
+  else if ((rc = parse_time(o->to, &to)) == 0 &&
+           (rc = load_config(o, &cfg)) == 0 &&
+           (rc = open_store(cfg, true, &store)) == 0 &&
+           (rc = jx_engine_new(&engine, &loop, cfg, store)) == 0)
+    rc = jx_engine_tick(engine, to, tick_decided, tick_done, &t);
+  if (engine) {
+    uv_run(&loop, UV_RUN_DEFAULT);
+    jx_engine_close(engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  if (rc == 0 && t.failed)
+    rc = jx_err_set(JX_EPLUGIN, "tick: %zu timer events failed", t.failed);
+  if (rc < 0) {
+    fail(o, rc, NULL, "tick");
+  } else if (o->json) {
+    print_json(&t.rows);
+  } else {
+    printf("tick to %s: %zu events made, %zu refused by rules\n", o->to,
+           t.done, t.refused);
+  }
+  jx_value_free(&t.rows);
+  jx_engine_free(engine);
+  uv_loop_close(&loop);
+  jx_store_free(store);
+  jx_config_free(cfg);
+  return rc;
+}
+
 static const command commands[] = {
     {"init", "jx init",
      "Create the store named by [store].path (a bare git repository).\n"
@@ -587,6 +691,14 @@ static const command commands[] = {
     {"list", "jx list [--state S] [--department D]",
      "List projects, optionally only those in state S or of department D.\n", 0,
      0, OPT_STATE | OPT_DEPT, cmd_list},
+    {"tick", "jx tick --to DATE",
+     "Advance the calendar to DATE: every [[calendar.timer]] of\n"
+     "workflow.toml due by then sends its event, as actor `calendar`, to\n"
+     "every project in the timer's states that it has not been sent to.\n"
+     "Each is a commit like any other event; refusals by the rules are\n"
+     "listed and the tick goes on.  Ticking twice to a date does nothing\n"
+     "new.  Tests, demos and simulations drive the year with it.\n",
+     0, 0, OPT_TO, cmd_tick},
     {"log", "jx log ID",
      "Print the history of project ID, newest first: one commit per state\n"
      "change, with its trailers (Event, Actor, From, To, Rule-set).\n",
@@ -658,6 +770,8 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
       slot = &o->state, opt = OPT_STATE;
     else if (!strcmp(a, "--department"))
       slot = &o->department, opt = OPT_DEPT;
+    else if (!strcmp(a, "--to"))
+      slot = &o->to, opt = OPT_TO;
     else if (!strcmp(a, "--set")) {
       if (o->nsets == JX_MAX_SETS)
         return usage_error("too many --set options (at most %s)", "64");
@@ -696,7 +810,8 @@ static void print_events(const jx_workflow *wf) {
     const jx_transition *t = &wf->transitions[i];
     char from[256], roles[256], guards[256], sets[256];
     printf("  %-16s %s -> %s\n  %-16s roles: %s%s%s%s%s\n", t->event,
-           jx_strlist_join(&t->from, from, sizeof from), t->to, "",
+           jx_strlist_join(&t->from, from, sizeof from),
+           *t->to ? t->to : "(same state)", "",
            jx_strlist_join(&t->roles, roles, sizeof roles),
            t->guards.len ? "; guards: " : "",
            jx_strlist_join(&t->guards, guards, sizeof guards),
@@ -751,8 +866,8 @@ int main(int argc, char **argv) {
     return o.help ? 0 : -JX_EINVAL;
   }
   if (o.given & ~cmd->allowed) {
-    static const char *const names[] = {"--as", "--at", "--set", "--state",
-                                        "--department"};
+    static const char *const names[] = {"--as",    "--at",         "--set",
+                                        "--state", "--department", "--to"};
     unsigned bad = o.given & ~cmd->allowed, k = 0;
     while (!(bad & (1u << k)))
       k++;

@@ -30,7 +30,7 @@
 typedef struct table {
   const jx_toml_doc *doc;
   const jx_value *map; /* NULL when absent: each key then reads as missing */
-  const char *keys[3]; /* path from the root; one slot is left for a key */
+  const char *keys[4]; /* path from the root; one slot is left for a key */
   size_t depth;        /* segments used in keys */
   const char *label;   /* "[store]", "plugin \"r2\"", NULL for the root */
 } table;
@@ -43,7 +43,7 @@ fail(const table *t, const char *key, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  const char *keys[4];
+  const char *keys[5];
   size_t n = t->depth;
   memcpy(keys, t->keys, n * sizeof *keys);
   if (key)
@@ -360,9 +360,93 @@ static int read_actors(jx_config *c, const jx_toml_doc *doc) {
   return 0;
 }
 
+/* "MM-DD" of the fiscal year as a date "YYYY-MM-DD", or NULL. */
+static char *calendar_date(int64_t year, const char *md) {
+  int m, d, n = 0;
+  if (sscanf(md, "%2d-%2d%n", &m, &d, &n) != 2 || n != 5 || md[n] || m < 1 ||
+      m > 12 || d < 1)
+    return NULL;
+  static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (d > days[m - 1] || (m == 2 && d == 29 && !leap))
+    return NULL;
+  jx_buf b = JX_BUF_INIT;
+  jx_buf_printf(&b, "%04" PRId64 "-%02d-%02d", year, m, d);
+  return b.data;
+}
+
+static int read_timer(jx_config *c, const jx_toml_doc *doc, const jx_value *v,
+                      size_t i) {
+  static const char *const known[] = {"name", "date", "event", "states"};
+  char idx[24], label[48];
+  snprintf(idx, sizeof idx, "%zu", i);
+  snprintf(label, sizeof label, "[[calendar.timer]] #%zu", i + 1);
+  table t = {doc, v, {"calendar", "timer", idx}, 3, label};
+  if (v->type != JX_MAP)
+    return fail(&t, NULL, "%s must be a table", label);
+  const char *name, *date, *event;
+  const jx_value *states;
+  int rc;
+  if ((rc = known_keys(&t, known, LEN(known))) != 0 ||
+      (rc = str_field(&t, "name", true, &name)) != 0 ||
+      (rc = str_field(&t, "date", true, &date)) != 0 ||
+      (rc = str_field(&t, "event", true, &event)) != 0 ||
+      (rc = field(&t, "states", JX_ARRAY, true, &states)) != 0)
+    return rc;
+  if (jx_id_check("timer name", name) != 0)
+    return fail(&t, "name", "%s", jx_err_last()->msg);
+  jx_timer_conf *tm = &c->timers[c->ntimers];
+  if (!(tm->date = calendar_date(c->fiscal_year, date)))
+    return fail(&t, "date", "%s date \"%s\" is not a day of %" PRId64
+                            " as MM-DD",
+                label, date, c->fiscal_year);
+  c->ntimers++;
+  tm->name = jx_xstrdup(name);
+  tm->event = jx_xstrdup(event);
+  tm->states = jx_value_copy(states);
+  for (size_t k = 0; k < states->u.a.len; k++)
+    if (states->u.a.items[k].type != JX_STR)
+      return fail(&t, "states", "%s states must be state names", label);
+  return 0;
+}
+
+/* [calendar]: the fiscal year and the timers that turn its dates into
+ * events (`jx tick`). */
+static int read_calendar(jx_config *c, const jx_toml_doc *doc) {
+  static const char *const known[] = {"year", "timer"};
+  table t;
+  const jx_value *year, *timers;
+  int rc;
+  if ((rc = section(doc, "calendar", "[calendar]", &t)) != 0 || !t.map)
+    return rc;
+  if ((rc = known_keys(&t, known, LEN(known))) != 0 ||
+      (rc = field(&t, "year", JX_INT, true, &year)) != 0 ||
+      (rc = field(&t, "timer", JX_ARRAY, false, &timers)) != 0)
+    return rc;
+  if (year->u.i < 2000 || year->u.i > 2099)
+    return fail(&t, "year", "[calendar] year must be 2000-2099");
+  c->fiscal_year = year->u.i;
+  if (!timers)
+    return 0;
+  c->timers = jx_xcalloc(timers->u.a.len, sizeof *c->timers);
+  for (size_t i = 0; i < timers->u.a.len; i++)
+    if ((rc = read_timer(c, doc, &timers->u.a.items[i], i)) != 0)
+      return rc;
+  /* Timers fire in date order, a day's timers in file order: a stable
+   * insertion sort (qsort is not stable). */
+  for (size_t i = 1; i < c->ntimers; i++) {
+    jx_timer_conf tm = c->timers[i];
+    size_t k = i;
+    for (; k > 0 && strcmp(c->timers[k - 1].date, tm.date) > 0; k--)
+      c->timers[k] = c->timers[k - 1];
+    c->timers[k] = tm;
+  }
+  return 0;
+}
+
 int jx_config_load(jx_config **out, const char *path) {
-  static const char *const sections[] = {"store", "workflow", "sandbox",
-                                         "plugin", "actors"};
+  static const char *const sections[] = {"store",  "workflow", "sandbox",
+                                         "plugin", "actors",   "calendar"};
   jx_toml_doc *doc;
   jx_buf source = JX_BUF_INIT;
   int err = jx_buf_read_file(&source, path, JX_FILE_MAX);
@@ -382,7 +466,8 @@ int jx_config_load(jx_config **out, const char *path) {
   if ((rc = known_keys(&root, sections, LEN(sections))) == 0 &&
       (rc = set_dir(c)) == 0 && (rc = read_store(c, doc)) == 0 &&
       (rc = read_workflow(c, doc)) == 0 && (rc = read_sandbox(c, doc)) == 0 &&
-      (rc = read_plugins(c, doc)) == 0 && (rc = read_actors(c, doc)) == 0) {
+      (rc = read_plugins(c, doc)) == 0 && (rc = read_actors(c, doc)) == 0 &&
+      (rc = read_calendar(c, doc)) == 0) {
     *out = c;
     c = NULL;
   }
@@ -428,6 +513,13 @@ void jx_config_free(jx_config *c) {
   free(c->dir);
   free(c->store_path);
   free(c->workflow_path);
+  for (size_t i = 0; i < c->ntimers; i++) {
+    free(c->timers[i].name);
+    free(c->timers[i].date);
+    free(c->timers[i].event);
+    jx_value_free(&c->timers[i].states);
+  }
+  free(c->timers);
   free(c->library_path);
   free(c->plugin_dir);
   free(c);

@@ -44,6 +44,15 @@ typedef struct jx_actor_conf {
                      fields of those names are equal */
 } jx_actor_conf;
 
+/* One [[calendar.timer]]: on `date`, `jx tick` sends `event` to every
+ * project in one of `states`. */
+typedef struct jx_timer_conf {
+  char *name;      /* a valid id; recorded in the project as fired */
+  char *date;      /* "YYYY-MM-DD" in the fiscal year */
+  char *event;     /* an event of the workflow */
+  jx_value states; /* array of state names */
+} jx_timer_conf;
+
 typedef struct jx_config {
   char *path;       /* the file loaded, as given */
   jx_buf source;    /* its bytes, as parsed: what each commit records */
@@ -63,6 +72,9 @@ typedef struct jx_config {
   jx_sandbox_limits limits;
   jx_plugin_conf *plugins; /* in file order, the order guards run */
   size_t nplugins;
+  int64_t fiscal_year;   /* [calendar] year; 0 without a calendar */
+  jx_timer_conf *timers; /* sorted by date */
+  size_t ntimers;
   jx_actor_conf *actors; /* sorted by name (bytewise) */
   size_t nactors;
 } jx_config;

@@ -262,6 +262,9 @@ static void finish(pending *q, int code) {
   jx_outcome o = {
       .code = code,
       .project = q->req.id,
+      .event = jx_map_str(&q->event, "name"),
+      .timer = jx_map_str(&q->event, "timer"),
+      .time = jx_map_str(&q->event, "time"),
       .from = jx_map_str(&q->event, "from"),
       .to = jx_map_str(&q->event, "to"),
       .state = &q->state,
@@ -411,8 +414,8 @@ static int refuse(jx_verdict *out, const char *rule, const char *reason,
 }
 
 /* Fields the engine owns; a client may not set them. */
-static const char *const engine_fields[] = {"id", "status", "seq", "facts",
-                                            "updated_at"};
+static const char *const engine_fields[] = {"id",    "status",     "seq",
+                                            "facts", "updated_at", "timers"};
 
 static int check_fields(const jx_value *set) {
   if (!set)
@@ -527,8 +530,10 @@ static jx_value make_event(const jx_request *req, const jx_actor_conf *actor,
   jx_map_set(&ev, "scope", jx_value_copy(&actor->scope));
   jx_map_set(&ev, "time", jx_str(when));
   jx_map_set(&ev, "from", jx_str(from));
-  jx_map_set(&ev, "to", jx_str(t->to));
+  jx_map_set(&ev, "to", jx_str(jx_transition_target(t, from)));
   jx_map_set(&ev, "set", req->set ? jx_value_copy(req->set) : jx_map());
+  if (req->timer)
+    jx_map_set(&ev, "timer", jx_str(req->timer));
   return ev;
 }
 
@@ -654,9 +659,15 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   }
   int64_t seq = 0;
   jx_map_int(&next, "seq", &seq);
-  jx_map_set(&next, "status", jx_str(t->to));
+  jx_map_set(&next, "status", jx_str(jx_transition_target(t, from)));
   jx_map_set(&next, "seq", jx_int(seq + 1));
   jx_map_set(&next, "updated_at", jx_str(when));
+  if (req->timer) {
+    jx_value *fired = jx_map_get(&next, "timers");
+    if (!fired)
+      fired = jx_map_set(&next, "timers", jx_array());
+    jx_array_push(fired, jx_str(req->timer));
+  }
 
   /* Encode now: a state that could not be read back is refused before
    * anything is recorded, not discovered by the writer. */
@@ -677,7 +688,8 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   snprintf(q.req.id, sizeof q.req.id, "%s", req->project);
   snprintf(q.req.actor, sizeof q.req.actor, "%s", actor->name);
   q.req.time = req->time;
-  q.req.message = commit_message(e, req, actor, from, t->to, when);
+  q.req.message = commit_message(e, req, actor, from,
+                                 jx_transition_target(t, from), when);
   q.req.rules = e->rules;
   q.req.parent_in_batch = -1;
   next = jx_nil();
@@ -694,5 +706,110 @@ int jx_engine_state(jx_engine *e, const char *id, const jx_value **state) {
     rc = project_get(e, id, &p);
   if (rc == 0)
     *state = &p->state;
+  return rc;
+}
+
+/* --- the calendar ------------------------------------------------------- */
+
+static bool fired(const jx_value *state, const char *timer) {
+  const jx_value *list = jx_map_get(state, "timers");
+  for (size_t i = 0; list && list->type == JX_ARRAY && i < list->u.a.len; i++)
+    if (list->u.a.items[i].type == JX_STR &&
+        strcmp(list->u.a.items[i].u.s.ptr, timer) == 0)
+      return true;
+  return false;
+}
+
+static bool in_states(const jx_value *states, const char *status) {
+  for (size_t i = 0; i < states->u.a.len; i++)
+    if (strcmp(states->u.a.items[i].u.s.ptr, status) == 0)
+      return true;
+  return false;
+}
+
+/* Seconds of a "YYYY-MM-DD[THH:MM:SSZ]" the engine wrote, or -1. */
+static int64_t parse_iso(const char *s) {
+  struct tm tm = {0};
+  int n = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+                 &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
+  if (n != 3 && n != 6)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (int64_t)timegm(&tm);
+}
+
+typedef struct tick_ctx {
+  jx_engine *e;
+  char (*ids)[JX_ID_MAX + 1];
+  size_t n, cap;
+} tick_ctx;
+
+static int collect_id(const char *id, const git_oid *head, void *payload) {
+  tick_ctx *t = payload;
+  (void)head;
+  if (t->n == t->cap) {
+    t->cap = t->cap ? t->cap * 2 : 64;
+    t->ids = jx_xrealloc(t->ids, t->cap * sizeof *t->ids);
+  }
+  snprintf(t->ids[t->n++], sizeof *t->ids, "%s", id);
+  return 0;
+}
+
+int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
+                   jx_engine_cb done, void *payload) {
+  const jx_config *cfg = e->cfg;
+  tick_ctx t = {.e = e};
+  int rc = 0;
+  if (cfg->ntimers && !jx_config_actor(cfg, JX_CALENDAR_ACTOR))
+    return jx_err_set(JX_EINVAL,
+                      "%s: timers need an actor \"%s\" (add it to [actors] "
+                      "with the role the timer transitions allow)",
+                      cfg->path, JX_CALENDAR_ACTOR);
+  if ((rc = jx_store_foreach(e->store, collect_id, &t)) < 0)
+    goto cleanup;
+  /* Timer by timer, in date order, every project in turn: a project's
+   * state after one timer decides whether the next applies to it. */
+  for (size_t k = 0; k < cfg->ntimers && rc == 0; k++) {
+    const jx_timer_conf *tm = &cfg->timers[k];
+    int64_t due = parse_iso(tm->date);
+    if (due > to)
+      break;
+    for (size_t i = 0; i < t.n; i++) {
+      const jx_value *state = NULL;
+      if ((rc = jx_engine_state(e, t.ids[i], &state)) < 0)
+        goto cleanup;
+      const char *status = jx_map_str(state, "status");
+      const char *last = jx_map_str(state, "updated_at");
+      /* The state a timer looks at is the project's state on its date: a
+       * project with events after that date has moved on, and the timer
+       * is not for it (drive the calendar forward before later events). */
+      if (fired(state, tm->name) || !status ||
+          !in_states(&tm->states, status) || (last && parse_iso(last) > due))
+        continue;
+      jx_request req = {.project = t.ids[i], .event = tm->event,
+                        .actor = JX_CALENDAR_ACTOR, .time = due,
+                        .timer = tm->name};
+      jx_verdict refusal = {0};
+      char from[64];
+      snprintf(from, sizeof from, "%s", status);
+      int code = jx_engine_apply(e, &req, &refusal, done, payload);
+      if (code < 0 && decided) {
+        jx_tick_report r = {.timer = tm->name, .date = tm->date,
+                            .project = t.ids[i], .from = from, .code = code,
+                            .refusal = &refusal, .error = jx_err_last()->msg};
+        decided(&r, payload);
+      }
+      jx_verdict_free(&refusal);
+      /* A refusal or a plugin failure is reported and the tick goes on;
+       * a store failure stops it. */
+      if (code == JX_ESTORE) {
+        rc = code;
+        goto cleanup;
+      }
+    }
+  }
+cleanup:
+  free(t.ids);
   return rc;
 }

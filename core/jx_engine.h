@@ -38,12 +38,16 @@ typedef struct jx_request {
   int64_t time;        /* when the event happened, seconds since the epoch */
   const jx_value *set; /* fields to set (a map), or NULL; borrowed */
   bool create;         /* the project is new: `set` holds all its fields */
+  const char *timer;   /* the calendar timer that sends it, or NULL */
 } jx_request;
 
 /* What the callback learns; everything is borrowed for the callback. */
 typedef struct jx_outcome {
   int code; /* 0, or JX_ESTORE when the batch failed */
   const char *project;
+  const char *event;     /* its name */
+  const char *timer;     /* the timer that sent it, or NULL */
+  const char *time;      /* ISO 8601 UTC */
   const char *from, *to; /* states */
   const jx_value *state; /* the state committed */
   const git_oid *commit; /* its commit (when code is 0) */
@@ -77,5 +81,31 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
  * needed; borrowed until the next apply or the next turn of the loop (a
  * failed batch drops the cache).  JX_ENOTFOUND if none. */
 int jx_engine_state(jx_engine *e, const char *id, const jx_value **state);
+
+/* The actor timers send their events as (workflow.toml [actors]). */
+#define JX_CALENDAR_ACTOR "calendar"
+
+/* A timer event the tick could not make (refused, or a plugin failed). */
+typedef struct jx_tick_report {
+  const char *timer, *date, *project, *from;
+  int code;                  /* JX_EREFUSED, JX_EPLUGIN, JX_EINVAL, ... */
+  const jx_verdict *refusal; /* when code is JX_EREFUSED */
+  const char *error;         /* the message */
+} jx_tick_report;
+
+typedef void (*jx_tick_cb)(const jx_tick_report *r, void *payload);
+
+/* Advances the calendar to `to` (seconds): every [[calendar.timer]] due by
+ * then, in date order, sends its event as actor "calendar" to every project
+ * in one of its states that it has not fired for yet (the state's `timers`
+ * list), dated at the timer's date.  A project whose last event is later
+ * than that date has moved on and is left alone: the calendar is driven
+ * forward in step with the events.  Idempotent: ticking to the same date
+ * twice fires nothing new.  Accepted
+ * events complete through `done` once durable, like jx_engine_apply;
+ * refusals and plugin failures go to `decided` at once and the tick goes on.
+ * Returns 0, or JX_ESTORE/JX_EINVAL when it had to stop. */
+int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
+                   jx_engine_cb done, void *payload);
 
 #endif

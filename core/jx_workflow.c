@@ -277,12 +277,12 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
                   "reactions")) < 0 ||
       (rc = string_at(c, v, "event", true, &t->event)) < 0 ||
       (rc = strlist_at(c, v, "from", true, &t->from)) < 0 ||
-      (rc = string_at(c, v, "to", true, &t->to)) < 0 ||
+      (rc = string_at(c, v, "to", false, &t->to)) < 0 ||
       (rc = strlist_at(c, v, "roles", true, &t->roles)) < 0 ||
       (rc = strlist_at(c, v, "sets", false, &t->sets)) < 0 ||
       (rc = strlist_at(c, v, "guards", false, &t->guards)) < 0 ||
       (rc = strlist_at(c, v, "reactions", false, &t->reactions)) < 0 ||
-      (rc = check_state(c, wf, t->to, "to")) < 0 ||
+      (*t->to && (rc = check_state(c, wf, t->to, "to")) < 0) ||
       (rc = check_plugins(c, &t->guards, "guards", plugins, nplugins)) < 0 ||
       (rc = check_plugins(c, &t->reactions, "reactions", plugins, nplugins)) <
           0)
@@ -382,6 +382,10 @@ cleanup:
   jx_workflow_free(wf);
   jx_toml_free(doc);
   return rc;
+}
+
+const char *jx_transition_target(const jx_transition *t, const char *from) {
+  return *t->to ? t->to : from;
 }
 
 const jx_transition *jx_workflow_find(const jx_workflow *wf, const char *event,

@@ -47,7 +47,7 @@ typedef struct jx_field_def {
 typedef struct jx_transition {
   char *event;
   jx_strlist from;
-  char *to;
+  char *to; /* "" when the event leaves the state as it is */
   jx_strlist roles;
   jx_strlist sets;      /* fields the event may set (`jx do --set`) */
   jx_strlist guards;    /* plugin names, run in order */
@@ -79,6 +79,9 @@ int jx_workflow_load_text(jx_workflow **out, const char *path, const char *text,
                           size_t len, const char *const *plugins,
                           size_t nplugins);
 void jx_workflow_free(jx_workflow *wf);
+
+/* The state transition t leads to from `from`. */
+const char *jx_transition_target(const jx_transition *t, const char *from);
 
 /* The transition taken by `event` in `state`, or NULL. */
 const jx_transition *jx_workflow_find(const jx_workflow *wf, const char *event,

@@ -172,7 +172,7 @@ static void test_config__shipped_file_loads(void **state) {
   assert_true(r3 > r2); /* in file order: guards run in that order */
   assert_null(jx_config_plugin(c, "r9"));
 
-  assert_int_equal(c->nactors, 8);
+  assert_int_equal(c->nactors, 9);
   for (size_t i = 1; i < c->nactors; i++)
     assert_true(strcmp(c->actors[i - 1].name, c->actors[i].name) < 0);
   const jx_actor_conf *a = jx_config_actor(c, "edu-dept");
@@ -344,13 +344,13 @@ static void test_config__unknown_sections_and_keys(void **state) {
   /* Reported before the missing [store] the typo causes. */
   expect_error("[stroe]\npath = \"s.git\"\n[workflow]\ndefinition = \"w\"\n",
                ":1:1: unknown section \"stroe\"; known sections: store, "
-               "workflow, sandbox, plugin, actors");
+               "workflow, sandbox, plugin, actors, calendar");
   expect_error(BASE "debug = true\n",
                ":5:9: unknown key \"debug\" in [workflow]; known keys: "
                "definition, plugin_dir, library");
   expect_error("verbose = true\n" BASE,
                ":1:11: unknown section \"verbose\"; known sections: store, "
-               "workflow, sandbox, plugin, actors");
+               "workflow, sandbox, plugin, actors, calendar");
   expect_error("[store]\npath = \"s\"\nmax_bacth = 10\n",
                ":3:13: unknown key \"max_bacth\" in [store]; known keys: "
                "path, max_batch, max_frame, lock_wait_ms");

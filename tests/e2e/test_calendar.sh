@@ -1,0 +1,42 @@
+# jx tick turns the calendar's dates into events, committed as actor
+# calendar, once per project and timer.
+. "$JX_SOURCE_DIR/tests/e2e/lib.sh"
+expect 0 "init" -- jx init
+for id in P-A P-B P-LATE; do
+  project "$id.toml" "$id" 100 new "$TARGETS"
+  expect 0 "submit $id" -- jx submit "$id.toml" --at 2021-03-01
+done
+for id in P-A P-B; do
+  expect 0 "approve $id" -- jx do $id dept_approve --as edu-dept --at 2021-03-02
+  expect 0 "approve $id" -- jx do $id finance_approve --as fin-business --at 2021-03-03
+done
+expect 0 "release P-A" -- jx do P-A release --as fin-budget --at 2021-04-01
+
+expect 0 "nothing is due before 30 June" -- jx tick --to 2021-06-29
+contains "$OUT" "0 events made" "no events yet"
+expect 0 "the half-year checkpoint" -- jx tick --to 2021-07-01
+contains "$OUT" "2021-06-30 h1_checkpoint +P-A: checkpoint executing -> executing" "P-A checked"
+contains "$OUT" "1 events made" "only the executing project"
+expect 0 "ticking again does nothing new" -- jx tick --to 2021-07-01
+contains "$OUT" "0 events made" "idempotent"
+ref=refs/jx/projects/P-A
+contains "$(git --git-dir "$STORE" log -1 --format='%an %ad%n%(trailers)' --date=short $ref)" \
+  "calendar 2021-06-30" "the calendar is the author, on the timer's date"
+contains "$(jx show P-A --json)" '"timers": \[' "the fired timer is recorded"
+
+# P-B is released after 30 September: the third-quarter checkpoint is not
+# for a project that has moved on past its date.
+expect 0 "release P-B late" -- jx do P-B release --as fin-budget --at 2021-10-15
+expect 0 "to the year end" -- jx tick --to 2021-12-31 --json
+contains "$OUT" '"timer": "q3_checkpoint"' "q3 fired"
+contains "$OUT" '"project": "P-A"' "for P-A"
+if printf '%s' "$OUT" | grep -q '"project": "P-B"'; then
+  failures=$((failures + 1)); echo "FAIL a timer fired for a project past its date"
+fi
+expect 1 "--to is required" -- jx tick
+expect 1 "a bad date" -- jx tick --to 2021-02-30
+sed 's/^date = "06-30"/date = "02-30"/' workflow.toml >badcal.toml
+expect 1 "a timer on a day that does not exist" -- jx -c badcal.toml tick --to 2021-12-31
+contains "$ERR" "badcal.toml:[0-9]+:[0-9]+: .*02-30" "names the date and its place"
+store_intact "after the calendar"
+finish
