@@ -93,6 +93,13 @@ expect 0 "the band's grade" -- jx do P-UNDER grade --as edu-dept --at 2022-03-01
 project key.toml P-KEY 10000000 expand 'ex_ante_report = "r.pdf"' "$TARGETS"
 expect 0 "a 10,000,000 project" -- jx submit key.toml
 expect 0 "department approves it" -- jx do P-KEY dept_approve --as edu-dept
+# the performance section reviews the ex-ante assessment first.
+expect 2 "a dimension over 20" -- jx do P-KEY ex_ante_review --as fin-perf --set 'ex_ante_scores={necessity=21, economy=16, targets=16, feasibility=16, compliance=16}'
+contains "$ERR" "refused by R-2" "review refusal names R-2"
+expect 0 "a review totalling 79" -- jx do P-KEY ex_ante_review --as fin-perf --set 'ex_ante_scores={necessity=15, economy=16, targets=16, feasibility=16, compliance=16}'
+expect 2 "79 is revise: no approval" -- jx do P-KEY finance_approve --as fin-business
+contains "$ERR" "reason: .*revise" "names the conclusion"
+expect 0 "a review totalling 80" -- jx do P-KEY ex_ante_review --as fin-perf --set 'ex_ante_scores={necessity=16, economy=16, targets=16, feasibility=16, compliance=16}'
 expect 2 "finance may not approve before the key review" -- jx do P-KEY finance_approve --as fin-business
 contains "$ERR" "refused by R-3" "key review names R-3"
 contains "$ERR" "remedy: the performance section sends key_review" "and what to do"
