@@ -283,4 +283,76 @@ function jx.self_evaluation(eval, weights)
   return math.max(0.0, math.min(100.0, round2(total))), parts
 end
 
+-- ---- Dates (R-4): the time progress of the budget year (序时进度) ----
+-- The fiscal year is the calendar year.  Dates are the "YYYY-MM-DD" at the
+-- start of an ISO 8601 text such as event.time ("2021-06-30T00:00:00Z",
+-- always UTC); the day is the whole UTC day.  Computed by hand: the sandbox
+-- has no os.time or os.date.  Unlike the evaluation helpers these raise on
+-- bad input: the dates they read are the engine's own (event.time), so a
+-- malformed one is a bug of the caller, not data to refuse.
+
+local MONTH_DAYS = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+
+local function leap(year)
+  return year % 4 == 0 and (year % 100 ~= 0 or year % 400 == 0)
+end
+
+local function month_days(year, month)
+  if month == 2 and leap(year) then return 29 end
+  return MONTH_DAYS[month]
+end
+
+-- The days of a year: 366 in a leap year (Gregorian), else 365.
+function jx.days_in_year(year)
+  if math.type(year) ~= "integer" then
+    error("jx.days_in_year: the year is not an integer: " .. tostring(year), 2)
+  end
+  return leap(year) and 366 or 365
+end
+
+local function parse_date(iso, caller)
+  local function bad(why)
+    error(string.format("%s: %q is not an ISO 8601 date (YYYY-MM-DD, "
+      .. "optionally followed by T and a time): %s", caller, tostring(iso),
+      why), 4)
+  end
+  if type(iso) ~= "string" then bad("it is not a string") end
+  local y, m, d, rest = iso:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
+  if not y then bad("it does not start with YYYY-MM-DD") end
+  if rest ~= "" and rest:sub(1, 1) ~= "T" then
+    bad("the date is followed by something other than T and a time")
+  end
+  y, m, d = math.tointeger(tonumber(y)), math.tointeger(tonumber(m)),
+    math.tointeger(tonumber(d))
+  if m < 1 or m > 12 then bad("there is no month " .. m) end
+  if d < 1 or d > month_days(y, m) then
+    bad(string.format("month %d of %d has no day %d", m, y, d))
+  end
+  return { year = y, month = m, day = d }
+end
+
+-- {year, month, day}, integers, of "YYYY-MM-DD..." (event.time); raises on
+-- anything else, and on dates that do not exist (2021-02-29).
+function jx.date(iso)
+  return parse_date(iso, "jx.date")
+end
+
+-- The day of its year, 1 (1 January) to 365 or 366 (31 December).
+function jx.day_of_year(iso)
+  local t = parse_date(iso, "jx.day_of_year")
+  local n = t.day
+  for m = 1, t.month - 1 do n = n + month_days(t.year, m) end
+  return n
+end
+
+-- The time progress (序时进度): the share of the calendar year elapsed at
+-- the end of the date's day, day_of_year / days_in_year, so 2021-06-30 is
+-- 181/365, 2021-09-30 273/365, 2020-06-30 182/366 and 31 December 1.0.
+function jx.time_progress(iso)
+  local t = parse_date(iso, "jx.time_progress")
+  local n = t.day
+  for m = 1, t.month - 1 do n = n + month_days(t.year, m) end
+  return n / jx.days_in_year(t.year)
+end
+
 return jx

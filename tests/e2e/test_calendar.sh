@@ -24,6 +24,18 @@ contains "$(git --git-dir "$STORE" log -1 --format='%an %ad%n%(trailers)' --date
   "calendar 2021-06-30" "the calendar is the author, on the timer's date"
 contains "$(jx show P-A --json)" '"timers": \[' "the fired timer is recorded"
 
+# R-4: at the checkpoint the department reports; spending behind the time
+# progress raises a warning, and a red one holds the project.
+expect 2 "a report without data" -- jx do P-A report_monitoring --as edu-dept --at 2021-06-30
+contains "$ERR" "refused by R-4" "R-4 named"
+expect 0 "half the year gone, a tenth spent" -- jx do P-A report_monitoring --as edu-dept --at 2021-06-30 --set 'monitoring={allocated=100, spent=10, indicators=[{indicator="schools renovated", target=12, actual_to_date=6}]}'
+expect 0 "the warning" -- jx show P-A --json
+contains "$OUT" '"execution_warning": "red"' "0.50 - 0.10 is over the red gap"
+expect 0 "the department flags it" -- jx do P-A flag --as edu-dept --at 2021-07-01
+expect 2 "no resume while red without a note" -- jx do P-A resume --as edu-dept --at 2021-07-02
+contains "$ERR" "refused by R-4" "resume refusal names R-4"
+expect 0 "resume with a corrective note" -- jx do P-A resume --as edu-dept --at 2021-07-02 --set 'monitoring_note="procurement signed"'
+
 # P-B is released after 30 September: the third-quarter checkpoint is not
 # for a project that has moved on past its date.
 expect 0 "release P-B late" -- jx do P-B release --as fin-budget --at 2021-10-15

@@ -310,4 +310,99 @@ H.check("a self-evaluation is the same every time", function()
     assert(a == b and pa.output == pb.output)
   end
 end)
+-- ---- Dates and the time progress (序时进度) ----
+-- The sandbox gives the library `error`; a copy loaded with it shows the
+-- messages the date helpers raise.
+local jxe = assert(loadfile("plugins/jx.lua", "t", {
+  string = string, table = table, math = math, ipairs = ipairs,
+  pairs = pairs, type = type, tostring = tostring, tonumber = tonumber,
+  error = error,
+}))()
+local function raises(fn, pattern)
+  local ok, err = pcall(fn)
+  assert(not ok, "expected an error")
+  if pattern then
+    assert(tostring(err):find(pattern, 1, true), tostring(err))
+  end
+end
+
+H.check("time progress boundaries: 30 June / 1 July, 31 December, 1 January", function()
+  assert(jx.time_progress("2021-06-30T00:00:00Z") == 181 / 365)
+  assert(jx.time_progress("2021-07-01T00:00:00Z") == 182 / 365)
+  assert(jx.time_progress("2021-09-30T00:00:00Z") == 273 / 365)
+  assert(near(jx.time_progress("2021-06-30T00:00:00Z"), 0.4958904109589041))
+  assert(near(jx.time_progress("2021-09-30T00:00:00Z"), 0.7479452054794521))
+  local last = jx.time_progress("2021-12-31T23:59:59Z")
+  assert(last == 1.0 and math.type(last) == "float")
+  assert(jx.time_progress("2021-01-01T00:00:00Z") == 1 / 365)
+  -- the end of the day: any time of 30 June is 181 days
+  assert(jx.time_progress("2021-06-30T23:59:59Z") == 181 / 365)
+  assert(jx.time_progress("2021-06-30") == 181 / 365)
+end)
+H.check("time progress in a leap year", function()
+  assert(jx.time_progress("2020-12-31T00:00:00Z") == 1.0)
+  assert(jx.time_progress("2020-06-30T00:00:00Z") == 182 / 366)
+  assert(jx.time_progress("2020-09-30T00:00:00Z") == 274 / 366)
+  assert(jx.time_progress("2020-02-29T00:00:00Z") == 60 / 366)
+  assert(jx.time_progress("2020-03-01T00:00:00Z") == 61 / 366)
+  assert(jx.time_progress("2021-03-01T00:00:00Z") == 60 / 365)
+end)
+H.check("days_in_year: the Gregorian leap years", function()
+  local cases = {
+    { 2021, 365 }, { 2020, 366 }, { 2024, 366 }, { 1900, 365 }, { 2100, 365 },
+    { 2000, 366 }, { 2400, 366 }, { 1970, 365 }, { 9999, 365 },
+  }
+  for _, c in ipairs(cases) do
+    assert(jx.days_in_year(c[1]) == c[2], c[1] .. " -> " .. jx.days_in_year(c[1]))
+  end
+  raises(function() jxe.days_in_year(2021.5) end, "not an integer")
+  raises(function() jxe.days_in_year("2021") end, "not an integer")
+end)
+H.check("day_of_year", function()
+  assert(jx.day_of_year("2021-01-01T00:00:00Z") == 1)
+  assert(jx.day_of_year("2021-02-28T00:00:00Z") == 59)
+  assert(jx.day_of_year("2021-03-01T00:00:00Z") == 60)
+  assert(jx.day_of_year("2020-03-01T00:00:00Z") == 61)
+  assert(jx.day_of_year("2021-06-30T00:00:00Z") == 181)
+  assert(jx.day_of_year("2021-12-31T00:00:00Z") == 365)
+  assert(jx.day_of_year("2020-12-31T00:00:00Z") == 366)
+  -- every day of a year, one after the other
+  for _, y in ipairs({ 2020, 2021, 1900, 2000 }) do
+    local n, lengths = 0, { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+    if jx.days_in_year(y) == 366 then lengths[2] = 29 end
+    for m, len in ipairs(lengths) do
+      for d = 1, len do
+        n = n + 1
+        local iso = string.format("%04d-%02d-%02dT12:00:00Z", y, m, d)
+        assert(jx.day_of_year(iso) == n, iso)
+      end
+    end
+    assert(n == jx.days_in_year(y))
+  end
+end)
+H.check("date: the parts, as integers", function()
+  local d = jx.date("2021-06-30T00:00:00Z")
+  assert(d.year == 2021 and d.month == 6 and d.day == 30)
+  assert(math.type(d.year) == "integer" and math.type(d.month) == "integer"
+         and math.type(d.day) == "integer")
+  d = jx.date("2020-02-29")
+  assert(d.year == 2020 and d.month == 2 and d.day == 29)
+end)
+H.check("date: junk raises, saying what is wrong", function()
+  raises(function() jxe.date("2021-02-29T00:00:00Z") end, "month 2 of 2021 has no day 29")
+  raises(function() jxe.date("1900-02-29") end, "no day 29")
+  raises(function() jxe.date("2021-04-31") end, "no day 31")
+  raises(function() jxe.date("2021-13-01") end, "no month 13")
+  raises(function() jxe.date("2021-00-10") end, "no month 0")
+  raises(function() jxe.date("2021-06-00") end, "no day 0")
+  raises(function() jxe.date("2021-6-30") end, "YYYY-MM-DD")
+  raises(function() jxe.date("30/06/2021") end, "YYYY-MM-DD")
+  raises(function() jxe.date("") end, "YYYY-MM-DD")
+  raises(function() jxe.date("2021-06-301") end, "followed by")
+  raises(function() jxe.date("2021-06-30 junk") end, "followed by")
+  raises(function() jxe.date(20210630) end, "not a string")
+  raises(function() jxe.date(nil) end, "not a string")
+  raises(function() jxe.day_of_year("junk") end, "jx.day_of_year")
+  raises(function() jxe.time_progress("2021-02-30T00:00:00Z") end, "jx.time_progress")
+end)
 H.done()

@@ -17,7 +17,8 @@
 #include "jx_workflow.h"
 
 static const char *const PLUGINS[] = {"r1_staffing", "r2_ex_ante",
-                                      "r3_targets", "r6_evaluation"};
+                                      "r3_targets", "r4_monitoring",
+                                      "r6_evaluation"};
 #define NPLUGINS (sizeof PLUGINS / sizeof *PLUGINS)
 
 static char tmpdir[] = "/tmp/jx_test_workflow.XXXXXX";
