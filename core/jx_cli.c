@@ -15,6 +15,7 @@
 #include "jx_engine.h"
 #include "jx_err.h"
 #include "jx_json.h"
+#include "jx_sandbox.h"
 #include "jx_store.h"
 #include "jx_toml.h"
 #include "jx_workflow.h"
@@ -44,6 +45,7 @@ typedef struct options {
   const char *args[4]; /* positional arguments after the command */
   size_t nargs;
   bool json;
+  bool csv;
   bool help;
   unsigned given; /* OPT_* seen */
 } options;
@@ -668,6 +670,199 @@ static int cmd_tick(const options *o) {
   return rc;
 }
 
+/* --- reports ------------------------------------------------------------- */
+
+/* A cell as text: strings as they are, numbers and the rest as JSON. */
+static void cell_text(jx_buf *b, const jx_value *v) {
+  if (v->type == JX_STR)
+    jx_buf_append(b, v->u.s.ptr, v->u.s.len);
+  else if (v->type != JX_NIL)
+    jx_json_write(b, v, false);
+}
+
+static void csv_cell(const jx_value *v) {
+  jx_buf b = JX_BUF_INIT;
+  cell_text(&b, v);
+  bool quote = b.data && strpbrk(b.data, ",\"\r\n");
+  if (quote) {
+    putchar('"');
+    for (size_t i = 0; i < b.len; i++) {
+      if (b.data[i] == '"')
+        putchar('"');
+      putchar(b.data[i]);
+    }
+    putchar('"');
+  } else if (b.data) {
+    fputs(b.data, stdout);
+  }
+  jx_buf_free(&b);
+}
+
+/* Width of s on a terminal: one column per UTF-8 character, two for CJK
+ * (U+1100 and up, roughly), so Chinese names line up. */
+static size_t text_width(const char *s) {
+  size_t w = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    if (*p < 0x80) {
+      w++, p++;
+    } else {
+      int n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+      w += n >= 3 ? 2 : 1;
+      for (int k = 0; k < n && *p; k++)
+        p++;
+    }
+  }
+  return w;
+}
+
+static void print_report(const jx_value *r, bool csv) {
+  const jx_value *cols = jx_map_get(r, "columns");
+  const jx_value *rows = jx_map_get(r, "rows");
+  const jx_value *notes = jx_map_get(r, "notes");
+  size_t ncols = cols && cols->type == JX_ARRAY ? cols->u.a.len : 0;
+  size_t nrows = rows && rows->type == JX_ARRAY ? rows->u.a.len : 0;
+  if (csv) {
+    for (size_t c = 0; c < ncols; c++) {
+      if (c)
+        putchar(',');
+      csv_cell(&cols->u.a.items[c]);
+    }
+    putchar('\n');
+    for (size_t i = 0; i < nrows; i++) {
+      const jx_value *row = &rows->u.a.items[i];
+      for (size_t c = 0; c < ncols; c++) {
+        if (c)
+          putchar(',');
+        if (row->type == JX_ARRAY && c < row->u.a.len)
+          csv_cell(&row->u.a.items[c]);
+      }
+      putchar('\n');
+    }
+    return;
+  }
+  const char *title = jx_map_str(r, "title");
+  if (title)
+    printf("%s\n\n", title);
+  size_t *width = jx_xcalloc(ncols ? ncols : 1, sizeof *width);
+  jx_buf *text = jx_xcalloc((nrows + 1) * (ncols ? ncols : 1), sizeof *text);
+  for (size_t i = 0; i <= nrows; i++)
+    for (size_t c = 0; c < ncols; c++) {
+      const jx_value *row = i ? &rows->u.a.items[i - 1] : cols;
+      jx_buf *t = &text[i * ncols + c];
+      if (row->type == JX_ARRAY && c < row->u.a.len)
+        cell_text(t, &row->u.a.items[c]);
+      jx_buf_puts(t, "");
+      char safe_buf[1024];
+      const char *s = safe(t->data, t->len, safe_buf, sizeof safe_buf);
+      t->len = 0;
+      jx_buf_puts(t, s);
+      if (text_width(t->data) > width[c])
+        width[c] = text_width(t->data);
+    }
+  for (size_t i = 0; i <= nrows; i++) {
+    for (size_t c = 0; c < ncols; c++) {
+      const char *s = text[i * ncols + c].data;
+      printf("%s%s", c ? "  " : "", s);
+      if (c + 1 < ncols)
+        for (size_t k = text_width(s); k < width[c]; k++)
+          putchar(' ');
+    }
+    putchar('\n');
+  }
+  for (size_t i = 0; notes && notes->type == JX_ARRAY && i < notes->u.a.len;
+       i++) {
+    jx_buf b = JX_BUF_INIT;
+    cell_text(&b, &notes->u.a.items[i]);
+    printf("%s%s\n", i ? "" : "\n", b.data ? b.data : "");
+    jx_buf_free(&b);
+  }
+  for (size_t i = 0; i < (nrows + 1) * ncols; i++)
+    jx_buf_free(&text[i]);
+  free(text);
+  free(width);
+}
+
+typedef struct collect_ctx {
+  jx_store *s;
+  jx_value projects;
+} collect_ctx;
+
+static int collect_state(const char *id, const git_oid *head, void *payload) {
+  collect_ctx *c = payload;
+  git_oid oid;
+  jx_value state = jx_nil();
+  (void)head;
+  int rc = jx_store_head(c->s, id, &oid, &state);
+  if (rc == 0)
+    jx_array_push(&c->projects, state);
+  return rc;
+}
+
+/* A report is a plugin with a report(projects, params) function: domain
+ * logic stays in Lua.  It runs over every project, so it gets larger
+ * limits than one decision: 1000x the instructions, 8x the memory, 100x
+ * the time. */
+static int report(const options *o, jx_store *s, const jx_config *cfg) {
+  const jx_plugin_conf *pc = jx_config_plugin(cfg, o->args[0]);
+  jx_sandbox_limits lim = cfg->limits;
+  jx_sandbox *sb = NULL;
+  collect_ctx c = {.s = s, .projects = jx_array()};
+  jx_value out = jx_nil();
+  jx_buf src = JX_BUF_INIT, lib = JX_BUF_INIT;
+  int rc, err;
+  if (!pc) {
+    jx_buf names = JX_BUF_INIT;
+    for (size_t i = 0; i < cfg->nplugins; i++)
+      jx_buf_printf(&names, "%s%s", names.len ? ", " : "",
+                    cfg->plugins[i].name);
+    rc = jx_err_set(JX_EINVAL,
+                    "no report \"%s\" (a [[plugin]] of %s with a report "
+                    "function; plugins: %s)",
+                    o->args[0], cfg->path, names.data ? names.data : "none");
+    jx_buf_free(&names);
+    return rc;
+  }
+  lim.max_instructions *= 1000;
+  lim.max_memory *= 8;
+  lim.max_ms *= 100;
+  if ((rc = jx_sandbox_new(&sb, &lim)) < 0)
+    goto cleanup;
+  if (cfg->library_path) {
+    if ((err = jx_buf_read_file(&lib, cfg->library_path, JX_FILE_MAX))) {
+      rc = jx_err_set(JX_EINVAL, "%s: cannot read: %s", cfg->library_path,
+                      strerror(err));
+      goto cleanup;
+    }
+    if ((rc = jx_sandbox_set_library(sb, cfg->library_path,
+                                     lib.data ? lib.data : "", lib.len)) < 0)
+      goto cleanup;
+  }
+  if ((err = jx_buf_read_file(&src, pc->path, JX_FILE_MAX))) {
+    rc = jx_err_set(JX_EINVAL, "%s: cannot read: %s", pc->path,
+                    strerror(err));
+    goto cleanup;
+  }
+  if ((rc = jx_sandbox_load_string(sb, pc->name, pc->path,
+                                   src.data ? src.data : "", src.len)) < 0 ||
+      (rc = jx_store_foreach(s, collect_state, &c)) < 0 ||
+      (rc = jx_sandbox_report(sb, pc->name, &c.projects, &pc->params,
+                              &out)) < 0)
+    goto cleanup;
+  if (o->json)
+    print_json(&out);
+  else
+    print_report(&out, o->csv);
+cleanup:
+  jx_value_free(&out);
+  jx_value_free(&c.projects);
+  jx_buf_free(&src);
+  jx_buf_free(&lib);
+  jx_sandbox_free(sb);
+  return rc;
+}
+
+static int cmd_report(const options *o) { return with_store(o, report); }
+
 static const command commands[] = {
     {"init", "jx init",
      "Create the store named by [store].path (a bare git repository).\n"
@@ -699,6 +894,11 @@ static const command commands[] = {
      "listed and the tick goes on.  Ticking twice to a date does nothing\n"
      "new.  Tests, demos and simulations drive the year with it.\n",
      0, 0, OPT_TO, cmd_tick},
+    {"report", "jx report NAME [--json | --csv]",
+     "Run the report NAME over every project: a [[plugin]] of workflow.toml\n"
+     "whose Lua module has a report(projects, params) function (coverage,\n"
+     "...).  Printed as a table, or as JSON or CSV.\n",
+     1, 1, 0, cmd_report},
     {"log", "jx log ID",
      "Print the history of project ID, newest first: one commit per state\n"
      "change, with its trailers (Event, Actor, From, To, Rule-set).\n",
@@ -726,6 +926,7 @@ static void usage(FILE *f) {
         "                     ./workflow.toml)\n"
         "  --store DIR        use this store instead of [store].path\n"
         "  --json             machine-readable output (errors too)\n"
+        "  --csv              CSV output (jx report)\n"
         "  -h, --help         this text; `jx COMMAND --help` for one command\n"
         "\nExamples:\n"
         "  jx init\n"
@@ -778,6 +979,9 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
       slot = &o->sets[o->nsets++], opt = OPT_SET;
     } else if (!strcmp(a, "--json")) {
       o->json = true;
+      continue;
+    } else if (!strcmp(a, "--csv")) {
+      o->csv = true;
       continue;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       o->help = true;

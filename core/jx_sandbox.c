@@ -33,7 +33,7 @@ typedef struct plugin {
   char *name;
   char *rule; /* the module's `rule` field, or NULL */
   int chunk;  /* registry reference to the compiled chunk */
-  bool guard, react;
+  bool guard, react, report;
 } plugin;
 
 struct jx_sandbox {
@@ -839,7 +839,7 @@ typedef struct run {
   size_t len;
   bool library;      /* loading the helper library, not a plugin */
   int chunk;         /* out: registry reference to the compiled chunk */
-  bool guard, react; /* out: what the module defines */
+  bool guard, react, report; /* out: what the module defines */
   char *rule;        /* out: its `rule`, owned by the caller */
   /* calling */
   const plugin *p;
@@ -895,8 +895,9 @@ static int run_load(lua_State *L) {
   }
   r->guard = module_has(L, 3, "guard");
   r->react = module_has(L, 3, "react");
-  if (!r->guard && !r->react)
-    return luaL_error(L, "the module defines neither guard nor react");
+  r->report = module_has(L, 3, "report");
+  if (!r->guard && !r->react && !r->report)
+    return luaL_error(L, "the module defines no guard, react or report");
   int t = rawfield(L, 3, "rule");
   if (t != LUA_TNIL && t != LUA_TSTRING)
     return luaL_error(L, "the module's rule is a %s, not a string",
@@ -1068,6 +1069,7 @@ static int load(jx_sandbox *sb, const char *name, const char *who,
   p->rule = r.rule;
   p->guard = r.guard;
   p->react = r.react;
+  p->report = r.report;
   return 0;
 }
 
@@ -1212,44 +1214,64 @@ int jx_sandbox_guard(jx_sandbox *sb, const char *name, const jx_value *state,
   return rc;
 }
 
-int jx_sandbox_react(jx_sandbox *sb, const char *name, const jx_value *state,
-                     const jx_value *event, const jx_value *params,
-                     jx_value *facts) {
-  *facts = jx_nil();
+/* Calls name.fn(a, b, c) for a table with string keys into *out (an
+ * empty map when fn returns nil or the module has no fn). */
+static int call_for_map(jx_sandbox *sb, const char *name, const char *fn,
+                        bool has_fn_of(const plugin *), const jx_value *a,
+                        const jx_value *b, const jx_value *c, jx_value *out) {
+  *out = jx_nil();
   char who[256];
   const plugin *p;
   int rc = lookup(sb, name, &p, who, sizeof who);
   if (rc)
     return rc;
-  if (!p->react) {
-    *facts = jx_map();
+  if (!has_fn_of(p)) {
+    *out = jx_map();
     return 0;
   }
-  run r = {.sb = sb, .p = p, .fn = "react", .args = {state, event, params}};
+  run r = {.sb = sb, .p = p, .fn = fn, .args = {a, b, c}};
   if ((rc = protect(sb, run_call, &r, who)))
     return rc;
   lua_State *L = sb->L;
   int t = lua_type(L, 2);
-  conv c = {0};
+  conv cv = {0};
   if (t == LUA_TNIL) {
-    *facts = jx_map();
+    *out = jx_map();
   } else if (t != LUA_TTABLE) {
+    rc = jx_err_set(JX_EPLUGIN, "%s: %s returned a %s; expected a table or nil",
+                    who, fn, lua_typename(L, t));
+  } else if (to_value(L, 2, &cv, out)) {
     rc = jx_err_set(JX_EPLUGIN,
-                    "%s: react returned a %s; expected a table "
-                    "of facts or nil",
-                    who, lua_typename(L, t));
-  } else if (to_value(L, 2, &c, facts)) {
+                    "%s: %s returned a table that cannot leave the sandbox: "
+                    "%s",
+                    who, fn, cv.msg);
+  } else if (out->type != JX_MAP) {
+    jx_value_free(out);
     rc = jx_err_set(JX_EPLUGIN,
-                    "%s: react returned facts that cannot "
-                    "leave the sandbox: %s",
-                    who, c.msg);
-  } else if (facts->type != JX_MAP) {
-    jx_value_free(facts);
-    rc = jx_err_set(JX_EPLUGIN,
-                    "%s: react returned an array; expected a "
-                    "table with string keys",
-                    who);
+                    "%s: %s returned an array; expected a table with string "
+                    "keys",
+                    who, fn);
   }
   lua_settop(L, 0);
   return rc;
+}
+
+static bool has_react(const plugin *p) { return p->react; }
+static bool has_report(const plugin *p) { return p->report; }
+
+int jx_sandbox_react(jx_sandbox *sb, const char *name, const jx_value *state,
+                     const jx_value *event, const jx_value *params,
+                     jx_value *facts) {
+  return call_for_map(sb, name, "react", has_react, state, event, params,
+                      facts);
+}
+
+int jx_sandbox_report(jx_sandbox *sb, const char *name,
+                      const jx_value *projects, const jx_value *params,
+                      jx_value *out) {
+  const plugin *p = find(sb, name);
+  if (p && !p->report)
+    return jx_err_set(JX_EINVAL, "plugin %s has no report function", name);
+  return call_for_map(sb, name, "report", has_report, projects, params, NULL,
+                      out);
 }

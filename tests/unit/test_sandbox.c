@@ -265,7 +265,7 @@ static void test_sandbox__load_errors(void **state) {
   } cases[] = {
       {"return {", "plugin p: [string \"x\"]:1:"},
       {"return 42", "returned number, not a module table"},
-      {"return { title = 'nothing' }", "neither guard nor react"},
+      {"return { title = 'nothing' }", "no guard, react or report"},
       {"return { guard = 1 }", "guard is a number"},
       {"return { rule = 2, guard = function() end }", "rule is a number"},
       {"error('at load')", "at load"},

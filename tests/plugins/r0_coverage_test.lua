@@ -1,0 +1,47 @@
+package.path = "tests/plugins/?.lua;" .. package.path
+local H = require("harness")
+local r0 = H.load("plugins/r0_coverage.lua")
+local params = { goal = 0.20, budget_types = { "general", "government_fund", "state_capital" } }
+local T = { { indicator = "x", value = 1 } }
+
+local function project(budget, amount, graded)
+  return { budget_type = budget, amount = amount, targets = T,
+           grade = graded and "good" or nil }
+end
+
+local function row(report, budget)
+  for _, r in ipairs(report.rows) do
+    if r[1] == budget then return r end
+  end
+end
+
+H.check("boundary: 1 of 5 graded is 20 %: met", function()
+  local ps = {}
+  for i = 1, 5 do ps[i] = project("general", 100, i == 1) end
+  assert(row(r0.report(ps, params), "general")[8] == "met")
+end)
+H.check("1 of 6 graded (16.7 %), 19 of 100 yuan (19 %): not met", function()
+  local ps = { project("general", 19, true) }
+  for _, amount in ipairs({ 16, 16, 16, 16, 17 }) do
+    ps[#ps + 1] = project("general", amount, false)
+  end
+  local r = row(r0.report(ps, params), "general")
+  assert(r[8] == "not met", r[7] .. " " .. r[6])
+end)
+H.check("by funds alone is enough", function()
+  local ps = { project("general", 900, true) }
+  for i = 1, 9 do ps[#ps + 1] = project("general", 10, false) end
+  assert(row(r0.report(ps, params), "general")[8] == "met")
+end)
+H.check("a budget without projects is named in the notes", function()
+  local rep = r0.report({ project("general", 1, true) }, params)
+  assert(row(rep, "state_capital")[8] == "no projects")
+  assert(rep.notes[1]:find("state_capital", 1, true), rep.notes[1])
+end)
+H.check("the goal is a parameter", function()
+  local ps = {}
+  for i = 1, 4 do ps[i] = project("general", 100, i == 1) end
+  local p = { goal = 0.30, budget_types = params.budget_types }
+  assert(row(r0.report(ps, p), "general")[8] == "not met")
+end)
+H.done()
