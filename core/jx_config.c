@@ -294,10 +294,23 @@ static int read_plugin(jx_config *c, const jx_toml_doc *doc, const jx_value *v,
     free(path);
     return rc;
   }
+  const jx_value *guard_on;
+  if ((rc = field(&t, "guard_on", JX_ARRAY, false, &guard_on)) != 0) {
+    free(path);
+    return rc;
+  }
+  for (size_t k = 0; guard_on && k < guard_on->u.a.len; k++)
+    if (guard_on->u.a.items[k].type != JX_STR) {
+      free(path);
+      return fail(&t, "guard_on", "%s guard_on must list event names",
+                  label);
+    }
   jx_plugin_conf *p = &c->plugins[c->nplugins++];
   p->name = jx_xstrdup(name);
   p->path = path;
+  p->guard_on = guard_on ? jx_value_copy(guard_on) : jx_array();
   p->params = jx_value_copy(v);
+  jx_map_del(&p->params, "guard_on");
   jx_map_del(&p->params, "name");
   jx_map_del(&p->params, "file");
   return 0;
@@ -499,6 +512,7 @@ void jx_config_free(jx_config *c) {
   for (size_t i = 0; i < c->nplugins; i++) {
     free(c->plugins[i].name);
     free(c->plugins[i].path);
+    jx_value_free(&c->plugins[i].guard_on);
     jx_value_free(&c->plugins[i].params);
   }
   for (size_t i = 0; i < c->nactors; i++) {

@@ -31,8 +31,11 @@
 typedef struct jx_plugin_conf {
   char *name;      /* a valid id (jx_id_check), unique among plugins */
   char *path;      /* `file` resolved against plugin_dir; readable at load */
-  jx_value params; /* JX_MAP: every key of the table except name and file,
-                      as written (handed to the plugin as `params`) */
+  jx_value params; /* JX_MAP: every key of the table except name, file and
+                      guard_on, as written (handed to the plugin) */
+  jx_value guard_on; /* JX_ARRAY of event names whose transitions this
+                        plugin guards besides those the definition lists
+                        (a local rule added in workflow.toml alone) */
 } jx_plugin_conf;
 
 /* One entry of [actors]. */

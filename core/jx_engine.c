@@ -537,28 +537,43 @@ static jx_value make_event(const jx_request *req, const jx_actor_conf *actor,
   return ev;
 }
 
+static bool guards_on(const jx_plugin_conf *pc, const char *event) {
+  for (size_t i = 0; i < pc->guard_on.u.a.len; i++)
+    if (strcmp(pc->guard_on.u.a.items[i].u.s.ptr, event) == 0)
+      return true;
+  return false;
+}
+
+static int run_guard(jx_engine *e, const jx_plugin_conf *pc, jx_value *next,
+                     const jx_value *event, jx_verdict *refusal) {
+  jx_verdict v = {0};
+  int rc = jx_sandbox_guard(e->sb, pc->name, next, event, &pc->params, &v);
+  if (rc == 0 && v.refused) {
+    rc = refuse(refusal, v.rule, v.reason, v.remedy);
+    jx_err_wrap("%s", pc->name);
+  }
+  jx_verdict_free(&v);
+  return rc;
+}
+
+/* The definition's guards of t in order, then the plugins workflow.toml
+ * attaches to the event with guard_on; then the reactions. */
 static int run_plugins(jx_engine *e, const jx_transition *t, jx_value *next,
                        const jx_value *event, jx_verdict *refusal) {
-  for (size_t i = 0; i < t->guards.len; i++) {
-    const char *name = t->guards.items[i];
-    const jx_plugin_conf *pc = jx_config_plugin(e->cfg, name);
-    jx_verdict v = {0};
-    int rc = jx_sandbox_guard(e->sb, name, next, event, &pc->params, &v);
-    if (rc < 0)
+  int rc;
+  for (size_t i = 0; i < t->guards.len; i++)
+    if ((rc = run_guard(e, jx_config_plugin(e->cfg, t->guards.items[i]), next,
+                        event, refusal)) < 0)
       return rc;
-    if (v.refused) {
-      rc = refuse(refusal, v.rule, v.reason, v.remedy);
-      jx_err_wrap("%s", name);
-      jx_verdict_free(&v);
+  for (size_t i = 0; i < e->cfg->nplugins; i++)
+    if (guards_on(&e->cfg->plugins[i], t->event) &&
+        (rc = run_guard(e, &e->cfg->plugins[i], next, event, refusal)) < 0)
       return rc;
-    }
-    jx_verdict_free(&v);
-  }
   for (size_t i = 0; i < t->reactions.len; i++) {
     const char *name = t->reactions.items[i];
     const jx_plugin_conf *pc = jx_config_plugin(e->cfg, name);
     jx_value facts = jx_nil();
-    int rc = jx_sandbox_react(e->sb, name, next, event, &pc->params, &facts);
+    rc = jx_sandbox_react(e->sb, name, next, event, &pc->params, &facts);
     if (rc < 0)
       return rc;
     jx_value *all = jx_map_get(next, "facts");

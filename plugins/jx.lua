@@ -355,4 +355,81 @@ function jx.time_progress(iso)
   return n / jx.days_in_year(t.year)
 end
 
+-- ---- Added for R-5 and R-7: shares of amounts, grades by either name ----
+
+-- A grade's English name, "优" -> "excellent" ("good" -> "good"; anything
+-- else nil): the reverse of jx.grade_zh, so a plugin can accept either.
+function jx.grade_en(grade)
+  if ZH[grade] then return grade end
+  return EN[grade]
+end
+
+-- A share (a fraction: 0.1 is 10 %) rounded to 1e-9, halves up, as R-4
+-- stores its facts: compared on this value, "exactly on the line" is exact
+-- (0.1 + 0.2 - 0.3 is 0).  Raises on a value that is not a finite number:
+-- shares reaching it are the plugin's own arithmetic.
+function jx.share(x)
+  if not finite(x) then
+    error("jx.share: not a finite number: " .. tostring(x), 2)
+  end
+  return math.floor(x * 1e9 + 0.5) / 1e9
+end
+
+-- The time progress (序时进度) of budget year `year` at the date of `iso`:
+-- 0.0 for a date before that year, 1.0 for one after it, else
+-- jx.time_progress(iso).  A `year` that is not an integer (absent) means
+-- the date's own year.  Raises on a malformed date, as jx.date does.
+function jx.year_progress(iso, year)
+  local t = parse_date(iso, "jx.year_progress")
+  if math.type(year) == "integer" then
+    if t.year > year then return 1.0 end
+    if t.year < year then return 0.0 end
+  end
+  return jx.time_progress(iso)
+end
+
+-- The whole yuan (rounded down) of `share` of `amount` yuan:
+-- floor(amount * share), with the share taken to 1e-9 (jx.share) and the
+-- product computed in integers, so no floating-point error moves it across
+-- a yuan: yuan_share(12345, 1 - 0.2) is 9876, yuan_share(100, 0.29) is 29
+-- (100 * 0.29 is 28.999999999999996 in floating point).  `amount` is an
+-- integer 0 or more (a float with an integer value is accepted) and
+-- `share` a number from 0 to 1; otherwise nil and a sentence saying what
+-- is wrong, like the evaluation helpers.  Exact for every amount an
+-- integer field holds: the result never exceeds `amount`.
+function jx.yuan_share(amount, share)
+  local a = type(amount) == "number" and math.tointeger(amount) or nil
+  if a == nil or a < 0 then
+    return nil, "the amount must be a whole number of yuan, 0 or more (it is "
+      .. tostring(amount) .. ")"
+  end
+  if not finite(share) or share < 0 or share > 1 then
+    return nil, "the share must be a number from 0 to 1 (it is "
+      .. tostring(share) .. ")"
+  end
+  local BILLION = 1000000000
+  local n = math.tointeger(math.floor(share * BILLION + 0.5))
+  -- a = q * 1e9 + r: q * n <= a, and r * n < 1e18, so nothing overflows.
+  local q, r = a // BILLION, a % BILLION
+  return q * n + (r * n) // BILLION
+end
+
+-- The whole yuan (rounded down) of an amount computed in floating point:
+-- the value is first rounded to 0.0001 yuan, so that float noise never
+-- takes a yuan away (365 * (334/365 - 112/365) comes out
+-- 221.99999999999997 and is 222), then rounded down.
+-- floor_yuan(999.9998) is 999.  For
+-- |x| below 1e12 yuan; otherwise, or for a value that is not a finite
+-- number, nil and a sentence saying what is wrong.
+function jx.floor_yuan(x)
+  if not finite(x) then
+    return nil, "the amount is not a finite number: " .. tostring(x)
+  end
+  if math.abs(x) >= 1e12 then
+    return nil, "the amount " .. tostring(x) .. " is beyond the 1e12 yuan "
+      .. "jx.floor_yuan computes to the yuan"
+  end
+  return math.tointeger(math.floor(x * 10000 + 0.5)) // 10000
+end
+
 return jx

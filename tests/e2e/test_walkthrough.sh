@@ -88,6 +88,9 @@ contains "$OUT" '"self_grade_zh": "优"' "94 is excellent"
 expect 2 "a grade that is not the score's band" -- jx do P-UNDER grade --as edu-dept --at 2022-03-01 --set grade=fair
 contains "$ERR" "refused by R-6" "grade refusal names R-6"
 expect 0 "the band's grade" -- jx do P-UNDER grade --as edu-dept --at 2022-03-01 --set grade=excellent
+# R-7: the grade decides next year's funding.
+expect 0 "archive applies the results" -- jx do P-UNDER archive --as fin-perf --at 2022-04-01
+contains "$(jx show P-UNDER --json)" '"next_year_action": "priority"' "excellent gets priority"
 
 # R-3's in-depth review (重点审核) of a project of 10,000,000 yuan or more.
 project key.toml P-KEY 10000000 expand 'ex_ante_report = "r.pdf"' "$TARGETS"

@@ -18,7 +18,8 @@
 
 static const char *const PLUGINS[] = {"r1_staffing", "r2_ex_ante",
                                       "r3_targets", "r4_monitoring",
-                                      "r6_evaluation"};
+                                      "r5_recovery", "r6_evaluation",
+                                      "r7_results"};
 #define NPLUGINS (sizeof PLUGINS / sizeof *PLUGINS)
 
 static char tmpdir[] = "/tmp/jx_test_workflow.XXXXXX";

@@ -1,0 +1,310 @@
+-- R-5 year-end recovery (盘活收回).
+--
+-- Before the end of November the finance bureau recovers, in principle,
+-- the funds of projects whose problems were not effectively corrected, of
+-- projects unlikely to reach their targets by the year's end, and the part
+-- of spending that is slower than schedule (慢于序时进度部分).  A project
+-- whose funds were recovered and that must continue is funded from next
+-- year's budget (在下年度部门预算支出中调剂解决).
+--
+-- On recovery_check (a calendar timer, 30 November, to projects executing,
+-- flagged, suspended or reduced; listed as a reaction): react proposes the
+-- amount to recover from the project's data and its last monitoring
+-- report (R-4's facts), and records it.  It refuses nothing: the proposal
+-- is the finance budget section's to confirm.
+-- On recover (the budget section's event, listed as guard and optionally
+-- as reaction):
+--   guard  refuses a recover that sets no recovered_amount, one larger
+--          than the allocation, and one that differs from the proposed
+--          recovery_amount (or comes with no proposal, before any
+--          recovery_check) unless the event also sets a recovery_note
+--          saying why;
+--   react  records recovery_to_next_year again from the amount actually
+--          recovered and must_continue as it stands after the event.
+-- On any other event the plugin is misconfigured and raises an error.
+--
+-- The formula (amounts in yuan; `floor` is jx.floor_yuan: the value is
+-- computed in floating point, rounded to 0.0001 yuan, then rounded DOWN
+-- to the whole yuan, so float noise never costs or gives a yuan):
+--   allocated     = max(0, amount - reduced_by)   (reduced_by 0 if absent)
+--   time_progress = jx.year_progress(date, year): day of the year / days
+--                   of the year at the end of the recovery_check's date
+--                   (30 November 2021: 334/365), unrounded; 1 after the
+--                   project's budget year, 0 before it
+--   rate          = the execution rate of the last monitoring report:
+--                   spent / allocated of the report's data (the field
+--                   monitoring, unrounded) when they agree with the fact
+--                   execution_rate R-4 recorded from them (to 1e-9), else
+--                   that fact; 0 when there was no report (no fact)
+--   uncorrected   = status suspended, or status flagged with
+--                   facts.monitoring_warning == "red"
+--   recovery_amount
+--     uncorrected:  floor(allocated * max(0, 1 - rate))
+--                   (the whole unspent allocation)
+--     otherwise:    floor(allocated * max(0, time_progress - rate
+--                   - tolerance))   (the part slower than schedule)
+-- So spending exactly on schedule recovers 0 and one yuan behind it
+-- recovers 1: on 30 November 2021, 334,000 of 365,000 yuan spent is on
+-- schedule, 333,999 recovers 1 and 329,001 recovers 4,999.  (Taking the
+-- rate from the rounded fact would make that 4,998: 365,000 *
+-- (334/365 - 0.901372603) is 4,998.999905.)
+--
+-- Facts recorded on recovery_check (shares are floats):
+--   recovery_amount          integer yuan, 0 or more, at most allocated
+--   recovery_reason          why, one of
+--     "uncorrected_suspended"    still suspended (暂缓) at the check
+--     "uncorrected_red_warning"  flagged, last monitoring warning red
+--     "slower_than_schedule"     spending behind the time progress by more
+--                                than the tolerance
+--     "on_schedule"              not a whole yuan behind schedule beyond
+--                                the tolerance
+--     "no_monitoring_report"     neither of the first two, and no
+--                                monitoring report to show any spending:
+--                                the rate is taken as 0
+--   recovery_to_next_year    true when must_continue is true and
+--                            recovery_amount > 0: next year's budget
+--                            funds the project's continuation
+--   recovery_date            "2021-11-30": the (UTC) date of the check
+--   recovery_allocated       the allocation, integer yuan
+--   recovery_time_progress   time_progress above, rounded to 1e-9
+--   recovery_execution_rate  the rate used, rounded to 1e-9 (0.0 with no
+--                            report)
+--   recovery_checkpoint      facts.monitoring_checkpoint of the report the
+--                            rate comes from, or "none"
+-- Facts recorded on recover (as a reaction): recovery_to_next_year, true
+-- when must_continue is true and recovered_amount > 0.
+--
+-- Fields read: amount (integer yuan), reduced_by (integer yuan, absent if
+-- not reduced), year, status, must_continue (boolean), recovered_amount
+-- and recovery_note (set by recover), facts.
+--
+-- params.tolerance  a share 0 to 1 (default 0.0): how far spending may lag
+--                   the time progress before the lag is recovered; it
+--                   does not apply to uncorrected projects.
+local M = { rule = "R-5", title = "year-end recovery (盘活收回)" }
+
+local DEFAULTS = { tolerance = 0.0 }
+local PARAMS = { "tolerance" }
+
+local function finite(x)
+  return type(x) == "number" and x == x and x > -math.huge and x < math.huge
+end
+
+-- 0.304 -> "30.4%".
+local function pct(x)
+  return (string.format("%.4f", x * 100):gsub("0+$", ""):gsub("%.$", ""))
+    .. "%"
+end
+
+-- Parameters are the bureau's, not the sender's: a mistake there is an
+-- error of the deployment (exit 5), never a refusal.
+local function check_params(params)
+  local unknown = {}
+  for k in pairs(params) do
+    if DEFAULTS[k] == nil then unknown[#unknown + 1] = tostring(k) end
+  end
+  if #unknown > 0 then
+    table.sort(unknown)
+    error("workflow.toml parameters: R-5 has no parameter "
+      .. table.concat(unknown, ", ") .. "; it takes "
+      .. table.concat(PARAMS, ", "), 0)
+  end
+  local p = {}
+  for _, k in ipairs(PARAMS) do
+    local v = params[k]
+    if v == nil then v = DEFAULTS[k] end
+    p[k] = v
+  end
+  if not finite(p.tolerance) or p.tolerance < 0 or p.tolerance > 1 then
+    error("workflow.toml parameters: R-5 tolerance must be a share from 0 "
+      .. "to 1 (0.05 is 5 %), not " .. tostring(p.tolerance), 0)
+  end
+  return p
+end
+
+-- A number of whole yuan as an integer, or nil (math.tointeger alone
+-- would take the string "100").
+local function whole(x)
+  return type(x) == "number" and math.tointeger(x) or nil
+end
+
+local function refuse(reason, remedy)
+  return { rule = M.rule, reason = reason, remedy = remedy }
+end
+
+-- The project's allocation for the year: amount less any reduction (调减).
+-- Raises when the data cannot be read: amount is a required integer field,
+-- reduced_by an integer one, so the engine has checked both already.
+local function allocation(state)
+  local amount = whole(state.amount)
+  if amount == nil then
+    error("R-5: the project's amount is not a whole number of yuan: "
+      .. tostring(state.amount), 0)
+  end
+  local reduced = 0
+  if state.reduced_by ~= nil then
+    reduced = whole(state.reduced_by)
+    if reduced == nil then
+      error("R-5: the project's reduced_by is not a whole number of yuan: "
+        .. tostring(state.reduced_by), 0)
+    end
+  end
+  return math.max(0, amount - reduced), amount, reduced
+end
+
+local function floor_yuan(x)
+  local n, why = jx.floor_yuan(x)
+  if n == nil then error("R-5: " .. why, 0) end
+  return n
+end
+
+-- The execution rate of the last report, unrounded where its data allow,
+-- and the report's checkpoint; 0.0 and "none" when there was no report.
+local function execution_rate(state)
+  local facts = state.facts or {}
+  local fact = facts.execution_rate
+  if not finite(fact) then return 0.0, "none" end
+  local checkpoint = tostring(facts.monitoring_checkpoint or "unknown")
+  local m = state.monitoring
+  if type(m) == "table" and finite(m.allocated) and m.allocated > 0
+     and finite(m.spent) and m.spent >= 0
+     and jx.share(m.spent / m.allocated) == fact then
+    return m.spent / m.allocated, checkpoint
+  end
+  return fact + 0.0, checkpoint
+end
+
+local function propose(state, event, p)
+  local facts = state.facts or {}
+  local allocated = allocation(state)
+  local d = jx.date(event.time)
+  local date = string.format("%04d-%02d-%02d", d.year, d.month, d.day)
+  local tp = jx.year_progress(event.time, state.year)
+  local rate, checkpoint = execution_rate(state)
+  local amount, reason
+  if state.status == "suspended"
+     or (state.status == "flagged" and facts.monitoring_warning == "red") then
+    amount = floor_yuan(allocated * math.max(0, 1 - rate))
+    reason = state.status == "suspended" and "uncorrected_suspended"
+      or "uncorrected_red_warning"
+  else
+    amount = floor_yuan(allocated * math.max(0, tp - rate - p.tolerance))
+    if checkpoint == "none" then
+      reason = "no_monitoring_report"
+    elseif amount > 0 then
+      reason = "slower_than_schedule"
+    else
+      reason = "on_schedule"
+    end
+  end
+  return {
+    recovery_amount = amount,
+    recovery_reason = reason,
+    recovery_to_next_year = state.must_continue == true and amount > 0,
+    recovery_date = date,
+    recovery_allocated = allocated,
+    recovery_time_progress = jx.share(tp) + 0.0,
+    recovery_execution_rate = jx.share(rate) + 0.0,
+    recovery_checkpoint = checkpoint,
+  }
+end
+
+local function has_text(s)
+  return type(s) == "string" and s:find("%S") ~= nil
+end
+
+local REASONS = {
+  uncorrected_suspended = "the project was still suspended (暂缓): its "
+    .. "whole unspent allocation",
+  uncorrected_red_warning = "the project was flagged with a red warning "
+    .. "not corrected: its whole unspent allocation",
+  slower_than_schedule = "the part of spending slower than schedule "
+    .. "(慢于序时进度部分)",
+  on_schedule = "spending was on schedule: nothing",
+  no_monitoring_report = "no monitoring report showed any spending: the "
+    .. "part slower than schedule, counting nothing as spent",
+}
+
+local function check_recover(state, event)
+  local set = event.set or {}
+  local facts = state.facts or {}
+  local allocated, amount, reduced = allocation(state)
+  local got = set.recovered_amount
+  if got == nil then
+    return refuse("a recovery (收回) must say how much is recovered, and the "
+      .. "event sets no recovered_amount",
+      "send the amount with the event: --set recovered_amount=YUAN"
+      .. (whole(facts.recovery_amount)
+          and " (the year-end check proposed "
+            .. jx.yuan(facts.recovery_amount) .. ")" or ""))
+  end
+  local n = whole(got)
+  if n == nil or n < 0 then
+    return refuse("recovered_amount must be a whole number of yuan, 0 or "
+      .. "more (it is " .. (type(got) == "string"
+        and string.format("%q", got) or tostring(got)) .. ")",
+      "send --set recovered_amount=YUAN")
+  end
+  if n > allocated then
+    local of = "the project's allocation of " .. jx.yuan(allocated)
+      .. " yuan"
+    if reduced > 0 then
+      of = of .. " (amount " .. jx.yuan(amount) .. " less "
+        .. jx.yuan(reduced) .. " reduced, 调减)"
+    end
+    return refuse(string.format("recovered_amount %s yuan is more than %s: "
+      .. "only funds allocated to the project can be recovered",
+      jx.yuan(n), of),
+      "recover at most " .. jx.yuan(allocated) .. " yuan"
+      .. (whole(facts.recovery_amount)
+          and "; the year-end check proposed "
+            .. jx.yuan(facts.recovery_amount) or ""))
+  end
+  local proposed = whole(facts.recovery_amount)
+  if proposed == n or has_text(set.recovery_note) then
+    return true
+  end
+  if proposed == nil then
+    return refuse(string.format("no year-end recovery check "
+      .. "(recovery_check) has proposed an amount for this project, so the "
+      .. "recovered_amount %s yuan rests on nothing the history shows",
+      jx.yuan(n)),
+      "say with the recovery what the amount rests on: --set "
+      .. "recovery_note=\"...\"")
+  end
+  return refuse(string.format("recovered_amount %s yuan differs from the "
+    .. "%s yuan the year-end check of %s proposed (%s; allocation %s, time "
+    .. "progress %s, execution rate %s)", jx.yuan(n), jx.yuan(proposed),
+    tostring(facts.recovery_date), REASONS[facts.recovery_reason]
+      or tostring(facts.recovery_reason),
+    jx.yuan(whole(facts.recovery_allocated) or allocated),
+    finite(facts.recovery_time_progress) and pct(facts.recovery_time_progress)
+      or "?",
+    finite(facts.recovery_execution_rate)
+      and pct(facts.recovery_execution_rate) or "?"),
+    "recover the proposed amount (--set recovered_amount=" .. proposed
+      .. "), or keep " .. n .. " and say why with the event: --set "
+      .. "recovery_note=\"...\"")
+end
+
+function M.guard(state, event, params)
+  check_params(params or {})
+  if event.name == "recover" then
+    return check_recover(state, event)
+  end
+  error("R-5 is a guard on recover only, not on " .. tostring(event.name), 0)
+end
+
+function M.react(state, event, params)
+  local p = check_params(params or {})
+  if event.name == "recovery_check" then
+    return propose(state, event, p)
+  elseif event.name == "recover" then
+    local n = whole(state.recovered_amount) or 0
+    return { recovery_to_next_year = state.must_continue == true and n > 0 }
+  end
+  error("R-5 is a reaction on recovery_check and recover only, not on "
+    .. tostring(event.name), 0)
+end
+
+return M
