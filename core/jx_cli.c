@@ -580,12 +580,17 @@ typedef struct tick_ctx {
   const options *o;
   jx_value rows; /* --json: what happened */
   size_t done, refused, failed;
+  int worst; /* the code of the worst failure, or 0 */
 } tick_ctx;
 
 static void tick_done(const jx_outcome *out, void *payload) {
   tick_ctx *t = payload;
   if (out->code < 0) {
     t->failed++;
+    t->worst = JX_ESTORE;
+    printf("%.10s %-16s %s: %s not written: %s\n", out->time,
+           out->timer ? out->timer : "", out->project, out->event,
+           jx_err_last()->msg);
     return;
   }
   t->done++;
@@ -611,7 +616,13 @@ static void tick_done(const jx_outcome *out, void *payload) {
 static void tick_decided(const jx_tick_report *r, void *payload) {
   tick_ctx *t = payload;
   bool refused = r->code == JX_EREFUSED;
-  refused ? t->refused++ : t->failed++;
+  if (refused) {
+    t->refused++;
+  } else {
+    t->failed++;
+    if (t->worst != JX_ESTORE)
+      t->worst = r->code;
+  }
   if (t->o->json) {
     jx_value row = jx_map();
     jx_map_set(&row, "timer", jx_str(r->timer));
@@ -641,7 +652,7 @@ static int cmd_tick(const options *o) {
   int rc;
   uv_loop_init(&loop);
   if (!o->to)
-    rc = jx_err_set(JX_EINVAL, "tick: --to DATE is required");
+    rc = jx_err_set(JX_EINVAL, "--to DATE is required");
   else if ((rc = parse_time(o->to, &to)) == 0 &&
            (rc = load_config(o, &cfg)) == 0 &&
            (rc = open_store(cfg, true, &store)) == 0 &&
@@ -653,12 +664,14 @@ static int cmd_tick(const options *o) {
     uv_run(&loop, UV_RUN_DEFAULT);
   }
   if (rc == 0 && t.failed)
-    rc = jx_err_set(JX_EPLUGIN, "tick: %zu timer events failed", t.failed);
+    rc = jx_err_set(t.worst, "%zu timer events failed (listed above)",
+                    t.failed);
+  /* What was made is shown even when something failed: it is committed. */
+  if (o->json)
+    print_json(&t.rows);
   if (rc < 0) {
     fail(o, rc, NULL, "tick");
-  } else if (o->json) {
-    print_json(&t.rows);
-  } else {
+  } else if (!o->json) {
     printf("tick to %s: %zu events made, %zu refused by rules\n", o->to,
            t.done, t.refused);
   }
@@ -740,9 +753,10 @@ static void print_report(const jx_value *r, bool csv) {
     }
     return;
   }
+  char safe_title[512];
   const char *title = jx_map_str(r, "title");
   if (title)
-    printf("%s\n\n", title);
+    printf("%s\n\n", safe_str(title, safe_title, sizeof safe_title));
   size_t *width = jx_xcalloc(ncols ? ncols : 1, sizeof *width);
   jx_buf *text = jx_xcalloc((nrows + 1) * (ncols ? ncols : 1), sizeof *text);
   for (size_t i = 0; i <= nrows; i++)
@@ -772,8 +786,9 @@ static void print_report(const jx_value *r, bool csv) {
   for (size_t i = 0; notes && notes->type == JX_ARRAY && i < notes->u.a.len;
        i++) {
     jx_buf b = JX_BUF_INIT;
+    char line[1024];
     cell_text(&b, &notes->u.a.items[i]);
-    printf("%s%s\n", i ? "" : "\n", b.data ? b.data : "");
+    printf("%s%s\n", i ? "" : "\n", safe(b.data, b.len, line, sizeof line));
     jx_buf_free(&b);
   }
   for (size_t i = 0; i < (nrows + 1) * ncols; i++)
@@ -798,10 +813,13 @@ static int collect_state(const char *id, const git_oid *head, void *payload) {
   return rc;
 }
 
+static uint64_t times(uint64_t x, uint64_t k, uint64_t max) {
+  return x > max / k ? max : x * k;
+}
+
 /* A report is a plugin with a report(projects, params) function: domain
- * logic stays in Lua.  It runs over every project, so it gets larger
- * limits than one decision: 1000x the instructions, 8x the memory, 100x
- * the time. */
+ * logic stays in Lua.  It runs over every project, a batch job rather
+ * than one decision, so its limits are scaled up. */
 static int report(const options *o, jx_store *s, const jx_config *cfg) {
   const jx_plugin_conf *pc = jx_config_plugin(cfg, o->args[0]);
   jx_sandbox_limits lim = cfg->limits;
@@ -822,9 +840,9 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
     jx_buf_free(&names);
     return rc;
   }
-  lim.max_instructions *= 1000;
-  lim.max_memory *= 8;
-  lim.max_ms *= 100;
+  lim.max_instructions = times(lim.max_instructions, 1000, UINT64_MAX);
+  lim.max_memory = (size_t)times(lim.max_memory, 8, SIZE_MAX);
+  lim.max_ms = (uint32_t)times(lim.max_ms, 100, UINT32_MAX);
   if ((rc = jx_sandbox_new(&sb, &lim)) < 0)
     goto cleanup;
   if (cfg->library_path) {

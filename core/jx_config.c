@@ -376,6 +376,9 @@ static int read_actors(jx_config *c, const jx_toml_doc *doc) {
 /* "MM-DD" of the fiscal year as a date "YYYY-MM-DD", or NULL. */
 static char *calendar_date(int64_t year, const char *md) {
   int m, d, n = 0;
+  for (int i = 0; i < 5; i++)
+    if (i == 2 ? md[i] != '-' : !(md[i] >= '0' && md[i] <= '9'))
+      return NULL;
   if (sscanf(md, "%2d-%2d%n", &m, &d, &n) != 2 || n != 5 || md[n] || m < 1 ||
       m > 12 || d < 1)
     return NULL;

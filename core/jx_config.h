@@ -63,11 +63,8 @@ typedef struct jx_config {
                        file resolve against it */
   char *store_path; /* [store] path, resolved (required) */
   size_t max_batch; /* [store] transitions per group commit (1000) */
-  size_t max_frame;
-  uint32_t lock_wait_ms;
-      /* how long a writer waits for the store's lock */ /* [store] largest
-                                                            state or event,
-                                                            bytes (1 MiB) */
+  size_t max_frame;      /* [store] largest state or event, bytes (1 MiB) */
+  uint32_t lock_wait_ms; /* [store] how long a writer waits for the lock */
   char *workflow_path; /* [workflow] definition, resolved (required) */
   char *plugin_dir;
   char *library_path;  /* the plugins' helper library, resolved against

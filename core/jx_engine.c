@@ -168,6 +168,72 @@ static int check_actors(const jx_config *cfg, const jx_workflow *wf) {
   return 0;
 }
 
+/* guard_on names events of the workflow, for plugins with a guard, not
+ * already guarding them in the definition: a misspelt event would switch
+ * a local rule off without a word. */
+static int check_attachments(const jx_config *cfg, const jx_workflow *wf,
+                             const jx_sandbox *sb) {
+  for (size_t i = 0; i < cfg->nplugins; i++) {
+    const jx_plugin_conf *pc = &cfg->plugins[i];
+    for (size_t k = 0; k < pc->guard_on.u.a.len; k++) {
+      const char *ev = pc->guard_on.u.a.items[k].u.s.ptr;
+      if (!jx_workflow_event(wf, ev))
+        return jx_err_set(JX_EINVAL,
+                          "%s: plugin %s: guard_on names \"%s\", which is "
+                          "not an event of workflow %s",
+                          cfg->path, pc->name, ev, wf->name);
+      if (!jx_sandbox_has(sb, pc->name, "guard"))
+        return jx_err_set(JX_EINVAL,
+                          "%s: plugin %s has guard_on but no guard function",
+                          cfg->path, pc->name);
+      for (size_t t = 0; t < wf->ntransitions; t++)
+        if (strcmp(wf->transitions[t].event, ev) == 0 &&
+            jx_strlist_has(&wf->transitions[t].guards, pc->name))
+          return jx_err_set(JX_EINVAL,
+                            "%s: plugin %s already guards %s in the workflow "
+                            "definition; remove it from guard_on",
+                            cfg->path, pc->name, ev);
+    }
+  }
+  return 0;
+}
+
+/* Each timer has its own name, sends an event of the workflow that the
+ * calendar actor may send, from states the workflow has: otherwise a tick
+ * would silently do nothing, or fail on every project. */
+static int check_timers(const jx_config *cfg, const jx_workflow *wf) {
+  const jx_actor_conf *cal = jx_config_actor(cfg, JX_CALENDAR_ACTOR);
+  for (size_t i = 0; i < cfg->ntimers; i++) {
+    const jx_timer_conf *tm = &cfg->timers[i];
+    for (size_t k = 0; k < i; k++)
+      if (strcmp(cfg->timers[k].name, tm->name) == 0)
+        return jx_err_set(JX_EINVAL, "%s: two timers are named %s",
+                          cfg->path, tm->name);
+    if (!cal)
+      return jx_err_set(JX_EINVAL,
+                        "%s: timers need an actor \"%s\" in [actors]",
+                        cfg->path, JX_CALENDAR_ACTOR);
+    for (size_t k = 0; k < tm->states.u.a.len; k++) {
+      const char *st = tm->states.u.a.items[k].u.s.ptr;
+      const jx_transition *t = jx_workflow_find(wf, tm->event, st);
+      if (!jx_workflow_state(wf, st))
+        return jx_err_set(JX_EINVAL, "%s: timer %s: no state \"%s\" in %s",
+                          cfg->path, tm->name, st, wf->path);
+      if (!t)
+        return jx_err_set(JX_EINVAL,
+                          "%s: timer %s: event %s is not allowed in state "
+                          "%s",
+                          cfg->path, tm->name, tm->event, st);
+      if (!jx_strlist_has(&t->roles, cal->role))
+        return jx_err_set(JX_EINVAL,
+                          "%s: timer %s: event %s may not be sent by role "
+                          "%s (the calendar's)",
+                          cfg->path, tm->name, tm->event, cal->role);
+    }
+  }
+  return 0;
+}
+
 /* Loads the definition and every plugin from the very bytes recorded in
  * the store's rules/ tree (workflow.toml: as the config parsed it), so the
  * rules on record are the rules that ran. */
@@ -210,6 +276,9 @@ static int load_rules(jx_engine *e) {
     names[i] = name.data;
     files[nfiles] = (jx_rule_file){names[i], src->data, src->len};
   }
+  if ((rc = check_attachments(cfg, e->wf, e->sb)) < 0 ||
+      (rc = check_timers(cfg, e->wf)) < 0)
+    goto cleanup;
   rc = jx_store_put_rules(e->store, files, nfiles, &e->rules);
 cleanup:
   for (size_t i = 0; i < n; i++) {
@@ -776,16 +845,11 @@ int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
   const jx_config *cfg = e->cfg;
   tick_ctx t = {.e = e};
   int rc = 0;
-  if (cfg->ntimers && !jx_config_actor(cfg, JX_CALENDAR_ACTOR))
-    return jx_err_set(JX_EINVAL,
-                      "%s: timers need an actor \"%s\" (add it to [actors] "
-                      "with the role the timer transitions allow)",
-                      cfg->path, JX_CALENDAR_ACTOR);
   if ((rc = jx_store_foreach(e->store, collect_id, &t)) < 0)
     goto cleanup;
   /* Timer by timer, in date order, every project in turn: a project's
    * state after one timer decides whether the next applies to it. */
-  for (size_t k = 0; k < cfg->ntimers && rc == 0; k++) {
+  for (size_t k = 0; k < cfg->ntimers; k++) {
     const jx_timer_conf *tm = &cfg->timers[k];
     int64_t due = parse_iso(tm->date);
     if (due > to)
@@ -796,14 +860,17 @@ int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
         goto cleanup;
       const char *status = jx_map_str(state, "status");
       const char *last = jx_map_str(state, "updated_at");
-      /* The state a timer looks at is the project's state on its date: a
-       * project with events after that date has moved on, and the timer
-       * is not for it (drive the calendar forward before later events). */
+      /* The state a timer looks at is the project's state on its day: a
+       * project with events on later days has moved on, and the timer is
+       * not for it (drive the calendar forward before later events).  On
+       * the day itself the timer comes after the day's events. */
       if (fired(state, tm->name) || !status ||
-          !in_states(&tm->states, status) || (last && parse_iso(last) > due))
+          !in_states(&tm->states, status) ||
+          (last && strncmp(last, tm->date, 10) > 0))
         continue;
+      int64_t when = last && parse_iso(last) > due ? parse_iso(last) : due;
       jx_request req = {.project = t.ids[i], .event = tm->event,
-                        .actor = JX_CALENDAR_ACTOR, .time = due,
+                        .actor = JX_CALENDAR_ACTOR, .time = when,
                         .timer = tm->name};
       jx_verdict refusal = {0};
       char from[64];

@@ -98,9 +98,9 @@ typedef void (*jx_tick_cb)(const jx_tick_report *r, void *payload);
 /* Advances the calendar to `to` (seconds): every [[calendar.timer]] due by
  * then, in date order, sends its event as actor "calendar" to every project
  * in one of its states that it has not fired for yet (the state's `timers`
- * list), dated at the timer's date.  A project whose last event is later
- * than that date has moved on and is left alone: the calendar is driven
- * forward in step with the events.  Idempotent: ticking to the same date
+ * list), dated at the timer's date (after the day's own events).  A project
+ * whose last event is on a later day has moved on and is left alone: the
+ * calendar is driven forward in step with the events.  Idempotent: ticking to the same date
  * twice fires nothing new.  Accepted
  * events complete through `done` once durable, like jx_engine_apply;
  * refusals and plugin failures go to `decided` at once and the tick goes on.

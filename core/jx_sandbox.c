@@ -843,7 +843,7 @@ typedef struct run {
   char *rule;        /* out: its `rule`, owned by the caller */
   /* calling */
   const plugin *p;
-  const char *fn; /* "guard" or "react" */
+  const char *fn; /* "guard", "react" or "report" */
   const jx_value *args[3];
 } run;
 
@@ -853,9 +853,7 @@ static int rawfield(lua_State *L, int t, const char *key) {
 }
 
 /* Runs the chunk on top of the stack in a fresh environment and replaces it
- * by the module table it returns. */
-/* Runs the chunk on top of the stack in a fresh environment and leaves the
- * module table it returns.  A plugin's environment gets `jx`: the helper
+ * by the module table it returns.  A plugin's environment gets `jx`: the helper
  * library, run afresh for this call too, so that nothing a call leaves in
  * it reaches the next. */
 static void run_chunk(lua_State *L, jx_sandbox *sb, bool with_library) {
@@ -1214,18 +1212,22 @@ int jx_sandbox_guard(jx_sandbox *sb, const char *name, const jx_value *state,
   return rc;
 }
 
-/* Calls name.fn(a, b, c) for a table with string keys into *out (an
- * empty map when fn returns nil or the module has no fn). */
+/* Calls name.fn(a, b, c) ("react" or "report") for a table with string
+ * keys into *out: an empty map when fn returns nil, or when the module has
+ * no fn and that is allowed (a react is optional, a report is not). */
 static int call_for_map(jx_sandbox *sb, const char *name, const char *fn,
-                        bool has_fn_of(const plugin *), const jx_value *a,
-                        const jx_value *b, const jx_value *c, jx_value *out) {
+                        const jx_value *a, const jx_value *b,
+                        const jx_value *c, jx_value *out) {
   *out = jx_nil();
   char who[256];
   const plugin *p;
   int rc = lookup(sb, name, &p, who, sizeof who);
   if (rc)
     return rc;
-  if (!has_fn_of(p)) {
+  bool report = strcmp(fn, "report") == 0;
+  if (!(report ? p->report : p->react)) {
+    if (report)
+      return jx_err_set(JX_EINVAL, "%s has no report function", who);
     *out = jx_map();
     return 0;
   }
@@ -1256,22 +1258,14 @@ static int call_for_map(jx_sandbox *sb, const char *name, const char *fn,
   return rc;
 }
 
-static bool has_react(const plugin *p) { return p->react; }
-static bool has_report(const plugin *p) { return p->report; }
-
 int jx_sandbox_react(jx_sandbox *sb, const char *name, const jx_value *state,
                      const jx_value *event, const jx_value *params,
                      jx_value *facts) {
-  return call_for_map(sb, name, "react", has_react, state, event, params,
-                      facts);
+  return call_for_map(sb, name, "react", state, event, params, facts);
 }
 
 int jx_sandbox_report(jx_sandbox *sb, const char *name,
                       const jx_value *projects, const jx_value *params,
                       jx_value *out) {
-  const plugin *p = find(sb, name);
-  if (p && !p->report)
-    return jx_err_set(JX_EINVAL, "plugin %s has no report function", name);
-  return call_for_map(sb, name, "report", has_report, projects, params, NULL,
-                      out);
+  return call_for_map(sb, name, "report", projects, params, NULL, out);
 }

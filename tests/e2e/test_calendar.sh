@@ -59,5 +59,15 @@ expect 1 "a bad date" -- jx tick --to 2021-02-30
 sed 's/^date = "06-30"/date = "02-30"/' workflow.toml >badcal.toml
 expect 1 "a timer on a day that does not exist" -- jx -c badcal.toml tick --to 2021-12-31
 contains "$ERR" "badcal.toml:[0-9]+:[0-9]+: .*02-30" "names the date and its place"
+# Timers that could never work are configuration errors, found at start.
+sed 's/^states = \["executing", "flagged", "suspended", "reduced"\]$/states = ["executng"]/' workflow.toml >badstate.toml
+expect 1 "a timer for a state that does not exist" -- jx -c badstate.toml tick --to 2021-12-31
+contains "$ERR" "timer h1_checkpoint: no state \"executng\"" "names timer and state"
+sed '0,/^event = "checkpoint"$/s//event = "chekpoint"/' workflow.toml >badevent.toml
+expect 1 "a timer sending an unknown event" -- jx -c badevent.toml tick --to 2021-12-31
+contains "$ERR" "event chekpoint is not allowed" "names the event"
+sed 's/^name = "q3_checkpoint" /name = "h1_checkpoint" /' workflow.toml >dupname.toml
+expect 1 "two timers with one name" -- jx -c dupname.toml tick --to 2021-12-31
+contains "$ERR" "two timers are named h1_checkpoint" "names the duplicate"
 store_intact "after the calendar"
 finish

@@ -18,6 +18,9 @@ expect 2 "Donghai: the local rule D-1 caps a project" -- dh submit c.toml
 contains "$ERR" "refused by D-1" "the local rule named"
 project d.toml D-D 50000000 new 'ex_ante_report = "r.pdf"' "$TARGETS"
 expect 0 "Donghai: 50,000,000 is within the cap" -- dh submit d.toml
+sed 's/^guard_on = \["submit", "supplement"\]/guard_on = ["sumbit"]/' scripts/variations/donghai/workflow.toml >scripts/variations/donghai/typo.toml
+expect 1 "Donghai: a misspelt guard_on event is an error, not a rule switched off" -- "$JX" -c scripts/variations/donghai/typo.toml submit c.toml
+contains "$ERR" "guard_on names \"sumbit\"" "names the typo"
 expect 0 "Donghai: the coverage report" -- dh report coverage
 contains "$OUT" "at least 25.0 %" "Donghai's 25 % goal"
 
