@@ -432,4 +432,62 @@ function jx.floor_yuan(x)
   return math.tointeger(math.floor(x * 10000 + 0.5)) // 10000
 end
 
+-- ---- Shared by the rule plugins: numbers, percentages, parameters ----
+
+-- Whether x is a number other than NaN, -inf and +inf.
+jx.finite = finite
+
+-- A share (0.25 is 25 %) as people read it: x * 100 to `digits` decimals
+-- (an integer 0 to 9, default 1), trailing zeros beyond the first decimal
+-- dropped, then " %": 0.25 -> "25.0 %", 0.304 -> "30.4 %",
+-- jx.percent(334 / 365, 4) -> "91.5068 %", jx.percent(0.4, 4) -> "40.0 %".
+-- x is a number (string.format shows NaN and infinities as C does).
+function jx.percent(x, digits)
+  if digits == nil then digits = 1 end
+  if math.type(digits) ~= "integer" or digits < 0 or digits > 9 then
+    error("jx.percent: digits must be an integer from 0 to 9, not "
+      .. tostring(digits), 2)
+  end
+  local s = string.format("%." .. digits .. "f", x * 100)
+  return (s:gsub("(%.%d%d-)0+$", "%1")) .. " %"
+end
+
+-- A plugin's parameters checked for their keys: a new table of `params`
+-- (nil is {}) with `defaults` filled in where a key is absent.  The keys
+-- of `defaults` are the keys the plugin takes; any other key is a mistake
+-- of the deployment, not of a sender, and raises error(msg, 0) (exit 5),
+-- naming `rule` ("R-5"), the unknown keys and the known ones, each in
+-- bytewise order:
+--   workflow.toml parameters: R-5 has no parameter tolerence; it takes
+--   tolerance
+-- Only keys are checked here: each plugin checks its values.  The copy is
+-- shallow (a table value is the caller's or the default's own).
+function jx.params(params, defaults, rule)
+  if type(defaults) ~= "table" then
+    error("jx.params: defaults is not a table", 2)
+  end
+  local who = "workflow.toml parameters: " .. tostring(rule or "the plugin")
+  if params == nil then params = {} end
+  if type(params) ~= "table" then
+    error(who .. " takes a table of parameters, not " .. type(params), 0)
+  end
+  -- sorted_pairs (the sandbox's) gives the keys in bytewise order, so the
+  -- message is the same on every run.
+  local unknown = {}
+  for k in sorted_pairs(params) do
+    if defaults[k] == nil then unknown[#unknown + 1] = k end
+  end
+  if #unknown > 0 then
+    local known = {}
+    for k in sorted_pairs(defaults) do known[#known + 1] = k end
+    error(who .. " has no parameter " .. table.concat(unknown, ", ")
+      .. "; it takes " .. (#known > 0 and table.concat(known, ", ")
+        or "none"), 0)
+  end
+  local p = {}
+  for k, v in pairs(defaults) do p[k] = v end
+  for k, v in pairs(params) do p[k] = v end
+  return p
+end
+
 return jx

@@ -16,10 +16,6 @@ local function share(part, whole)
   return part / whole
 end
 
-local function percent(x)
-  return string.format("%.1f %%", x * 100)
-end
-
 local function has_targets(p)
   return type(p.targets) == "table" and #p.targets > 0
 end
@@ -43,8 +39,9 @@ function M.report(projects, params)
     local by_count, by_funds = share(graded, n), share(graded_funds, funds)
     local met = n > 0 and (by_count >= goal or by_funds >= goal)
     rows[#rows + 1] = {
-      budget, n, jx.yuan(funds), percent(share(targeted, n)),
-      percent(share(selfev, n)), percent(by_count), percent(by_funds),
+      budget, n, jx.yuan(funds), jx.percent(share(targeted, n)),
+      jx.percent(share(selfev, n)), jx.percent(by_count),
+      jx.percent(by_funds),
       n == 0 and "no projects" or (met and "met" or "not met"),
     }
     if n == 0 or targeted < n then without[#without + 1] = budget end
@@ -56,7 +53,7 @@ function M.report(projects, params)
       .. table.concat(without, ", ") .. "."
   end
   notes[#notes + 1] = string.format("Evaluation goal (R-0): at least %s of "
-    .. "the projects by count or by funds, per budget.", percent(goal))
+    .. "the projects by count or by funds, per budget.", jx.percent(goal))
   return {
     title = "Coverage of targets and evaluation (R-0)",
     columns = { "budget", "projects", "funds (yuan)", "with targets",

@@ -63,10 +63,6 @@ local function refuse(reason, remedy)
   return { rule = M.rule, reason = reason, remedy = remedy }
 end
 
-local function finite(x)
-  return type(x) == "number" and x == x and x > -math.huge and x < math.huge
-end
-
 -- Parameters are the bureau's, not the sender's: a mistake there is an
 -- error of the deployment (exit 5), never a refusal.
 local function bad(why)
@@ -82,7 +78,7 @@ local function settings(params)
     review_event = params.review_event,
   }
   if s.dimension_max == nil then s.dimension_max = 20 end
-  if not finite(s.dimension_max) or s.dimension_max <= 0 then
+  if not jx.finite(s.dimension_max) or s.dimension_max <= 0 then
     bad("dimension_max must be a number greater than 0")
   end
   local top = #DIMENSIONS * s.dimension_max
@@ -93,7 +89,7 @@ local function settings(params)
   local n = 0
   for _ in pairs(s.bands) do n = n + 1 end
   for _, k in ipairs({ "support", "revise" }) do
-    if not finite(s.bands[k]) then
+    if not jx.finite(s.bands[k]) then
       bad("conclusion_bands." .. k .. " is not a number")
     end
   end
@@ -155,7 +151,7 @@ local function problems(scores, s)
     local v = scores[d]
     if v == nil then
       out[#out + 1] = d .. " is missing"
-    elseif not finite(v) then
+    elseif not jx.finite(v) then
       out[#out + 1] = d .. " = " .. tostring(v) .. " is not a number"
     elseif v < 0 or v > s.dimension_max then
       out[#out + 1] = string.format("%s = %s is out of range 0 to %s", d,
@@ -268,7 +264,7 @@ local function check_reviewed(state, event, kind, amount, s)
     return refuse(string.format("the performance section's review of the "
       .. "ex-ante assessment concluded %s with a total of %s; only "
       .. "\"support\" (予以支持) lets the application go on to %s",
-      named(conclusion), finite(facts.ex_ante_total)
+      named(conclusion), jx.finite(facts.ex_ante_total)
         and jx.points(facts.ex_ante_total) or tostring(facts.ex_ante_total),
       event.name),
       "revise the project and its ex-ante assessment and resubmit it (the "

@@ -86,43 +86,21 @@ local EXAMPLE = "--set 'monitoring={allocated=1000000, spent=420000, "
   .. "indicators=[{indicator=\"schools renovated\", target=12, "
   .. "actual_to_date=5, unit=\"schools\"}]}'"
 
-local function finite(x)
-  return type(x) == "number" and x == x and x > -math.huge and x < math.huge
-end
-
 -- To 1e-9: a decimal parameter such as 0.1 is the very double a share
 -- rounded to it becomes, so "exactly at the line" is exact.
 local function round9(x)
   return math.floor(x * 1e9 + 0.5) / 1e9
 end
 
--- 0.304 -> "30.4%".
-local function pct(x)
-  return (string.format("%.1f", x * 100):gsub("%.0$", "")) .. "%"
-end
-
 -- Parameters are the bureau's, not the sender's: a mistake there is an
 -- error of the deployment (exit 5), never a refusal.
 local function check_params(params)
-  local unknown = {}
-  for k in pairs(params) do
-    if DEFAULTS[k] == nil then unknown[#unknown + 1] = tostring(k) end
-  end
-  if #unknown > 0 then
-    table.sort(unknown)
-    error("workflow.toml parameters: R-4 has no parameter "
-      .. table.concat(unknown, ", ") .. "; it takes "
-      .. table.concat(PARAMS, ", "), 0)
-  end
-  local p = {}
+  local p = jx.params(params, DEFAULTS, "R-4")
   for _, k in ipairs(PARAMS) do
-    local v = params[k]
-    if v == nil then v = DEFAULTS[k] end
-    if not finite(v) or v < 0 then
+    if not jx.finite(p[k]) or p[k] < 0 then
       error("workflow.toml parameters: " .. k .. " must be a number 0 or "
         .. "more (a share: 0.1 is 10 %)", 0)
     end
-    p[k] = v
   end
   if p.yellow_gap > p.red_gap then
     error("workflow.toml parameters: yellow_gap must not be above red_gap", 0)
@@ -157,11 +135,11 @@ local function problem(m)
   if type(m) ~= "table" then
     return "monitoring is not a table", "monitoring"
   end
-  if not finite(m.allocated) or m.allocated <= 0 then
+  if not jx.finite(m.allocated) or m.allocated <= 0 then
     return "monitoring.allocated must be a number of yuan greater than 0 "
       .. "(it is " .. shown(m.allocated) .. ")", "monitoring.allocated"
   end
-  if not finite(m.spent) or m.spent < 0 then
+  if not jx.finite(m.spent) or m.spent < 0 then
     return "monitoring.spent must be a number of yuan, 0 or more (it is "
       .. shown(m.spent) .. ")", "monitoring.spent"
   end
@@ -187,10 +165,10 @@ local function problem(m)
         .. "indicators that accumulate towards their target (>=) have a "
         .. "progress to monitor", where
     end
-    if not finite(ind.target) or ind.target <= 0 then
+    if not jx.finite(ind.target) or ind.target <= 0 then
       return named .. " has no numeric target greater than 0", where
     end
-    if not finite(ind.actual_to_date) or ind.actual_to_date < 0 then
+    if not jx.finite(ind.actual_to_date) or ind.actual_to_date < 0 then
       return named .. " has no actual_to_date, a number 0 or more", where
     end
   end
@@ -228,12 +206,12 @@ local function red_detail(facts)
   local parts = {}
   if facts.execution_warning == "red" then
     parts[#parts + 1] = string.format("budget execution %s against a time "
-      .. "progress of %s", pct(facts.execution_rate or 0),
-      pct(facts.time_progress or 0))
+      .. "progress of %s", jx.percent(facts.execution_rate or 0),
+      jx.percent(facts.time_progress or 0))
   end
   if facts.target_warning == "red" then
     parts[#parts + 1] = string.format("%s of the indicators behind "
-      .. "schedule", pct(facts.target_deviation or 0))
+      .. "schedule", jx.percent(facts.target_deviation or 0))
   end
   if #parts == 0 then return "" end
   return " (" .. table.concat(parts, "; ") .. ")"

@@ -84,38 +84,12 @@
 local M = { rule = "R-5", title = "year-end recovery (盘活收回)" }
 
 local DEFAULTS = { tolerance = 0.0 }
-local PARAMS = { "tolerance" }
-
-local function finite(x)
-  return type(x) == "number" and x == x and x > -math.huge and x < math.huge
-end
-
--- 0.304 -> "30.4%".
-local function pct(x)
-  return (string.format("%.4f", x * 100):gsub("0+$", ""):gsub("%.$", ""))
-    .. "%"
-end
 
 -- Parameters are the bureau's, not the sender's: a mistake there is an
 -- error of the deployment (exit 5), never a refusal.
 local function check_params(params)
-  local unknown = {}
-  for k in pairs(params) do
-    if DEFAULTS[k] == nil then unknown[#unknown + 1] = tostring(k) end
-  end
-  if #unknown > 0 then
-    table.sort(unknown)
-    error("workflow.toml parameters: R-5 has no parameter "
-      .. table.concat(unknown, ", ") .. "; it takes "
-      .. table.concat(PARAMS, ", "), 0)
-  end
-  local p = {}
-  for _, k in ipairs(PARAMS) do
-    local v = params[k]
-    if v == nil then v = DEFAULTS[k] end
-    p[k] = v
-  end
-  if not finite(p.tolerance) or p.tolerance < 0 or p.tolerance > 1 then
+  local p = jx.params(params, DEFAULTS, "R-5")
+  if not jx.finite(p.tolerance) or p.tolerance < 0 or p.tolerance > 1 then
     error("workflow.toml parameters: R-5 tolerance must be a share from 0 "
       .. "to 1 (0.05 is 5 %), not " .. tostring(p.tolerance), 0)
   end
@@ -163,11 +137,11 @@ end
 local function execution_rate(state)
   local facts = state.facts or {}
   local fact = facts.execution_rate
-  if not finite(fact) then return 0.0, "none" end
+  if not jx.finite(fact) then return 0.0, "none" end
   local checkpoint = tostring(facts.monitoring_checkpoint or "unknown")
   local m = state.monitoring
-  if type(m) == "table" and finite(m.allocated) and m.allocated > 0
-     and finite(m.spent) and m.spent >= 0
+  if type(m) == "table" and jx.finite(m.allocated) and m.allocated > 0
+     and jx.finite(m.spent) and m.spent >= 0
      and jx.share(m.spent / m.allocated) == fact then
     return m.spent / m.allocated, checkpoint
   end
@@ -278,10 +252,10 @@ local function check_recover(state, event)
     tostring(facts.recovery_date), REASONS[facts.recovery_reason]
       or tostring(facts.recovery_reason),
     jx.yuan(whole(facts.recovery_allocated) or allocated),
-    finite(facts.recovery_time_progress) and pct(facts.recovery_time_progress)
-      or "?",
-    finite(facts.recovery_execution_rate)
-      and pct(facts.recovery_execution_rate) or "?"),
+    jx.finite(facts.recovery_time_progress)
+      and jx.percent(facts.recovery_time_progress, 4) or "?",
+    jx.finite(facts.recovery_execution_rate)
+      and jx.percent(facts.recovery_execution_rate, 4) or "?"),
     "recover the proposed amount (--set recovered_amount=" .. proposed
       .. "), or keep " .. n .. " and say why with the event: --set "
       .. "recovery_note=\"...\"")

@@ -60,15 +60,15 @@ local ACTIONS = {
   priority = true, as_justified = true, cut = true, merge = true,
   cancel = true,
 }
-local PARAMS = {
-  "actions", "fair_cut", "results_weight", "duplicated_action",
-  "expired_action",
-}
 local MIN_WEIGHT = 0.10
-
-local function finite(x)
-  return type(x) == "number" and x == x and x > -math.huge and x < math.huge
-end
+local DEFAULTS = {
+  actions = {
+    excellent = "priority", good = "as_justified", fair = "cut",
+    poor = "cancel",
+  },
+  fair_cut = 0.2, results_weight = MIN_WEIGHT, duplicated_action = "merge",
+  expired_action = "cancel",
+}
 
 local function config_error(msg)
   error("workflow.toml parameters: R-7 " .. msg, 0)
@@ -77,28 +77,7 @@ end
 -- Parameters are the bureau's, not the sender's: a mistake there is an
 -- error of the deployment (exit 5), never a refusal.
 local function check_params(params)
-  local known = {}
-  for _, k in ipairs(PARAMS) do known[k] = true end
-  local unknown = {}
-  for k in pairs(params) do
-    if not known[k] then unknown[#unknown + 1] = tostring(k) end
-  end
-  if #unknown > 0 then
-    table.sort(unknown)
-    config_error("has no parameter " .. table.concat(unknown, ", ")
-      .. "; it takes " .. table.concat(PARAMS, ", "))
-  end
-  local p = {
-    actions = params.actions or {
-      excellent = "priority", good = "as_justified", fair = "cut",
-      poor = "cancel",
-    },
-    fair_cut = params.fair_cut == nil and 0.2 or params.fair_cut,
-    results_weight = params.results_weight == nil and MIN_WEIGHT
-      or params.results_weight,
-    duplicated_action = params.duplicated_action or "merge",
-    expired_action = params.expired_action or "cancel",
-  }
+  local p = jx.params(params, DEFAULTS, "R-7")
   if type(p.actions) ~= "table" then
     config_error("actions must be a table like {excellent = \"priority\", "
       .. "good = \"as_justified\", fair = \"cut\", poor = \"cancel\"}")
@@ -126,11 +105,11 @@ local function check_params(params)
       .. "merges or cancels every project rated poor (差), without "
       .. "exception (一律予以压减、整合或取消)")
   end
-  if not finite(p.fair_cut) or p.fair_cut <= 0 or p.fair_cut > 1 then
+  if not jx.finite(p.fair_cut) or p.fair_cut <= 0 or p.fair_cut > 1 then
     config_error("fair_cut must be a share more than 0 and at most 1 "
       .. "(0.2 is 20 %), not " .. tostring(p.fair_cut))
   end
-  if not finite(p.results_weight) or p.results_weight > 1 then
+  if not jx.finite(p.results_weight) or p.results_weight > 1 then
     config_error("results_weight must be a share from 0.10 to 1, not "
       .. tostring(p.results_weight))
   end

@@ -1,10 +1,7 @@
 package.path = "tests/plugins/?.lua;" .. package.path
 local H = require("harness")
--- The globals the harness gives plugins (a subset of the sandbox's).
-local jx = assert(loadfile("plugins/jx.lua", "t", {
-  string = string, table = table, math = math, ipairs = ipairs,
-  pairs = pairs, type = type, tostring = tostring, tonumber = tonumber,
-}))()
+-- Loaded with the globals the sandbox gives it.
+local jx = H.jx()
 
 local function near(a, b)
   return type(a) == "number" and math.abs(a - b) < 1e-9
@@ -311,13 +308,6 @@ H.check("a self-evaluation is the same every time", function()
   end
 end)
 -- ---- Dates and the time progress (序时进度) ----
--- The sandbox gives the library `error`; a copy loaded with it shows the
--- messages the date helpers raise.
-local jxe = assert(loadfile("plugins/jx.lua", "t", {
-  string = string, table = table, math = math, ipairs = ipairs,
-  pairs = pairs, type = type, tostring = tostring, tonumber = tonumber,
-  error = error,
-}))()
 local function raises(fn, pattern)
   local ok, err = pcall(fn)
   assert(not ok, "expected an error")
@@ -355,8 +345,8 @@ H.check("days_in_year: the Gregorian leap years", function()
   for _, c in ipairs(cases) do
     assert(jx.days_in_year(c[1]) == c[2], c[1] .. " -> " .. jx.days_in_year(c[1]))
   end
-  raises(function() jxe.days_in_year(2021.5) end, "not an integer")
-  raises(function() jxe.days_in_year("2021") end, "not an integer")
+  raises(function() jx.days_in_year(2021.5) end, "not an integer")
+  raises(function() jx.days_in_year("2021") end, "not an integer")
 end)
 H.check("day_of_year", function()
   assert(jx.day_of_year("2021-01-01T00:00:00Z") == 1)
@@ -389,20 +379,60 @@ H.check("date: the parts, as integers", function()
   assert(d.year == 2020 and d.month == 2 and d.day == 29)
 end)
 H.check("date: junk raises, saying what is wrong", function()
-  raises(function() jxe.date("2021-02-29T00:00:00Z") end, "month 2 of 2021 has no day 29")
-  raises(function() jxe.date("1900-02-29") end, "no day 29")
-  raises(function() jxe.date("2021-04-31") end, "no day 31")
-  raises(function() jxe.date("2021-13-01") end, "no month 13")
-  raises(function() jxe.date("2021-00-10") end, "no month 0")
-  raises(function() jxe.date("2021-06-00") end, "no day 0")
-  raises(function() jxe.date("2021-6-30") end, "YYYY-MM-DD")
-  raises(function() jxe.date("30/06/2021") end, "YYYY-MM-DD")
-  raises(function() jxe.date("") end, "YYYY-MM-DD")
-  raises(function() jxe.date("2021-06-301") end, "followed by")
-  raises(function() jxe.date("2021-06-30 junk") end, "followed by")
-  raises(function() jxe.date(20210630) end, "not a string")
-  raises(function() jxe.date(nil) end, "not a string")
-  raises(function() jxe.day_of_year("junk") end, "jx.day_of_year")
-  raises(function() jxe.time_progress("2021-02-30T00:00:00Z") end, "jx.time_progress")
+  raises(function() jx.date("2021-02-29T00:00:00Z") end, "month 2 of 2021 has no day 29")
+  raises(function() jx.date("1900-02-29") end, "no day 29")
+  raises(function() jx.date("2021-04-31") end, "no day 31")
+  raises(function() jx.date("2021-13-01") end, "no month 13")
+  raises(function() jx.date("2021-00-10") end, "no month 0")
+  raises(function() jx.date("2021-06-00") end, "no day 0")
+  raises(function() jx.date("2021-6-30") end, "YYYY-MM-DD")
+  raises(function() jx.date("30/06/2021") end, "YYYY-MM-DD")
+  raises(function() jx.date("") end, "YYYY-MM-DD")
+  raises(function() jx.date("2021-06-301") end, "followed by")
+  raises(function() jx.date("2021-06-30 junk") end, "followed by")
+  raises(function() jx.date(20210630) end, "not a string")
+  raises(function() jx.date(nil) end, "not a string")
+  raises(function() jx.day_of_year("junk") end, "jx.day_of_year")
+  raises(function() jx.time_progress("2021-02-30T00:00:00Z") end, "jx.time_progress")
+end)
+
+-- ---- Shared by the plugins: finite, percent, params ----
+H.check("finite: numbers other than NaN and the infinities", function()
+  assert(jx.finite(0) and jx.finite(-1.5) and jx.finite(math.maxinteger))
+  assert(not jx.finite(0 / 0) and not jx.finite(math.huge)
+         and not jx.finite(-math.huge))
+  assert(not jx.finite("1") and not jx.finite(nil) and not jx.finite({}))
+end)
+H.check("percent: one decimal at least, trailing zeros dropped, then \" %\"", function()
+  assert(jx.percent(0.25) == "25.0 %", jx.percent(0.25))
+  assert(jx.percent(0.304) == "30.4 %" and jx.percent(1 / 6) == "16.7 %")
+  assert(jx.percent(0) == "0.0 %" and jx.percent(1) == "100.0 %")
+  assert(jx.percent(334 / 365, 4) == "91.5068 %", jx.percent(334 / 365, 4))
+  assert(jx.percent(0.4, 4) == "40.0 %" and jx.percent(0.91506, 4) == "91.506 %")
+  assert(jx.percent(0.25, 0) == "25 %" and jx.percent(0.0005, 2) == "0.05 %")
+  raises(function() jx.percent(0.5, 1.5) end, "digits")
+  raises(function() jx.percent(0.5, 10) end, "digits")
+end)
+H.check("params: defaults filled into a new table", function()
+  local defaults = { a = 1, b = "x", c = false }
+  local given = { b = "y" }
+  local p = jx.params(given, defaults, "R-9")
+  assert(p.a == 1 and p.b == "y" and p.c == false)
+  assert(p ~= given and p ~= defaults and given.a == nil and defaults.b == "x")
+  local q = jx.params(nil, defaults, "R-9")
+  assert(q.a == 1 and q.b == "x" and q.c == false)
+  assert(jx.params({ c = true }, defaults, "R-9").c == true)
+end)
+H.check("params: unknown keys are an error of workflow.toml, in bytewise order", function()
+  local defaults = { yellow = 1, Red = 2, ab = 3, a = 4 }
+  for _ = 1, 10 do
+    local ok, err = pcall(jx.params, { zz = 1, B = 2, a = 1, aa = 0 }, defaults, "R-9")
+    assert(not ok)
+    assert(err == "workflow.toml parameters: R-9 has no parameter B, aa, zz; "
+      .. "it takes Red, a, ab, yellow", err)
+  end
+  raises(function() jx.params({ x = 1 }, {}, "R-9") end, "no parameter x; it takes none")
+  raises(function() jx.params("x", {}, "R-9") end, "R-9 takes a table")
+  raises(function() jx.params({}, nil, "R-9") end, "defaults")
 end)
 H.done()

@@ -347,22 +347,7 @@ H.check("the threshold and kinds apply at approval too", function()
   H.accepted(r2.guard(covered(50000000), approve, p))   -- kind "new" not covered
 end)
 
--- The sandbox also gives plugins `error`, which the harness leaves out;
--- mistakes of the deployment must fail loudly (exit 5), never refuse.
-local function load_with_error(file)
-  local function env()
-    return {
-      string = string, table = table, math = math, ipairs = ipairs,
-      pairs = pairs, type = type, tostring = tostring, tonumber = tonumber,
-      error = error,
-    }
-  end
-  local e = env()
-  e.jx = assert(loadfile("plugins/jx.lua", "t", env()))()
-  return assert(loadfile(file, "t", e))()
-end
-local r2e = load_with_error("plugins/r2_ex_ante.lua")
-
+-- Mistakes of the deployment must fail loudly (exit 5), never refuse.
 local function raises(fn, pattern)
   local ok, err = pcall(fn)
   assert(not ok, "expected an error")
@@ -386,10 +371,10 @@ H.check("bad parameters are an error of workflow.toml", function()
     { with("review_before", "finance_approve"), "review_before" },
   }
   for _, c in ipairs(cases) do
-    raises(function() r2e.guard(covered(), submit, c[1]) end, "workflow.toml parameters")
-    raises(function() r2e.guard(covered(), approve, c[1]) end, c[2])
-    raises(function() r2e.react(covered(), review_event(scores(80)), c[1]) end, c[2])
+    raises(function() r2.guard(covered(), submit, c[1]) end, "workflow.toml parameters")
+    raises(function() r2.guard(covered(), approve, c[1]) end, c[2])
+    raises(function() r2.react(covered(), review_event(scores(80)), c[1]) end, c[2])
   end
-  raises(function() r2e.react(covered(), approve, params) end, "ex_ante_review")
+  raises(function() r2.react(covered(), approve, params) end, "ex_ante_review")
 end)
 H.done()

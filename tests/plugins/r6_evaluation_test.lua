@@ -6,22 +6,6 @@ local national = {
   bands = { excellent = 90, good = 80, fair = 60 },
 }
 
--- The sandbox also gives plugins `error`, which the harness leaves out;
--- the cases where R-6 must fail loudly load it with `error` too.
-local function load_with_error(file)
-  local function env()
-    return {
-      string = string, table = table, math = math, ipairs = ipairs,
-      pairs = pairs, type = type, tostring = tostring, tonumber = tonumber,
-      error = error,
-    }
-  end
-  local e = env()
-  e.jx = assert(loadfile("plugins/jx.lua", "t", env()))()
-  return assert(loadfile(file, "t", e))()
-end
-local r6e = load_with_error("plugins/r6_evaluation.lua")
-
 local function ind(target, actual, cmp)
   return { indicator = "x", comparator = cmp or ">=", target = target, actual = actual }
 end
@@ -224,21 +208,21 @@ end
 H.check("weights that do not sum to 100 are an error of workflow.toml", function()
   local params = { weights = { execution = 10, output = 50, outcome = 30, satisfaction = 20 } }
   local state, ev = self_evaluate(eval(1000, 1, 1))
-  raises(function() r6e.guard(state, ev, params) end, "workflow.toml parameters: weights sum to 110")
-  raises(function() r6e.react(state, ev, params) end, "sum to 110")
-  raises(function() r6e.guard(graded(eval(1000, 1)), grading("fair"), params) end, "sum to 110")
+  raises(function() r6.guard(state, ev, params) end, "workflow.toml parameters: weights sum to 110")
+  raises(function() r6.react(state, ev, params) end, "sum to 110")
+  raises(function() r6.guard(graded(eval(1000, 1)), grading("fair"), params) end, "sum to 110")
 end)
 H.check("bad bands are an error of workflow.toml", function()
   local params = { bands = { excellent = 80, good = 90, fair = 60 } }
-  raises(function() r6e.guard(graded(eval(1000, 1)), grading("fair"), params) end,
+  raises(function() r6.guard(graded(eval(1000, 1)), grading("fair"), params) end,
          "workflow.toml parameters: bands must satisfy")
 end)
 H.check("listed on another event, the plugin raises", function()
-  raises(function() r6e.guard({}, { name = "archive", set = {} }, national) end, "not on archive")
-  raises(function() r6e.react(graded(eval(1000, 1)), grading("fair"), national) end, "not on grade")
+  raises(function() r6.guard({}, { name = "archive", set = {} }, national) end, "not on archive")
+  raises(function() r6.react(graded(eval(1000, 1)), grading("fair"), national) end, "not on grade")
 end)
 H.check("a reaction without its guard raises on bad data", function()
   local state, ev = self_evaluate({ output = "all done" })
-  raises(function() r6e.react(state, ev, national) end, "cannot be scored")
+  raises(function() r6.react(state, ev, national) end, "cannot be scored")
 end)
 H.done()

@@ -1,22 +1,7 @@
 package.path = "tests/plugins/?.lua;" .. package.path
 local H = require("harness")
-
--- The sandbox also gives plugins and the library `error`, which the harness
--- leaves out; R-7 raises on misconfiguration, so it is loaded with it.
-local function env()
-  return {
-    string = string, table = table, math = math, ipairs = ipairs,
-    pairs = pairs, type = type, tostring = tostring, tonumber = tonumber,
-    error = error,
-  }
-end
-local jx = assert(loadfile("plugins/jx.lua", "t", env()))()
-local function load_with_error(file)
-  local e = env()
-  e.jx = assert(loadfile("plugins/jx.lua", "t", env()))()
-  return assert(loadfile(file, "t", e))()
-end
-local r7 = load_with_error("plugins/r7_results.lua")
+local jx = H.jx()
+local r7 = H.load("plugins/r7_results.lua")
 
 local ARCHIVE = { name = "archive", role = "finance_performance",
                   time = "2022-04-30T00:00:00Z", from = "evaluated", to = "archived", set = {} }
