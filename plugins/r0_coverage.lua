@@ -4,8 +4,9 @@
 -- and fiscal evaluation each reach at least params.goal of the projects,
 -- by count or by funds (项目数或资金总额).  For each budget type the report
 -- counts the projects and their funds, those with targets, those
--- self-evaluated (R-6 fact self_score) and those graded, and says whether
--- the evaluation goal is met.
+-- self-evaluated (R-6 fact self_score), and those with a department and a
+-- fiscal evaluation (R-6 fact evaluation, recorded when they are graded),
+-- and says whether each evaluation goal is met.
 --
 -- params.goal          share, inclusive (0.20)
 -- params.budget_types  the three budgets, in the order shown
@@ -20,30 +21,44 @@ local function has_targets(p)
   return type(p.targets) == "table" and #p.targets > 0
 end
 
+-- Counts and funds of a budget's projects evaluated by `kind` (the R-6
+-- fact evaluation: "department" or "fiscal").
+local function evaluated(projects, budget, kind)
+  local n, funds = 0, 0
+  for _, p in ipairs(projects) do
+    if p.budget_type == budget and p.facts and p.facts.evaluation == kind then
+      n = n + 1
+      funds = funds + (math.type(p.amount) == "integer" and p.amount or 0)
+    end
+  end
+  return n, funds
+end
+
 function M.report(projects, params)
   local goal = params.goal or 0.20
   local rows, notes, without = {}, {}, {}
   for _, budget in ipairs(params.budget_types) do
-    local n, funds, targeted, selfev, graded, graded_funds = 0, 0, 0, 0, 0, 0
+    local n, funds, targeted, selfev = 0, 0, 0, 0
     for _, p in ipairs(projects) do
       if p.budget_type == budget then
-        local amount = math.type(p.amount) == "integer" and p.amount or 0
-        n, funds = n + 1, funds + amount
+        n = n + 1
+        funds = funds + (math.type(p.amount) == "integer" and p.amount or 0)
         if has_targets(p) then targeted = targeted + 1 end
         if p.facts and p.facts.self_score ~= nil then selfev = selfev + 1 end
-        if p.grade ~= nil then
-          graded, graded_funds = graded + 1, graded_funds + amount
-        end
       end
     end
-    local by_count, by_funds = share(graded, n), share(graded_funds, funds)
-    local met = n > 0 and (by_count >= goal or by_funds >= goal)
-    rows[#rows + 1] = {
-      budget, n, jx.yuan(funds), jx.percent(share(targeted, n)),
-      jx.percent(share(selfev, n)), jx.percent(by_count),
-      jx.percent(by_funds),
-      n == 0 and "no projects" or (met and "met" or "not met"),
-    }
+    local row = { budget, n, jx.yuan(funds), jx.percent(share(targeted, n)),
+                  jx.percent(share(selfev, n)) }
+    local goals = {}
+    for _, kind in ipairs({ "department", "fiscal" }) do
+      local en, efunds = evaluated(projects, budget, kind)
+      local by_count, by_funds = share(en, n), share(efunds, funds)
+      row[#row + 1] = jx.percent(by_count) .. " / " .. jx.percent(by_funds)
+      goals[#goals + 1] = n == 0 and "no projects"
+        or ((by_count >= goal or by_funds >= goal) and "met" or "not met")
+    end
+    row[#row + 1], row[#row + 2] = goals[1], goals[2]
+    rows[#rows + 1] = row
     if n == 0 or targeted < n then without[#without + 1] = budget end
   end
   if #without == 0 then
@@ -52,13 +67,15 @@ function M.report(projects, params)
     notes[#notes + 1] = "Targets do not yet cover every project of: "
       .. table.concat(without, ", ") .. "."
   end
-  notes[#notes + 1] = string.format("Evaluation goal (R-0): at least %s of "
-    .. "the projects by count or by funds, per budget.", jx.percent(goal))
+  notes[#notes + 1] = string.format("Evaluation goal (R-0): department "
+    .. "evaluation and fiscal evaluation each at least %s of the projects "
+    .. "by count or by funds, per budget.", jx.percent(goal))
   return {
     title = "Coverage of targets and evaluation (R-0)",
     columns = { "budget", "projects", "funds (yuan)", "with targets",
-                "self-evaluated", "graded by count", "graded by funds",
-                "evaluation goal" },
+                "self-evaluated", "department evaluation (count / funds)",
+                "fiscal evaluation (count / funds)", "department goal",
+                "fiscal goal" },
     rows = rows,
     notes = notes,
   }

@@ -17,6 +17,8 @@
 -- force; a grade that departs from it (a department or fiscal evaluation,
 -- a spot check 抽查复核 found otherwise) needs a grade_reason, which the
 -- history keeps.  A grade event that sets no grade is refused.
+-- On grade (react): records who evaluated: facts evaluation ("department"
+-- or "fiscal") and graded_by.
 -- On any other event the plugin is misconfigured and raises an error.
 --
 -- The project's field self_evaluation (a table; see plugins/jx.lua):
@@ -144,11 +146,20 @@ function M.guard(state, event, params)
     .. tostring(event.name), 0)
 end
 
+-- Who graded: a department grade is a department evaluation (部门评价), a
+-- finance performance section grade a fiscal evaluation (财政评价); the
+-- coverage report (R-0) counts each against its goal.
+local EVALUATION = { department = "department", finance_performance = "fiscal" }
+
 function M.react(state, event, params)
   params = params or {}
   check_params(params)
+  if event.name == "grade" then
+    return { evaluation = EVALUATION[event.role] or event.role,
+             graded_by = event.actor }
+  end
   if event.name ~= "self_evaluate" then
-    error("R-6 is a reaction on self_evaluate only, not on "
+    error("R-6 is a reaction on self_evaluate and grade only, not on "
       .. tostring(event.name), 0)
   end
   local score, parts = jx.self_evaluation(state.self_evaluation, params.weights)

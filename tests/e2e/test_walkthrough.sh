@@ -91,6 +91,9 @@ expect 0 "the band's grade" -- jx do P-UNDER grade --as edu-dept --at 2022-03-01
 # R-7: the grade decides next year's funding.
 expect 0 "archive applies the results" -- jx do P-UNDER archive --as fin-perf --at 2022-04-01
 contains "$(jx show P-UNDER --json)" '"next_year_action": "priority"' "excellent gets priority"
+contains "$(jx show P-UNDER --json)" '"evaluation": "department"' "a department's grade is a department evaluation"
+expect 0 "the coverage report counts it" -- jx report coverage --csv
+contains "$OUT" '^general,[0-9]+,' "a general-budget row"
 
 # R-3's in-depth review (重点审核) of a project of 10,000,000 yuan or more.
 project key.toml P-KEY 10000000 expand 'ex_ante_report = "r.pdf"' "$TARGETS"

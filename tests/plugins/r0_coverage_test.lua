@@ -4,9 +4,10 @@ local r0 = H.load("plugins/r0_coverage.lua")
 local params = { goal = 0.20, budget_types = { "general", "government_fund", "state_capital" } }
 local T = { { indicator = "x", value = 1 } }
 
-local function project(budget, amount, graded)
+local function project(budget, amount, graded, kind)
   return { budget_type = budget, amount = amount, targets = T,
-           grade = graded and "good" or nil }
+           grade = graded and "good" or nil,
+           facts = graded and { evaluation = kind or "department" } or nil }
 end
 
 local function row(report, budget)
@@ -43,5 +44,12 @@ H.check("the goal is a parameter", function()
   for i = 1, 4 do ps[i] = project("general", 100, i == 1) end
   local p = { goal = 0.30, budget_types = params.budget_types }
   assert(row(r0.report(ps, p), "general")[8] == "not met")
+end)
+H.check("department and fiscal evaluation are counted apart", function()
+  local ps = {}
+  for i = 1, 5 do ps[i] = project("general", 100, i == 1, "fiscal") end
+  local r = row(r0.report(ps, params), "general")
+  assert(r[8] == "not met" and r[9] == "met", r[8] .. " " .. r[9])
+  assert(r[7] == "20.0 % / 20.0 %", r[7])
 end)
 H.done()
