@@ -866,6 +866,13 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
       (rc = jx_sandbox_report(sb, pc->name, &c.projects, &pc->params,
                               &out)) < 0)
     goto cleanup;
+  /* Lua has one empty table: an empty list comes back as an empty map. */
+  static const char *const lists[] = {"columns", "rows", "notes"};
+  for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+    const jx_value *v = jx_map_get(&out, lists[i]);
+    if (v && v->type == JX_MAP && v->u.m.len == 0)
+      jx_map_set(&out, lists[i], jx_array());
+  }
   if (o->json)
     print_json(&out);
   else

@@ -490,4 +490,38 @@ function jx.params(params, defaults, rule)
   return p
 end
 
+-- ---- Added for R-8 and R-9: reports over all projects ----
+
+-- Whether string a comes before string b byte by byte (UTF-8 names sort
+-- by code point), whatever the locale: `<` on strings follows the C
+-- locale's collation, which is not the same everywhere.  For table.sort.
+function jx.bytewise_less(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+-- Whether a project (its state) has performance targets: its field
+-- targets is a non-empty list, as the coverage report (R-0) counts them.
+-- Whether each target is well formed is R-3's to judge at submission.
+function jx.has_targets(project)
+  return type(project) == "table" and type(project.targets) == "table"
+    and #project.targets > 0
+end
+
+-- Whether `list` is a list (a table with keys 1..n only) of strings; a
+-- plugin's check of a list parameter such as states = ["approved"].
+function jx.string_list(list)
+  if type(list) ~= "table" then return false end
+  local n = 0
+  for _ in pairs(list) do n = n + 1 end
+  if n ~= #list then return false end
+  for _, v in ipairs(list) do
+    if type(v) ~= "string" then return false end
+  end
+  return true
+end
+
 return jx

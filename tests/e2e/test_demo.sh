@@ -16,6 +16,9 @@ contains "$OUT" '"columns"' "JSON has the columns"
 expect 0 "the report as CSV" -- "$JX" --store demo.git report coverage --csv
 contains "$OUT" '^budget,projects,' "CSV header"
 contains "$OUT" 'general,1,"4,999,999"' "CSV quotes a cell with a comma"
+contains "$out" "jx report disclosure" "the disclosure report runs"
+contains "$out" "HL2021-HLT-002 +health +project performance targets" "the approved project's targets are to be published"
+contains "$out" "jx report ranking" "the ranking report runs"
 expect 1 "an unknown report" -- "$JX" --store demo.git report nope
 contains "$ERR" "no report \"nope\"" "names it"
 contains "$out" "fsck: clean" "git fsck is clean"

@@ -129,6 +129,8 @@ static void test_config__shipped_file_loads(void **state) {
   jx_buf_puts(&dir, "/plugins");
   assert_int_equal(mkdir(dir.data, 0700), 0);
   write_in(dir.data, "r0_coverage.lua", "");
+  write_in(dir.data, "r8_disclosure.lua", "");
+  write_in(dir.data, "r9_ranking.lua", "");
   write_in(dir.data, "r1_staffing.lua", "");
   write_in(dir.data, "r2_ex_ante.lua", "");
   write_in(dir.data, "r3_targets.lua", "");
