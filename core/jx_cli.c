@@ -463,34 +463,33 @@ static int show(const options *o, jx_store *s, const jx_config *cfg) {
 
 static int cmd_show(const options *o) { return with_store(o, show); }
 
-typedef struct list_ctx {
-  const options *o;
+typedef struct collect_ctx {
   jx_store *s;
-  jx_value rows;
-} list_ctx;
+  jx_value projects;
+} collect_ctx;
 
-static int list_one(const char *id, const git_oid *head, void *payload) {
-  list_ctx *ctx = payload;
+/* Every project's state, for jx list and the reports. */
+static int collect_state(const char *id, const git_oid *head, void *payload) {
+  collect_ctx *c = payload;
   git_oid oid;
   jx_value state = jx_nil();
   (void)head;
-  int rc = jx_store_head(ctx->s, id, &oid, &state);
+  int rc = jx_store_head(c->s, id, &oid, &state);
   if (rc < 0)
     return rc;
   /* The ref names the project, whatever its state says. */
   jx_map_set(&state, "id", jx_str(id));
-  const char *st = jx_map_str(&state, "status");
-  const char *dept = jx_map_str(&state, "department");
-  if ((!ctx->o->state || (st && strcmp(st, ctx->o->state) == 0)) &&
-      (!ctx->o->department || (dept && strcmp(dept, ctx->o->department) == 0)))
-    jx_array_push(&ctx->rows, state);
-  else
-    jx_value_free(&state);
+  jx_array_push(&c->projects, state);
   return 0;
 }
 
+static bool matches(const char *want, const char *have) {
+  return !want || (have && strcmp(want, have) == 0);
+}
+
 static int list(const options *o, jx_store *s, const jx_config *cfg) {
-  list_ctx ctx = {.o = o, .s = s, .rows = jx_array()};
+  collect_ctx ctx = {.s = s, .projects = jx_array()};
+  jx_value rows = jx_array();
   jx_workflow *wf = NULL;
   int rc = 0;
   /* A misspelt state would list nothing and look like an answer. */
@@ -500,14 +499,22 @@ static int list(const options *o, jx_store *s, const jx_config *cfg) {
                     o->state, wf->name);
   jx_workflow_free(wf);
   if (rc == 0)
-    rc = jx_store_foreach(s, list_one, &ctx);
+    rc = jx_store_foreach(s, collect_state, &ctx);
+  for (size_t i = 0; rc == 0 && i < ctx.projects.u.a.len; i++) {
+    jx_value *p = &ctx.projects.u.a.items[i];
+    if (matches(o->state, jx_map_str(p, "status")) &&
+        matches(o->department, jx_map_str(p, "department"))) {
+      jx_array_push(&rows, *p);
+      *p = jx_nil(); /* moved */
+    }
+  }
   if (rc == 0 && o->json) {
-    print_json(&ctx.rows);
+    print_json(&rows);
   } else if (rc == 0) {
     printf("%-20s %-16s %-12s %14s  %s\n", "ID", "STATUS", "DEPARTMENT",
            "AMOUNT", "TITLE");
-    for (size_t i = 0; i < ctx.rows.u.a.len; i++) {
-      const jx_value *r = &ctx.rows.u.a.items[i];
+    for (size_t i = 0; i < rows.u.a.len; i++) {
+      const jx_value *r = &rows.u.a.items[i];
       int64_t amount = 0;
       jx_map_int(r, "amount", &amount);
       const char *dept = jx_map_str(r, "department");
@@ -520,7 +527,8 @@ static int list(const options *o, jx_store *s, const jx_config *cfg) {
              (long long)amount, safe_str(title, b4, sizeof b4));
     }
   }
-  jx_value_free(&ctx.rows);
+  jx_value_free(&rows);
+  jx_value_free(&ctx.projects);
   return rc;
 }
 
@@ -797,22 +805,6 @@ static void print_report(const jx_value *r, bool csv) {
   free(width);
 }
 
-typedef struct collect_ctx {
-  jx_store *s;
-  jx_value projects;
-} collect_ctx;
-
-static int collect_state(const char *id, const git_oid *head, void *payload) {
-  collect_ctx *c = payload;
-  git_oid oid;
-  jx_value state = jx_nil();
-  (void)head;
-  int rc = jx_store_head(c->s, id, &oid, &state);
-  if (rc == 0)
-    jx_array_push(&c->projects, state);
-  return rc;
-}
-
 static uint64_t times(uint64_t x, uint64_t k, uint64_t max) {
   return x > max / k ? max : x * k;
 }
@@ -826,7 +818,7 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
   jx_sandbox *sb = NULL;
   collect_ctx c = {.s = s, .projects = jx_array()};
   jx_value out = jx_nil();
-  jx_buf src = JX_BUF_INIT, lib = JX_BUF_INIT;
+  jx_buf lib = JX_BUF_INIT;
   int rc, err;
   if (!pc) {
     jx_buf names = JX_BUF_INIT;
@@ -855,13 +847,7 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
                                      lib.data ? lib.data : "", lib.len)) < 0)
       goto cleanup;
   }
-  if ((err = jx_buf_read_file(&src, pc->path, JX_FILE_MAX))) {
-    rc = jx_err_set(JX_EINVAL, "%s: cannot read: %s", pc->path,
-                    strerror(err));
-    goto cleanup;
-  }
-  if ((rc = jx_sandbox_load_string(sb, pc->name, pc->path,
-                                   src.data ? src.data : "", src.len)) < 0 ||
+  if ((rc = jx_sandbox_load(sb, pc->name, pc->path)) < 0 ||
       (rc = jx_store_foreach(s, collect_state, &c)) < 0 ||
       (rc = jx_sandbox_report(sb, pc->name, &c.projects, &pc->params,
                               &out)) < 0)
@@ -880,7 +866,6 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
 cleanup:
   jx_value_free(&out);
   jx_value_free(&c.projects);
-  jx_buf_free(&src);
   jx_buf_free(&lib);
   jx_sandbox_free(sb);
   return rc;
