@@ -16,6 +16,7 @@
 #include "jx_err.h"
 #include "jx_json.h"
 #include "jx_sandbox.h"
+#include "jx_script.h"
 #include "jx_store.h"
 #include "jx_toml.h"
 #include "jx_workflow.h"
@@ -50,6 +51,8 @@ typedef struct options {
   unsigned given; /* OPT_* seen */
 } options;
 
+typedef struct session session;
+
 typedef struct command {
   const char *name;
   const char *synopsis;
@@ -57,6 +60,7 @@ typedef struct command {
   size_t min_args, max_args;
   unsigned allowed; /* OPT_* it takes */
   int (*run)(const options *o);
+  int (*write)(session *s, const options *o); /* or run */
 } command;
 
 static const command *find_command(const char *name);
@@ -117,6 +121,7 @@ static int fail(const options *o, int rc, const jx_verdict *refusal,
   const char *sep = subject ? ": " : "";
   if (!subject)
     subject = "";
+  fflush(stdout); /* what went before comes first, also in a log file */
   if (refusal && refusal->refused)
     fprintf(stderr, "jx: %s%srefused by %s\n  reason: %s\n  remedy: %s\n",
             subject, sep, refusal->rule, refusal->reason, refusal->remedy);
@@ -259,92 +264,7 @@ static int parse_time(const char *s, int64_t *out) {
   return 0;
 }
 
-/* --- running one transition ----------------------------------------------- */
-
-typedef struct run_ctx {
-  const options *o;
-  int rc;
-  bool done;
-} run_ctx;
-
-static void applied(const jx_outcome *out, void *payload) {
-  run_ctx *ctx = payload;
-  ctx->done = true;
-  ctx->rc = out->code;
-  if (out->code < 0)
-    return;
-  if (ctx->o->json) {
-    jx_value v = jx_map();
-    jx_map_set(&v, "project", jx_str(out->project));
-    jx_map_set(&v, "from", jx_str(out->from));
-    jx_map_set(&v, "to", jx_str(out->to));
-    jx_map_set(&v, "commit", jx_str(git_oid_tostr_s(out->commit)));
-    jx_map_set(&v, "state", jx_value_copy(out->state));
-    print_json(&v);
-    jx_value_free(&v);
-  } else {
-    char oid[12];
-    git_oid_tostr(oid, sizeof oid, out->commit);
-    printf("%s: %s -> %s (commit %s)\n", out->project, out->from, out->to, oid);
-  }
-}
-
-/* A submission's fields are checked against the workflow's [fields] here,
- * where the file is at hand, so that a mistake points at its line. */
-static int check_submission(jx_engine *engine, const jx_request *req,
-                            const jx_toml_doc *doc) {
-  const char *bad;
-  int rc =
-      jx_workflow_check_project(jx_engine_workflow(engine), req->set, &bad);
-  if (rc < 0)
-    rc = jx_toml_error_at(doc, bad ? &bad : NULL, bad ? 1 : 0, "%s",
-                          jx_err_last()->msg);
-  return rc;
-}
-
-/* Runs one request through the engine; `doc` is the submitted file, if
- * any. */
-static int apply_one(const options *o, jx_request *req,
-                     const jx_toml_doc *doc) {
-  jx_config *cfg = NULL;
-  jx_store *store = NULL;
-  jx_engine *engine = NULL;
-  jx_verdict refusal = {0};
-  uv_loop_t loop;
-  run_ctx ctx = {.o = o};
-  int rc;
-  uv_loop_init(&loop);
-  if ((rc = load_config(o, &cfg)) < 0 ||
-      (rc = open_store(cfg, true, &store)) < 0 ||
-      (rc = jx_engine_new(&engine, &loop, cfg, store)) < 0 ||
-      (doc && (rc = check_submission(engine, req, doc)) < 0) ||
-      (rc = parse_time(o->at, &req->time)) < 0 ||
-      (rc = jx_engine_apply(engine, req, &refusal, applied, &ctx)) < 0)
-    goto cleanup;
-  uv_run(&loop, UV_RUN_DEFAULT);
-  rc = ctx.done ? ctx.rc : jx_err_set(JX_ESTORE, "the write never finished");
-cleanup:
-  if (rc < 0) {
-    char subject[512], id[256], ev[256];
-    snprintf(subject, sizeof subject, "%s %s",
-             safe_str(req->project, id, sizeof id),
-             safe_str(req->event, ev, sizeof ev));
-    fail(o, rc, &refusal, subject);
-  }
-  jx_verdict_free(&refusal);
-  if (engine) {
-    jx_engine_close(engine);
-    uv_run(&loop, UV_RUN_DEFAULT);
-  }
-  jx_engine_free(engine);
-  uv_loop_close(&loop);
-  jx_store_free(store);
-  jx_config_free(cfg);
-  return rc;
-}
-
-/* --- commands ---------------------------------------------------------------
- */
+/* --- init ----------------------------------------------------------------- */
 
 static int cmd_init(const options *o) {
   jx_config *cfg = NULL;
@@ -369,41 +289,213 @@ static int cmd_init(const options *o) {
   return 0;
 }
 
-static int cmd_submit(const options *o) {
-  jx_toml_doc *doc = NULL;
-  int rc = jx_toml_load(&doc, o->args[0]);
-  if (rc < 0)
-    return fail(o, rc, NULL, NULL);
-  const jx_value *root = jx_toml_root(doc);
-  const char *id_key = "id";
-  const jx_value *id = jx_map_get(root, id_key);
-  if (!id || id->type != JX_STR || jx_id_check("project id", id->u.s.ptr) < 0) {
-    rc = id ? jx_toml_error_at(doc, &id_key, 1, "%s",
-                               id->type == JX_STR ? jx_err_last()->msg
-                                                  : "\"id\" must be a string")
-            : jx_toml_error_at(doc, NULL, 0, "missing key \"id\"");
-    jx_toml_free(doc);
-    return fail(o, rc, NULL, NULL);
+/* --- writing: a session ---------------------------------------------------
+ */
+
+/* What writes need: the config, the store open for writing and an engine
+ * on a private loop.  A command opens one for itself; `jx run` keeps one
+ * for a whole script, so that a bureau's year costs one process. */
+struct session {
+  const options *o; /* the command line's options (--json, ...) */
+  jx_config *cfg;
+  jx_store *store;
+  jx_engine *engine;
+  uv_loop_t loop;
+  const char *at;    /* jx run: the date of lines without --at */
+  const char *where; /* jx run: "FILE:LINE" of the line, for messages */
+  size_t made, refused, failed;
+  int rc;    /* the current command's first failure, or 0 */
+  int worst; /* the whole run's first failure, or 0 */
+};
+
+static int session_open(session *s, const options *o) {
+  int rc;
+  *s = (session){.o = o};
+  uv_loop_init(&s->loop);
+  if ((rc = load_config(o, &s->cfg)) < 0 ||
+      (rc = open_store(s->cfg, true, &s->store)) < 0 ||
+      (rc = jx_engine_new(&s->engine, &s->loop, s->cfg, s->store)) < 0)
+    return rc;
+  return 0;
+}
+
+static void session_close(session *s) {
+  if (!s->o)
+    return; /* never opened */
+  if (s->engine) {
+    jx_engine_close(s->engine);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
   }
-  jx_value fields = jx_value_copy(root);
-  jx_map_del(&fields, "id");
-  const char *unit = jx_map_str(root, "unit");
-  jx_request req = {
-      .project = id->u.s.ptr,
-      .event = "submit",
-      .actor = o->as  ? o->as
-               : unit ? unit
-                      : "",
-      .set = &fields,
-      .create = true,
-  };
-  rc = apply_one(o, &req, doc);
-  jx_value_free(&fields);
-  jx_toml_free(doc);
+  jx_engine_free(s->engine);
+  uv_loop_close(&s->loop);
+  jx_store_free(s->store);
+  jx_config_free(s->cfg);
+}
+
+/* Records a failure of the current line and reports it; `subject` ("P-1
+ * dept_approve") says what was being done, when there is one. */
+static int session_fail(session *s, int rc, const jx_verdict *refusal,
+                        const char *subject) {
+  char where[1024];
+  if (rc == JX_EREFUSED)
+    s->refused++;
+  else
+    s->failed++;
+  if (!s->rc)
+    s->rc = rc;
+  if (!s->worst)
+    s->worst = rc;
+  if (s->where)
+    snprintf(where, sizeof where, "%s: %s", s->where, subject ? subject : "");
+  return fail(s->o, rc, refusal,
+              s->where ? where : subject);
+}
+
+/* Turns the writes queued so far into commits and waits until they are
+ * durable (the callbacks have run). */
+static void session_flush(session *s) { uv_run(&s->loop, UV_RUN_DEFAULT); }
+
+static void applied(const jx_outcome *out, void *payload) {
+  session *s = payload;
+  if (out->code < 0) {
+    char subject[512];
+    snprintf(subject, sizeof subject, "%s %s", out->project, out->event);
+    session_fail(s, out->code, NULL, subject);
+    return;
+  }
+  s->made++;
+  if (s->o->json) {
+    jx_value v = jx_map();
+    jx_map_set(&v, "project", jx_str(out->project));
+    jx_map_set(&v, "from", jx_str(out->from));
+    jx_map_set(&v, "to", jx_str(out->to));
+    jx_map_set(&v, "commit", jx_str(git_oid_tostr_s(out->commit)));
+    jx_map_set(&v, "state", jx_value_copy(out->state));
+    print_json(&v);
+    jx_value_free(&v);
+  } else {
+    char oid[12];
+    git_oid_tostr(oid, sizeof oid, out->commit);
+    printf("%s: %s -> %s (commit %s)\n", out->project, out->from, out->to, oid);
+  }
+}
+
+/* Decides one request; an accepted one is committed by the next flush. */
+static void session_apply(session *s, const options *o, jx_request *req) {
+  jx_verdict refusal = {0};
+  int rc = parse_time(o->at ? o->at : s->at, &req->time);
+  if (rc == 0)
+    rc = jx_engine_apply(s->engine, req, &refusal, applied, s);
+  if (rc < 0) {
+    char subject[512], id[256], ev[256];
+    snprintf(subject, sizeof subject, "%s %s",
+             safe_str(req->project, id, sizeof id),
+             safe_str(req->event, ev, sizeof ev));
+    session_fail(s, rc, &refusal, subject);
+  }
+  jx_verdict_free(&refusal);
+}
+
+/* --- submit ---------------------------------------------------------------
+ */
+
+/* One project of a submitted file: its id and its fields, checked against
+ * the workflow's [fields] here, where the file is at hand, so that a
+ * mistake points at its line.  `at` is the key path of the project's
+ * table ({"project", "3"}, or none for a file of one project). */
+typedef struct submission {
+  const char *id;
+  jx_value fields;
+} submission;
+
+static int check_submission(session *s, const jx_toml_doc *doc,
+                            const char *const *at, size_t depth,
+                            const jx_value *p, submission *out) {
+  const char *path[3] = {at[0], at[1]};
+  const jx_value *id = jx_map_get(p, "id");
+  path[depth] = "id";
+  int rc;
+  if (!id)
+    return jx_toml_error_at(doc, at, depth, "missing key \"id\"");
+  if (id->type != JX_STR)
+    return jx_toml_error_at(doc, path, depth + 1, "\"id\" must be a string");
+  if (jx_id_check("project id", id->u.s.ptr) < 0)
+    return jx_toml_error_at(doc, path, depth + 1, "%s", jx_err_last()->msg);
+  out->id = id->u.s.ptr;
+  out->fields = jx_value_copy(p);
+  jx_map_del(&out->fields, "id");
+  const char *bad;
+  rc = jx_workflow_check_project(jx_engine_workflow(s->engine), &out->fields,
+                                 &bad);
+  if (rc < 0 && bad) {
+    path[depth] = bad;
+    rc = jx_toml_error_at(doc, path, depth + 1, "%s", jx_err_last()->msg);
+  } else if (rc < 0) {
+    rc = jx_toml_error_at(doc, at, depth, "%s", jx_err_last()->msg);
+  }
   return rc;
 }
 
-static int cmd_do(const options *o) {
+/* A file holds one project (its fields at the top), or several as
+ * [[project]] tables.  Every project is checked before any is sent, so a
+ * mistake in one submits none; then each is decided on its own (a rule
+ * may refuse one and accept the next) and all are committed together. */
+static int submit(session *s, const options *o) {
+  jx_toml_doc *doc = NULL;
+  submission *subs = NULL;
+  size_t n = 0;
+  int rc = jx_toml_load(&doc, o->args[0]);
+  if (rc < 0)
+    return session_fail(s, rc, NULL, NULL), s->rc;
+  const jx_value *root = jx_toml_root(doc);
+  const jx_value *list = jx_map_get(root, "project");
+  if (list && (list->type != JX_ARRAY || root->u.m.len != 1)) {
+    const char *key = "project";
+    rc = jx_toml_error_at(doc, &key, 1,
+                          "a file of several projects holds only "
+                          "[[project]] tables");
+  } else if (list) {
+    subs = jx_xcalloc(list->u.a.len + 1, sizeof *subs);
+    for (; rc == 0 && n < list->u.a.len; n++) {
+      char index[24];
+      snprintf(index, sizeof index, "%zu", n);
+      const char *at[2] = {"project", index};
+      const jx_value *p = &list->u.a.items[n];
+      rc = p->type == JX_MAP
+               ? check_submission(s, doc, at, 2, p, &subs[n])
+               : jx_toml_error_at(doc, at, 2, "a project must be a table");
+    }
+  } else {
+    const char *at[2] = {NULL, NULL};
+    subs = jx_xcalloc(1, sizeof *subs);
+    rc = check_submission(s, doc, at, 0, root, &subs[n++]);
+  }
+  if (rc < 0) {
+    session_fail(s, rc, NULL, NULL);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      const char *unit = jx_map_str(&subs[i].fields, "unit");
+      jx_request req = {
+          .project = subs[i].id,
+          .event = "submit",
+          .actor = o->as ? o->as : unit ? unit : "",
+          .set = &subs[i].fields,
+          .create = true,
+      };
+      session_apply(s, o, &req);
+    }
+    session_flush(s);
+  }
+  for (size_t i = 0; i < n; i++)
+    jx_value_free(&subs[i].fields);
+  free(subs);
+  jx_toml_free(doc);
+  return s->rc;
+}
+
+/* --- do ------------------------------------------------------------------- */
+
+static int do_event(session *s, const options *o) {
   jx_value set = jx_map();
   int rc = 0;
   if (!o->as)
@@ -415,12 +507,109 @@ static int cmd_do(const options *o) {
                       .event = o->args[1],
                       .actor = o->as,
                       .set = &set};
-    rc = apply_one(o, &req, NULL);
+    session_apply(s, o, &req);
+    session_flush(s);
   } else {
-    fail(o, rc, NULL, NULL);
+    session_fail(s, rc, NULL, NULL);
   }
   jx_value_free(&set);
-  return rc;
+  return s->rc;
+}
+
+/* --- tick: the calendar -----------------------------------------------------
+ */
+
+typedef struct tick_ctx {
+  session *s;
+  jx_value rows; /* --json: what happened */
+  size_t done, refused, failed;
+  int worst; /* the code of the worst failure, or 0 */
+} tick_ctx;
+
+static void tick_done(const jx_outcome *out, void *payload) {
+  tick_ctx *t = payload;
+  if (out->code < 0) {
+    t->failed++;
+    t->worst = JX_ESTORE;
+    printf("%.10s %-16s %s: %s not written: %s\n", out->time,
+           out->timer ? out->timer : "", out->project, out->event,
+           jx_err_last()->msg);
+    return;
+  }
+  t->done++;
+  if (t->s->o->json) {
+    jx_value r = jx_map();
+    jx_map_set(&r, "timer", jx_str(out->timer ? out->timer : ""));
+    jx_map_set(&r, "time", jx_str(out->time));
+    jx_map_set(&r, "project", jx_str(out->project));
+    jx_map_set(&r, "event", jx_str(out->event));
+    jx_map_set(&r, "from", jx_str(out->from));
+    jx_map_set(&r, "to", jx_str(out->to));
+    jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(out->commit)));
+    jx_array_push(&t->rows, r);
+  } else {
+    char oid[12];
+    git_oid_tostr(oid, sizeof oid, out->commit);
+    printf("%.10s %-16s %s: %s %s -> %s (commit %s)\n", out->time,
+           out->timer ? out->timer : "", out->project, out->event, out->from,
+           out->to, oid);
+  }
+}
+
+static void tick_decided(const jx_tick_report *r, void *payload) {
+  tick_ctx *t = payload;
+  bool refused = r->code == JX_EREFUSED;
+  if (refused) {
+    t->refused++;
+  } else {
+    t->failed++;
+    if (t->worst != JX_ESTORE)
+      t->worst = r->code;
+  }
+  if (t->s->o->json) {
+    jx_value row = jx_map();
+    jx_map_set(&row, "timer", jx_str(r->timer));
+    jx_map_set(&row, "project", jx_str(r->project));
+    jx_map_set(&row, "error", jx_str(r->error));
+    if (refused) {
+      jx_map_set(&row, "rule", jx_str(r->refusal->rule));
+      jx_map_set(&row, "reason", jx_str(r->refusal->reason));
+      jx_map_set(&row, "remedy", jx_str(r->refusal->remedy));
+    }
+    jx_array_push(&t->rows, row);
+  } else if (refused) {
+    printf("%s %-16s %s: refused by %s: %s\n", r->date, r->timer, r->project,
+           r->refusal->rule, r->refusal->reason);
+  } else {
+    printf("%s %-16s %s: %s\n", r->date, r->timer, r->project, r->error);
+  }
+}
+
+static int tick(session *s, const options *o) {
+  tick_ctx t = {.s = s, .rows = jx_array()};
+  int64_t to;
+  int rc;
+  if (!o->to)
+    rc = jx_err_set(JX_EINVAL, "--to DATE is required");
+  else if ((rc = parse_time(o->to, &to)) == 0)
+    rc = jx_engine_tick(s->engine, to, tick_decided, tick_done, &t);
+  session_flush(s);
+  s->made += t.done;
+  s->refused += t.refused;
+  if (rc == 0 && t.failed)
+    rc = jx_err_set(t.worst, "%zu timer events failed (listed above)",
+                    t.failed);
+  /* What was made is shown even when something failed: it is committed. */
+  if (s->o->json)
+    print_json(&t.rows);
+  if (rc < 0) {
+    session_fail(s, rc, NULL, "tick");
+  } else if (!s->o->json) {
+    printf("tick to %s: %zu events made, %zu refused by rules\n", o->to,
+           t.done, t.refused);
+  }
+  jx_value_free(&t.rows);
+  return s->rc;
 }
 
 /* Runs fn with the config and the store open for reading. */
@@ -581,115 +770,6 @@ static int log_cmd(const options *o, jx_store *s, const jx_config *cfg) {
 }
 
 static int cmd_log(const options *o) { return with_store(o, log_cmd); }
-
-/* --- the calendar -------------------------------------------------------- */
-
-typedef struct tick_ctx {
-  const options *o;
-  jx_value rows; /* --json: what happened */
-  size_t done, refused, failed;
-  int worst; /* the code of the worst failure, or 0 */
-} tick_ctx;
-
-static void tick_done(const jx_outcome *out, void *payload) {
-  tick_ctx *t = payload;
-  if (out->code < 0) {
-    t->failed++;
-    t->worst = JX_ESTORE;
-    printf("%.10s %-16s %s: %s not written: %s\n", out->time,
-           out->timer ? out->timer : "", out->project, out->event,
-           jx_err_last()->msg);
-    return;
-  }
-  t->done++;
-  if (t->o->json) {
-    jx_value r = jx_map();
-    jx_map_set(&r, "timer", jx_str(out->timer ? out->timer : ""));
-    jx_map_set(&r, "time", jx_str(out->time));
-    jx_map_set(&r, "project", jx_str(out->project));
-    jx_map_set(&r, "event", jx_str(out->event));
-    jx_map_set(&r, "from", jx_str(out->from));
-    jx_map_set(&r, "to", jx_str(out->to));
-    jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(out->commit)));
-    jx_array_push(&t->rows, r);
-  } else {
-    char oid[12];
-    git_oid_tostr(oid, sizeof oid, out->commit);
-    printf("%.10s %-16s %s: %s %s -> %s (commit %s)\n", out->time,
-           out->timer ? out->timer : "", out->project, out->event, out->from,
-           out->to, oid);
-  }
-}
-
-static void tick_decided(const jx_tick_report *r, void *payload) {
-  tick_ctx *t = payload;
-  bool refused = r->code == JX_EREFUSED;
-  if (refused) {
-    t->refused++;
-  } else {
-    t->failed++;
-    if (t->worst != JX_ESTORE)
-      t->worst = r->code;
-  }
-  if (t->o->json) {
-    jx_value row = jx_map();
-    jx_map_set(&row, "timer", jx_str(r->timer));
-    jx_map_set(&row, "project", jx_str(r->project));
-    jx_map_set(&row, "error", jx_str(r->error));
-    if (refused) {
-      jx_map_set(&row, "rule", jx_str(r->refusal->rule));
-      jx_map_set(&row, "reason", jx_str(r->refusal->reason));
-      jx_map_set(&row, "remedy", jx_str(r->refusal->remedy));
-    }
-    jx_array_push(&t->rows, row);
-  } else if (refused) {
-    printf("%s %-16s %s: refused by %s: %s\n", r->date, r->timer, r->project,
-           r->refusal->rule, r->refusal->reason);
-  } else {
-    printf("%s %-16s %s: %s\n", r->date, r->timer, r->project, r->error);
-  }
-}
-
-static int cmd_tick(const options *o) {
-  jx_config *cfg = NULL;
-  jx_store *store = NULL;
-  jx_engine *engine = NULL;
-  uv_loop_t loop;
-  tick_ctx t = {.o = o, .rows = jx_array()};
-  int64_t to;
-  int rc;
-  uv_loop_init(&loop);
-  if (!o->to)
-    rc = jx_err_set(JX_EINVAL, "--to DATE is required");
-  else if ((rc = parse_time(o->to, &to)) == 0 &&
-           (rc = load_config(o, &cfg)) == 0 &&
-           (rc = open_store(cfg, true, &store)) == 0 &&
-           (rc = jx_engine_new(&engine, &loop, cfg, store)) == 0)
-    rc = jx_engine_tick(engine, to, tick_decided, tick_done, &t);
-  if (engine) {
-    uv_run(&loop, UV_RUN_DEFAULT);
-    jx_engine_close(engine);
-    uv_run(&loop, UV_RUN_DEFAULT);
-  }
-  if (rc == 0 && t.failed)
-    rc = jx_err_set(t.worst, "%zu timer events failed (listed above)",
-                    t.failed);
-  /* What was made is shown even when something failed: it is committed. */
-  if (o->json)
-    print_json(&t.rows);
-  if (rc < 0) {
-    fail(o, rc, NULL, "tick");
-  } else if (!o->json) {
-    printf("tick to %s: %zu events made, %zu refused by rules\n", o->to,
-           t.done, t.refused);
-  }
-  jx_value_free(&t.rows);
-  jx_engine_free(engine);
-  uv_loop_close(&loop);
-  jx_store_free(store);
-  jx_config_free(cfg);
-  return rc;
-}
 
 /* --- reports ------------------------------------------------------------- */
 
@@ -873,29 +953,180 @@ cleanup:
 
 static int cmd_report(const options *o) { return with_store(o, report); }
 
+/* --- run: a script of writes ------------------------------------------------
+ */
+
+static int parse_args(int argc, char **argv, options *o, const command **cmd);
+static int check_usage(const options *o, const command *cmd);
+
+/* A line of a script: a write command with its options, or `at DATE`. */
+typedef struct script_cmd {
+  const command *cmd; /* NULL for `at` */
+  options o;
+  char *path; /* submit: FILE resolved against the script's directory */
+} script_cmd;
+
+/* FILE of a submit line names a file beside the script, wherever jx runs. */
+static char *beside(const char *script, const char *file) {
+  const char *slash = strrchr(script, '/');
+  if (file[0] == '/' || !slash)
+    return jx_xstrdup(file);
+  jx_buf b = JX_BUF_INIT;
+  jx_buf_printf(&b, "%.*s/%s", (int)(slash - script), script, file);
+  return (char *)b.data;
+}
+
+/* What a `do` line names must exist: a misspelt event or actor is a
+ * mistake of the script, found before anything runs. */
+static int check_do(session *s, const options *o) {
+  const char *event = o->args[1];
+  jx_value set = jx_map();
+  int rc = 0;
+  if (!jx_workflow_event(jx_engine_workflow(s->engine), event))
+    rc = jx_err_set(JX_EINVAL, "workflow %s has no event \"%s\"",
+                    jx_engine_workflow(s->engine)->name, event);
+  else if (!o->as)
+    rc = jx_err_set(JX_EINVAL, "do: --as ACTOR is required");
+  else if (!jx_config_actor(s->cfg, o->as))
+    rc = jx_err_set(JX_EINVAL, "no actor \"%s\" in %s [actors]", o->as,
+                    s->cfg->path);
+  for (size_t i = 0; i < o->nsets && rc == 0; i++)
+    rc = parse_set(o->sets[i], &set);
+  jx_value_free(&set);
+  return rc;
+}
+
+static int read_line(session *s, const jx_script_line *line, script_cmd *sc,
+                     const char *script) {
+  const options *o = s->o;
+  char **argv = line->argv;
+  int rc;
+  if (!strcmp(argv[0], "at")) {
+    int64_t t;
+    if (line->argc != 2)
+      return jx_err_set(JX_EINVAL, "at: expected one DATE");
+    if ((rc = parse_time(argv[1], &t)) < 0)
+      return rc;
+    sc->o.at = argv[1];
+    return 0;
+  }
+  if ((rc = parse_args(line->argc, argv, &sc->o, &sc->cmd)) < 0)
+    return rc;
+  if (!sc->cmd)
+    return jx_err_set(JX_EINVAL, "no command");
+  if (!sc->cmd->write)
+    return jx_err_set(JX_EINVAL,
+                      "a script holds writes (submit, do, tick) and `at "
+                      "DATE`, not %s",
+                      sc->cmd->name);
+  if (sc->o.config || sc->o.store || sc->o.json || sc->o.csv || sc->o.help)
+    return jx_err_set(JX_EINVAL, "-c, --store, --json, --csv and --help go "
+                                 "on jx run's command line, not in a script");
+  if ((rc = check_usage(&sc->o, sc->cmd)) < 0 ||
+      (sc->cmd->write == do_event && (rc = check_do(s, &sc->o)) < 0))
+    return rc;
+  if (sc->cmd->write == submit)
+    sc->o.args[0] = sc->path = beside(script, sc->o.args[0]);
+  sc->o.config = o->config;
+  sc->o.store = o->store;
+  sc->o.json = o->json;
+  return 0;
+}
+
+/* The whole script is read and checked before anything is written: a typo
+ * on line 400 must not leave 399 lines applied.  Then each line runs as
+ * the command would (refusals are reported and the run goes on) and waits
+ * until it is durable, so the lines' outputs come in order. */
+static int cmd_run(const options *o) {
+  jx_script *script = NULL;
+  script_cmd *lines = NULL;
+  session s = {0};
+  char where[1024];
+  size_t n = 0;
+  int rc = jx_script_load(&script, o->args[0]);
+  if (rc == 0 && (rc = session_open(&s, o)) == 0) {
+    lines = jx_xcalloc(script->nlines + 1, sizeof *lines);
+    for (; rc == 0 && n < script->nlines; n++) {
+      if ((rc = read_line(&s, &script->lines[n], &lines[n], script->name)) < 0)
+        rc = jx_err_wrap("%s:%u", script->name, script->lines[n].lineno);
+    }
+  }
+  if (rc < 0) {
+    fail(o, rc, NULL, NULL);
+    goto cleanup;
+  }
+  for (size_t i = 0; i < n; i++) {
+    snprintf(where, sizeof where, "%s:%u", script->name,
+             script->lines[i].lineno);
+    s.where = where;
+    s.rc = 0;
+    if (!lines[i].cmd) {
+      s.at = lines[i].o.at;
+    } else if (lines[i].cmd->write(&s, &lines[i].o) == JX_ESTORE) {
+      fprintf(stderr, "jx: %s: the store failed; the rest of %s was not "
+                      "run\n", where, script->name);
+      break;
+    }
+  }
+  rc = s.worst;
+  if (o->json) {
+    jx_value v = jx_map();
+    jx_map_set(&v, "script", jx_str(script->name));
+    jx_map_set(&v, "made", jx_int((int64_t)s.made));
+    jx_map_set(&v, "refused", jx_int((int64_t)s.refused));
+    jx_map_set(&v, "failed", jx_int((int64_t)s.failed));
+    print_json(&v);
+    jx_value_free(&v);
+  } else {
+    printf("run %s: %zu events made, %zu refused by rules, %zu failed\n",
+           script->name, s.made, s.refused, s.failed);
+  }
+cleanup:
+  session_close(&s);
+  for (size_t i = 0; lines && i < n; i++)
+    free(lines[i].path);
+  free(lines);
+  jx_script_free(script);
+  return rc;
+}
+
+/* A write on its own: one session for one command. */
+static int write_once(const command *cmd, const options *o) {
+  session s;
+  int rc = session_open(&s, o);
+  if (rc < 0)
+    fail(o, rc, NULL, NULL);
+  else
+    rc = cmd->write(&s, o);
+  session_close(&s);
+  return rc;
+}
+
 static const command commands[] = {
     {"init", "jx init",
      "Create the store named by [store].path (a bare git repository).\n"
      "Safe to run again on an existing store.\n",
-     0, 0, 0, cmd_init},
+     0, 0, 0, cmd_init, NULL},
     {"submit", "jx submit FILE [--as ACTOR] [--at DATE]",
      "Submit a new budget project described by a TOML file: `id` and the\n"
      "fields of the workflow's [fields] (listed below).  The project is\n"
      "created in the workflow's initial state and sent the `submit` event;\n"
      "the guards (R-2, R-3, ...) decide.  The actor defaults to the file's\n"
-     "`unit`.  See workflows/demo/*.toml for examples.\n",
-     1, 1, OPT_AS | OPT_AT, cmd_submit},
+     "`unit`.  A file of several projects holds [[project]] tables: each\n"
+     "is checked before any is sent, decided on its own and committed\n"
+     "together.  See workflows/demo/*.toml for examples.\n",
+     1, 1, OPT_AS | OPT_AT, NULL, submit},
     {"do", "jx do ID EVENT --as ACTOR [--set KEY=VALUE ...] [--at DATE]",
      "Send EVENT to project ID as ACTOR.  --set adds or changes fields of\n"
      "the project with the event (VALUE is read as a TOML value, else as a\n"
      "string).  --at gives the event's date (YYYY-MM-DD[THH:MM:SS], UTC;\n"
      "default: now).\n",
-     2, 2, OPT_AS | OPT_AT | OPT_SET, cmd_do},
+     2, 2, OPT_AS | OPT_AT | OPT_SET, NULL, do_event},
     {"show", "jx show ID", "Print the current state of project ID.\n", 1, 1, 0,
-     cmd_show},
+     cmd_show, NULL},
     {"list", "jx list [--state S] [--department D]",
      "List projects, optionally only those in state S or of department D.\n", 0,
-     0, OPT_STATE | OPT_DEPT, cmd_list},
+     0, OPT_STATE | OPT_DEPT, cmd_list, NULL},
     {"tick", "jx tick --to DATE",
      "Advance the calendar to DATE: every [[calendar.timer]] of\n"
      "workflow.toml due by then sends its event, as actor `calendar`, to\n"
@@ -903,16 +1134,26 @@ static const command commands[] = {
      "Each is a commit like any other event; refusals by the rules are\n"
      "listed and the tick goes on.  Ticking twice to a date does nothing\n"
      "new.  Tests, demos and simulations drive the year with it.\n",
-     0, 0, OPT_TO, cmd_tick},
+     0, 0, OPT_TO, NULL, tick},
+    {"run", "jx run SCRIPT",
+     "Run a script of writes in one process: one command per line as on\n"
+     "the command line without `jx` (submit, do, tick), `at DATE` for the\n"
+     "date of the lines after it that give no --at, and # comments.  Words\n"
+     "split as in sh ('...', \"...\", \\); FILE of submit is relative to\n"
+     "the script.  The whole script is checked first (a mistake runs\n"
+     "nothing); then each line runs and is durable before the next, and a\n"
+     "refusal is reported and the run goes on.  Exit status: the first\n"
+     "failure's.  See workflows/demo/year.jx.\n",
+     1, 1, 0, cmd_run, NULL},
     {"report", "jx report NAME [--json | --csv]",
      "Run the report NAME over every project: a [[plugin]] of workflow.toml\n"
      "whose Lua module has a report(projects, params) function (coverage,\n"
      "...).  Printed as a table, or as JSON or CSV.\n",
-     1, 1, 0, cmd_report},
+     1, 1, 0, cmd_report, NULL},
     {"log", "jx log ID",
      "Print the history of project ID, newest first: one commit per state\n"
      "change, with its trailers (Event, Actor, From, To, Rule-set).\n",
-     1, 1, 0, cmd_log},
+     1, 1, 0, cmd_log, NULL},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)
@@ -958,14 +1199,13 @@ static void usage(FILE *f) {
 }
 
 static int usage_error(const char *fmt, const char *arg) {
-  fputs("jx: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs("\n(see `jx --help`)\n", stderr);
-  return JX_EINVAL;
+  return jx_err_set(JX_EINVAL, fmt, arg);
 }
 
+/* Reads the words of a command line (argv[0] is the first word after the
+ * program's name, or the first word of a script line) into o and *cmd. */
 static int parse_args(int argc, char **argv, options *o, const command **cmd) {
-  for (int i = 1; i < argc; i++) {
+  for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     const char **slot = NULL;
     unsigned opt = 0;
@@ -1018,6 +1258,23 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
   return 0;
 }
 
+/* The options and the number of arguments cmd takes. */
+static int check_usage(const options *o, const command *cmd) {
+  if (o->given & ~cmd->allowed) {
+    static const char *const names[] = {"--as",    "--at",         "--set",
+                                        "--state", "--department", "--to"};
+    unsigned bad = o->given & ~cmd->allowed, k = 0;
+    while (!(bad & (1u << k)))
+      k++;
+    return jx_err_set(JX_EINVAL, "%s: option %s does not apply (usage: %s)",
+                      cmd->name, names[k], cmd->synopsis);
+  }
+  if (o->nargs < cmd->min_args || o->nargs > cmd->max_args)
+    return jx_err_set(JX_EINVAL, "%s: wrong number of arguments (usage: %s)",
+                      cmd->name, cmd->synopsis);
+  return 0;
+}
+
 static void print_events(const jx_workflow *wf) {
   printf("\nEvents of workflow %s (%s):\n", wf->name, wf->path);
   for (size_t i = 0; i < wf->ntransitions; i++) {
@@ -1053,7 +1310,7 @@ static void print_workflow_help(const options *o, const command *cmd) {
   if (load_config(o, &cfg) < 0)
     return;
   if (load_workflow(cfg, &wf) == 0) {
-    if (cmd->run == cmd_do)
+    if (cmd->write == do_event)
       print_events(wf);
     else
       print_fields(wf);
@@ -1068,33 +1325,24 @@ int main(int argc, char **argv) {
   /* A full disk or a file-size limit must become an error, not a kill. */
   signal(SIGXFSZ, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
-  if (parse_args(argc, argv, &o, &cmd) < 0)
+  if (parse_args(argc - 1, argv + 1, &o, &cmd) < 0) {
+    fprintf(stderr, "jx: %s\n(see `jx --help`)\n", jx_err_last()->msg);
     return -JX_EINVAL;
+  }
   if (o.help || !cmd) {
     if (cmd) {
       printf("usage: %s\n\n%s", cmd->synopsis, cmd->help);
-      if (cmd->run == cmd_do || cmd->run == cmd_submit)
+      if (cmd->write == do_event || cmd->write == submit)
         print_workflow_help(&o, cmd);
     } else
       usage(o.help ? stdout : stderr);
     return o.help ? 0 : -JX_EINVAL;
   }
-  if (o.given & ~cmd->allowed) {
-    static const char *const names[] = {"--as",    "--at",         "--set",
-                                        "--state", "--department", "--to"};
-    unsigned bad = o.given & ~cmd->allowed, k = 0;
-    while (!(bad & (1u << k)))
-      k++;
-    fprintf(stderr, "jx %s: option %s does not apply\nusage: %s\n", cmd->name,
-            names[k], cmd->synopsis);
+  if (check_usage(&o, cmd) < 0) {
+    fprintf(stderr, "jx %s\n", jx_err_last()->msg);
     return -JX_EINVAL;
   }
-  if (o.nargs < cmd->min_args || o.nargs > cmd->max_args) {
-    fprintf(stderr, "jx %s: wrong number of arguments\nusage: %s\n", cmd->name,
-            cmd->synopsis);
-    return -JX_EINVAL;
-  }
-  int rc = cmd->run(&o);
+  int rc = cmd->write ? write_once(cmd, &o) : cmd->run(&o);
   git_libgit2_shutdown();
   return -rc;
 }
