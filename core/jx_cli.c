@@ -897,8 +897,11 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
   jx_sandbox_limits lim = cfg->limits;
   jx_sandbox *sb = NULL;
   collect_ctx c = {.s = s, .projects = jx_array()};
-  jx_value out = jx_nil();
+  jx_value out = jx_nil(), context = jx_map();
   jx_buf lib = JX_BUF_INIT;
+  int64_t as_of;
+  struct tm day;
+  char date[16];
   int rc, err;
   if (!pc) {
     jx_buf names = JX_BUF_INIT;
@@ -927,10 +930,15 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
                                      lib.data ? lib.data : "", lib.len)) < 0)
       goto cleanup;
   }
+  if ((rc = parse_time(o->at, &as_of)) < 0)
+    goto cleanup;
+  gmtime_r(&(time_t){(time_t)as_of}, &day);
+  strftime(date, sizeof date, "%Y-%m-%d", &day);
+  jx_map_set(&context, "date", jx_str(date));
   if ((rc = jx_sandbox_load(sb, pc->name, pc->path)) < 0 ||
       (rc = jx_store_foreach(s, collect_state, &c)) < 0 ||
       (rc = jx_sandbox_report(sb, pc->name, &c.projects, &pc->params,
-                              &out)) < 0)
+                              &context, &out)) < 0)
     goto cleanup;
   /* Lua has one empty table: an empty list comes back as an empty map. */
   static const char *const lists[] = {"columns", "rows", "notes"};
@@ -945,6 +953,7 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
     print_report(&out, o->csv);
 cleanup:
   jx_value_free(&out);
+  jx_value_free(&context);
   jx_value_free(&c.projects);
   jx_buf_free(&lib);
   jx_sandbox_free(sb);
@@ -1145,11 +1154,13 @@ static const command commands[] = {
      "refusal is reported and the run goes on.  Exit status: the first\n"
      "failure's.  See workflows/demo/year.jx.\n",
      1, 1, 0, cmd_run, NULL},
-    {"report", "jx report NAME [--json | --csv]",
+    {"report", "jx report NAME [--at DATE] [--json | --csv]",
      "Run the report NAME over every project: a [[plugin]] of workflow.toml\n"
-     "whose Lua module has a report(projects, params) function (coverage,\n"
-     "...).  Printed as a table, or as JSON or CSV.\n",
-     1, 1, 0, cmd_report, NULL},
+     "whose Lua module has a report(projects, params, context) function\n"
+     "(coverage, disclosure, ranking, progress, ...).  --at: the day the\n"
+     "report is made as of (what is due by then; default: today).  Printed\n"
+     "as a table, or as JSON or CSV.\n",
+     1, 1, OPT_AT, cmd_report, NULL},
     {"log", "jx log ID",
      "Print the history of project ID, newest first: one commit per state\n"
      "change, with its trailers (Event, Actor, From, To, Rule-set).\n",

@@ -393,7 +393,8 @@ static char *calendar_date(int64_t year, const char *md) {
 
 static int read_timer(jx_config *c, const jx_toml_doc *doc, const jx_value *v,
                       size_t i) {
-  static const char *const known[] = {"name", "date", "event", "states"};
+  static const char *const known[] = {"name", "date", "event", "states",
+                                      "where"};
   char idx[24], label[48];
   snprintf(idx, sizeof idx, "%zu", i);
   snprintf(label, sizeof label, "[[calendar.timer]] #%zu", i + 1);
@@ -401,13 +402,14 @@ static int read_timer(jx_config *c, const jx_toml_doc *doc, const jx_value *v,
   if (v->type != JX_MAP)
     return fail(&t, NULL, "%s must be a table", label);
   const char *name, *date, *event;
-  const jx_value *states;
+  const jx_value *states, *where;
   int rc;
   if ((rc = known_keys(&t, known, LEN(known))) != 0 ||
       (rc = str_field(&t, "name", true, &name)) != 0 ||
       (rc = str_field(&t, "date", true, &date)) != 0 ||
       (rc = str_field(&t, "event", true, &event)) != 0 ||
-      (rc = field(&t, "states", JX_ARRAY, true, &states)) != 0)
+      (rc = field(&t, "states", JX_ARRAY, true, &states)) != 0 ||
+      (rc = field(&t, "where", JX_MAP, false, &where)) != 0)
     return rc;
   if (jx_id_check("timer name", name) != 0)
     return fail(&t, "name", "%s", jx_err_last()->msg);
@@ -420,9 +422,14 @@ static int read_timer(jx_config *c, const jx_toml_doc *doc, const jx_value *v,
   tm->name = jx_xstrdup(name);
   tm->event = jx_xstrdup(event);
   tm->states = jx_value_copy(states);
+  tm->where = where ? jx_value_copy(where) : jx_map();
   for (size_t k = 0; k < states->u.a.len; k++)
     if (states->u.a.items[k].type != JX_STR)
       return fail(&t, "states", "%s states must be state names", label);
+  for (size_t k = 0; k < tm->where.u.m.len; k++)
+    if (tm->where.u.m.items[k].val.type != JX_STR)
+      return fail(&t, "where", "%s where: field %s must be given a string",
+                  label, tm->where.u.m.items[k].key);
   return 0;
 }
 
@@ -535,6 +542,7 @@ void jx_config_free(jx_config *c) {
     free(c->timers[i].date);
     free(c->timers[i].event);
     jx_value_free(&c->timers[i].states);
+    jx_value_free(&c->timers[i].where);
   }
   free(c->timers);
   free(c->library_path);

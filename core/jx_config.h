@@ -48,12 +48,15 @@ typedef struct jx_actor_conf {
 } jx_actor_conf;
 
 /* One [[calendar.timer]]: on `date`, `jx tick` sends `event` to every
- * project in one of `states`. */
+ * project in one of `states` whose fields match `where`. */
 typedef struct jx_timer_conf {
   char *name;      /* a valid id; recorded in the project as fired */
   char *date;      /* "YYYY-MM-DD" in the fiscal year */
   char *event;     /* an event of the workflow */
   jx_value states; /* array of state names */
+  jx_value where;  /* map of field name -> string the field must equal
+                      (a project without the field does not match); empty:
+                      every project */
 } jx_timer_conf;
 
 typedef struct jx_config {

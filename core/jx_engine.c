@@ -213,6 +213,12 @@ static int check_timers(const jx_config *cfg, const jx_workflow *wf) {
       return jx_err_set(JX_EINVAL,
                         "%s: timers need an actor \"%s\" in [actors]",
                         cfg->path, JX_CALENDAR_ACTOR);
+    for (size_t k = 0; k < tm->where.u.m.len; k++)
+      if (!jx_workflow_field(wf, tm->where.u.m.items[k].key))
+        return jx_err_set(JX_EINVAL, "%s: timer %s: where: no field \"%s\" in "
+                          "%s",
+                          cfg->path, tm->name, tm->where.u.m.items[k].key,
+                          wf->path);
     for (size_t k = 0; k < tm->states.u.a.len; k++) {
       const char *st = tm->states.u.a.items[k].u.s.ptr;
       const jx_transition *t = jx_workflow_find(wf, tm->event, st);
@@ -811,6 +817,15 @@ static bool in_states(const jx_value *states, const char *status) {
   return false;
 }
 
+static bool matches(const jx_value *state, const jx_value *where) {
+  for (size_t i = 0; i < where->u.m.len; i++) {
+    const char *have = jx_map_str(state, where->u.m.items[i].key);
+    if (!have || strcmp(have, where->u.m.items[i].val.u.s.ptr) != 0)
+      return false;
+  }
+  return true;
+}
+
 /* Seconds of a "YYYY-MM-DD[THH:MM:SSZ]" the engine wrote, or -1. */
 static int64_t parse_iso(const char *s) {
   struct tm tm = {0};
@@ -865,7 +880,7 @@ int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
        * not for it (drive the calendar forward before later events).  On
        * the day itself the timer comes after the day's events. */
       if (fired(state, tm->name) || !status ||
-          !in_states(&tm->states, status) ||
+          !in_states(&tm->states, status) || !matches(state, &tm->where) ||
           (last && strncmp(last, tm->date, 10) > 0))
         continue;
       int64_t when = last && parse_iso(last) > due ? parse_iso(last) : due;

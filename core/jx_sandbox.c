@@ -1266,6 +1266,6 @@ int jx_sandbox_react(jx_sandbox *sb, const char *name, const jx_value *state,
 
 int jx_sandbox_report(jx_sandbox *sb, const char *name,
                       const jx_value *projects, const jx_value *params,
-                      jx_value *out) {
-  return call_for_map(sb, name, "report", projects, params, NULL, out);
+                      const jx_value *context, jx_value *out) {
+  return call_for_map(sb, name, "report", projects, params, context, out);
 }

@@ -148,13 +148,16 @@ int jx_sandbox_react(jx_sandbox *sb, const char *name, const jx_value *state,
                      const jx_value *event, const jx_value *params,
                      jx_value *facts);
 
-/* Calls name.report(projects, params): a batch job over every project's
- * state (an array), returning a table with string keys (for jx report:
- * title, columns, rows, notes) into *out, the caller's.  JX_EINVAL if the
- * plugin has no report; otherwise errors as for jx_sandbox_react. */
+/* Calls name.report(projects, params, context): a batch job over every
+ * project's state (an array), returning a table with string keys (for jx
+ * report: title, columns, rows, notes) into *out, the caller's.  context
+ * is what the report is asked about beyond the store ({date = "YYYY-MM-DD"},
+ * the day it is made as of): a report is a pure function of its arguments
+ * like every plugin call.  JX_EINVAL if the plugin has no report;
+ * otherwise errors as for jx_sandbox_react. */
 int jx_sandbox_report(jx_sandbox *sb, const char *name,
                       const jx_value *projects, const jx_value *params,
-                      jx_value *out);
+                      const jx_value *context, jx_value *out);
 
 /* Frees the strings of v and leaves it an acceptance; NULL is ignored. */
 void jx_verdict_free(jx_verdict *v);

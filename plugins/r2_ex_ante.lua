@@ -10,7 +10,8 @@
 --
 -- As a guard on submit, supplement and any other event of a covered
 -- request (kind in params.kinds, amount an integer >= params.threshold; a
--- supplementary request is judged on its supplement_amount):
+-- supplementary request is judged on its supplement_amount; a
+-- department-wide record is not one):
 --   refuses a request without ex_ante_report, and one whose unit-stated
 --   ex_ante_conclusion is not support.
 -- As a guard on ex_ante_review (the performance section's review, sent
@@ -282,7 +283,9 @@ function M.guard(state, event, params)
     return check_review(event, s)
   end
   local kind, amount = request(state, event)
-  if not jx.member(params.kinds, kind) then
+  -- A department's whole budget (level = "department", R-10) is not a
+  -- policy or project: its projects are assessed one by one.
+  if not jx.member(params.kinds, kind) or state.level == "department" then
     return true
   end
   -- The workflow's [fields] make amounts integers; anything else is not

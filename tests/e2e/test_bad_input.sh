@@ -87,7 +87,7 @@ cat >>workflow.toml <<'TOML'
 name = "extra"
 file = "extra.lua"
 TOML
-sed -i 's/guards = \["r1_staffing", "r2_ex_ante", "r3_targets"\]/guards = ["r1_staffing", "r2_ex_ante", "r3_targets", "extra"]/' workflows/budget.toml
+sed -i 's/guards = \["progress", "r1_staffing", "r2_ex_ante", "r3_targets"\]/guards = ["progress", "r1_staffing", "r2_ex_ante", "r3_targets", "extra"]/' workflows/budget.toml
 project p2.toml P-2 100 new "$TARGETS"
 bad_plugin() {
   what=$1 pattern=$2

@@ -377,4 +377,10 @@ H.check("bad parameters are an error of workflow.toml", function()
   end
   raises(function() r2.react(covered(), approve, params) end, "ex_ante_review")
 end)
+H.check("a department-wide record is not a policy or project", function()
+  H.accepted(r2.guard(project(90000000, { kind = "continue",
+    level = "department" }), submit, params))
+  H.refused(r2.guard(project(90000000, { kind = "continue",
+    level = "project" }), submit, params), "R-2")
+end)
 H.done()

@@ -131,6 +131,7 @@ static void test_config__shipped_file_loads(void **state) {
   write_in(dir.data, "r0_coverage.lua", "");
   write_in(dir.data, "r8_disclosure.lua", "");
   write_in(dir.data, "r9_ranking.lua", "");
+  write_in(dir.data, "r10_progress.lua", "");
   write_in(dir.data, "r1_staffing.lua", "");
   write_in(dir.data, "r2_ex_ante.lua", "");
   write_in(dir.data, "r3_targets.lua", "");

@@ -16,10 +16,9 @@
 #include "jx_err.h"
 #include "jx_workflow.h"
 
-static const char *const PLUGINS[] = {"r1_staffing", "r2_ex_ante",
-                                      "r3_targets", "r4_monitoring",
-                                      "r5_recovery", "r6_evaluation",
-                                      "r7_results"};
+static const char *const PLUGINS[] = {
+    "r1_staffing",   "r2_ex_ante",    "r3_targets", "r4_monitoring",
+    "r5_recovery",   "r6_evaluation", "r7_results", "progress"};
 #define NPLUGINS (sizeof PLUGINS / sizeof *PLUGINS)
 
 static char tmpdir[] = "/tmp/jx_test_workflow.XXXXXX";
@@ -96,11 +95,11 @@ static void test_workflow__budget_find(void **state) {
   assert_non_null(t);
   assert_string_equal(t->event, "submit");
   assert_string_equal(t->to, "dept_review");
-  static const char *const guards[] = {"r1_staffing", "r2_ex_ante",
-                                       "r3_targets"};
-  expect_list(&t->guards, guards, 3);
-  static const char *const unit[] = {"unit"};
-  expect_list(&t->roles, unit, 1);
+  static const char *const guards[] = {"progress", "r1_staffing",
+                                       "r2_ex_ante", "r3_targets"};
+  expect_list(&t->guards, guards, 4);
+  static const char *const submitters[] = {"unit", "department"};
+  expect_list(&t->roles, submitters, 2);
   assert_int_equal(t->reactions.len, 0);
   /* The same transition from its other from-state. */
   assert_ptr_equal(jx_workflow_find(wf, "submit", "returned"), t);
@@ -167,14 +166,14 @@ static void test_workflow__budget_needs_its_plugins(void **state) {
   jx_workflow *wf = NULL;
   assert_int_equal(jx_workflow_load(&wf, path, PLUGINS, 1), JX_EINVAL);
   const char *msg = jx_err_last()->msg;
-  assert_non_null(strstr(msg, "plugin \"r2_ex_ante\" is not configured"));
+  assert_non_null(strstr(msg, "plugin \"progress\" is not configured"));
   unsigned line, col;
   char fmt[1100];
   snprintf(fmt, sizeof fmt, "%s:%%u:%%u: ", path);
   assert_int_equal(sscanf(msg, fmt, &line, &col), 2);
   assert_true(line > 1 && col > 0);
   assert_int_equal(jx_workflow_load(&wf, path, NULL, 0), JX_EINVAL);
-  assert_non_null(strstr(jx_err_last()->msg, "r1_staffing"));
+  assert_non_null(strstr(jx_err_last()->msg, "\"progress\""));
 }
 
 /* --- mistakes ---------------------------------------------------------- */
