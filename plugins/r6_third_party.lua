@@ -252,17 +252,15 @@ function M.report(projects, params)
   for _, key in ipairs(order) do
     local t = by[key]
     local avg = t.rated > 0 and round2(t.sum / t.rated) or nil
-    local engage
+    local engage, may = "yes", true
     if not t.inst then
-      engage = "no (not registered)"
+      engage, may = "no (not registered)", false
     elseif avg == nil then
       engage = "yes (not yet rated)"
-    elseif avg >= p.min_quality then
-      engage = "yes"
-    else
-      engage = "no (below " .. jx.points(p.min_quality) .. ")"
+    elseif avg < p.min_quality then
+      engage, may = "no (below " .. jx.points(p.min_quality) .. ")", false
     end
-    if engage:sub(1, 2) == "no" then barred[#barred + 1] = key end
+    if not may then barred[#barred + 1] = key end
     rows[#rows + 1] = {
       key, t.inst and t.inst.name or "(not registered)",
       t.inst and table.concat(t.inst.related or {}, ", ") or "",
