@@ -4,7 +4,9 @@
 -- and fiscal evaluation each reach at least params.goal of the projects,
 -- by count or by funds (项目数或资金总额).  For each budget type the report
 -- counts the projects and their funds, those with targets, those
--- self-evaluated (R-6 fact self_score), and those with a department and a
+-- self-evaluated (R-6 fact self_score), the share of those self-evaluated
+-- that the finance bureau spot-checked (抽查复核, R-6 fact spot_check; "none
+-- self-evaluated" when there are none), and those with a department and a
 -- fiscal evaluation (R-6 fact evaluation, recorded when they are graded),
 -- and says whether each evaluation goal is met.
 --
@@ -38,13 +40,16 @@ function M.report(projects, params)
   local goal = params.goal or 0.20
   local rows, notes, without = {}, {}, {}
   for _, budget in ipairs(params.budget_types) do
-    local n, funds, targeted, selfev = 0, 0, 0, 0
+    local n, funds, targeted, selfev, checked = 0, 0, 0, 0, 0
     for _, p in ipairs(projects) do
       if p.budget_type == budget then
         n = n + 1
         funds = funds + (math.type(p.amount) == "integer" and p.amount or 0)
         if has_targets(p) then targeted = targeted + 1 end
-        if p.facts and p.facts.self_score ~= nil then selfev = selfev + 1 end
+        if p.facts and p.facts.self_score ~= nil then
+          selfev = selfev + 1
+          if p.facts.spot_check ~= nil then checked = checked + 1 end
+        end
       end
     end
     local row = { budget, n, jx.yuan(funds), jx.percent(share(targeted, n)),
@@ -58,6 +63,9 @@ function M.report(projects, params)
         or ((by_count >= goal or by_funds >= goal) and "met" or "not met")
     end
     row[#row + 1], row[#row + 2] = goals[1], goals[2]
+    row[#row + 1] = selfev == 0 and "none self-evaluated"
+      or string.format("%d of %d (%s)", checked, selfev,
+        jx.percent(share(checked, selfev)))
     rows[#rows + 1] = row
     if n == 0 or targeted < n then without[#without + 1] = budget end
   end
@@ -75,7 +83,7 @@ function M.report(projects, params)
     columns = { "budget", "projects", "funds (yuan)", "with targets",
                 "self-evaluated", "department evaluation (count / funds)",
                 "fiscal evaluation (count / funds)", "department goal",
-                "fiscal goal" },
+                "fiscal goal", "self-evaluations spot-checked" },
     rows = rows,
     notes = notes,
   }

@@ -78,9 +78,22 @@
 -- not reduced), year, status, must_continue (boolean), recovered_amount
 -- and recovery_note (set by recover), facts.
 --
+-- The report (`jx report recovery`: this file registered a second time,
+-- as [[plugin]] name = "recovery", so that it reads the facts with the
+-- code that writes them) lists every project the 30 November check
+-- proposed a recovery for or whose funds were recovered, by department
+-- (bytewise) and project id: the proposal (fact recovery_amount, its
+-- reason and date), the amount recovered (field recovered_amount, once
+-- the recover event has been sent), and whether next year's budget funds
+-- its continuation: must_continue and an amount recovered (or, not yet
+-- recovered, proposed) above 0.  A total row follows each department's
+-- projects and a grand total ends the list; projects never checked nor
+-- recovered are only counted in a note.
+--
 -- params.tolerance  a share 0 to 1 (default 0.0): how far spending may lag
 --                   the time progress before the lag is recovered; it
---                   does not apply to uncorrected projects.
+--                   does not apply to uncorrected projects.  The report
+--                   takes no parameter but this one and does not use it.
 local M = { rule = "R-5", title = "year-end recovery (盘活收回)" }
 
 local DEFAULTS = { tolerance = 0.0 }
@@ -279,6 +292,104 @@ function M.react(state, event, params)
   end
   error("R-5 is a reaction on recovery_check and recover only, not on "
     .. tostring(event.name), 0)
+end
+
+-- ---- The report: jx report recovery ----
+
+local NEXT_YEAR = "funded from next year's budget"
+
+local function total_row(label, t)
+  return { label, "(total)", "", jx.yuan(t.proposed), "",
+           jx.yuan(t.recovered), t.next_year > 0
+             and string.format("%d, %s yuan", t.next_year,
+               jx.yuan(t.next_year_amount)) or "" }
+end
+
+local function add(t, proposed, recovered, next_year, amount)
+  t.proposed = t.proposed + (proposed or 0)
+  t.recovered = t.recovered + (recovered or 0)
+  if next_year then
+    t.next_year = t.next_year + 1
+    t.next_year_amount = t.next_year_amount + amount
+  end
+end
+
+local function tally()
+  return { proposed = 0, recovered = 0, next_year = 0, next_year_amount = 0 }
+end
+
+function M.report(projects, params)
+  check_params(params or {})
+  local list, unchecked = {}, 0
+  for _, project in ipairs(projects) do
+    local facts = type(project.facts) == "table" and project.facts or {}
+    local proposed = whole(facts.recovery_amount)
+    local recovered = whole(project.recovered_amount)
+    if proposed == nil and recovered == nil then
+      unchecked = unchecked + 1
+    else
+      list[#list + 1] = { p = project, facts = facts, proposed = proposed,
+                          recovered = recovered }
+    end
+  end
+  table.sort(list, function(a, b)
+    local da, db = tostring(a.p.department), tostring(b.p.department)
+    if da ~= db then return jx.bytewise_less(da, db) end
+    return jx.bytewise_less(tostring(a.p.id), tostring(b.p.id))
+  end)
+  local rows, all, dept, current = {}, tally(), nil, nil
+  for _, e in ipairs(list) do
+    local d = tostring(e.p.department)
+    if d ~= current then
+      if dept then rows[#rows + 1] = total_row(current, dept) end
+      current, dept = d, tally()
+    end
+    -- What next year funds: the amount recovered, or, before the
+    -- recovery, the amount proposed.
+    local amount = e.recovered or e.proposed
+    local next_year = e.p.must_continue == true and amount > 0
+    add(dept, e.proposed, e.recovered, next_year, amount)
+    add(all, e.proposed, e.recovered, next_year, amount)
+    local reason = ""
+    if e.proposed then
+      reason = tostring(e.facts.recovery_reason) .. " ("
+        .. tostring(e.facts.recovery_date) .. ")"
+    end
+    rows[#rows + 1] = {
+      d, tostring(e.p.id), tostring(e.p.status),
+      e.proposed and jx.yuan(e.proposed) or "not checked", reason,
+      e.recovered and jx.yuan(e.recovered) or "not yet",
+      next_year and NEXT_YEAR or "",
+    }
+  end
+  if dept then rows[#rows + 1] = total_row(current, dept) end
+  if #list > 0 then rows[#rows + 1] = total_row("all departments", all) end
+  local notes = {}
+  if #list == 0 then
+    notes[#notes + 1] = "No project has been through the year-end check "
+      .. "(recovery_check) or had funds recovered."
+  end
+  notes[#notes + 1] = "Proposed: what the year-end check (R-5, before the "
+    .. "end of November) found to recover; recovered: what the budget "
+    .. "section recovered (recover). Reasons: "
+    .. "uncorrected_suspended, uncorrected_red_warning (the whole unspent "
+    .. "allocation), slower_than_schedule (the part slower than schedule, "
+    .. "慢于序时进度部分), on_schedule, no_monitoring_report."
+  notes[#notes + 1] = "A project that must continue (must_continue) and "
+    .. "whose funds are recovered is funded from next year's budget "
+    .. "(在下年度部门预算支出中调剂解决); a total row counts those projects "
+    .. "and the amount."
+  if unchecked > 0 then
+    notes[#notes + 1] = string.format("%d project%s neither checked nor "
+      .. "recovered, not listed.", unchecked, unchecked == 1 and "" or "s")
+  end
+  return {
+    title = "Year-end recovery (R-5, 盘活收回)",
+    columns = { "department", "project", "status", "proposed (yuan)",
+                "reason (check date)", "recovered (yuan)", "next year" },
+    rows = rows,
+    notes = notes,
+  }
 end
 
 return M

@@ -32,6 +32,11 @@ expect 2 "Xishan: 8,000,000 does" -- xs submit f.toml
 contains "$ERR" "threshold 8,000,000" "Xishan's threshold"
 project g.toml X-G 3000000 new "$TARGETS"
 expect 0 "Xishan: what Donghai refuses, Xishan takes" -- xs submit g.toml
+# The reports run in every city, with the city's registry.
+expect 0 "Donghai: the third-party report" -- dh report third_party --csv
+contains "$OUT" '^dh-consult,Donghai Performance Consulting,' "Donghai's registry"
+expect 0 "Xishan: the recovery report" -- xs report recovery
+contains "$OUT" "2 projects neither checked nor recovered" "Xishan's projects"
 for c in donghai xishan; do
   expect 0 "$c: git fsck" -- git --git-dir "scripts/variations/$c/store.git" fsck --strict
 done

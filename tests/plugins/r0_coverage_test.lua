@@ -52,4 +52,18 @@ H.check("department and fiscal evaluation are counted apart", function()
   assert(r[8] == "not met" and r[9] == "met", r[8] .. " " .. r[9])
   assert(r[7] == "20.0 % / 20.0 %", r[7])
 end)
+H.check("the self-evaluations spot-checked are counted, of those self-evaluated", function()
+  local function selfev(checked)
+    local p = project("general", 100, false)
+    p.facts = { self_score = 90, spot_check = checked and { passed = true } or nil }
+    return p
+  end
+  local ps = { selfev(true), selfev(false), selfev(false), project("general", 100, false) }
+  -- a spot check without a self-evaluation is not counted
+  ps[4].facts = { spot_check = { passed = false } }
+  local rep = r0.report(ps, params)
+  assert(rep.columns[10] == "self-evaluations spot-checked")
+  assert(row(rep, "general")[10] == "1 of 3 (33.3 %)", row(rep, "general")[10])
+  assert(row(rep, "state_capital")[10] == "none self-evaluated")
+end)
 H.done()

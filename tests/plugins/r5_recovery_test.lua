@@ -355,4 +355,77 @@ H.check("jx.year_progress: the budget year's share at a date", function()
   assert(not pcall(jx.year_progress, "2021-02-29", 2021))
 end)
 
+
+-- The report (jx report recovery): proposals against recoveries.
+local function listed(id, dept, extra, facts)
+  local p = { id = id, department = dept, status = "executing", amount = 1000000,
+              facts = facts or {} }
+  for k, v in pairs(extra or {}) do p[k] = v end
+  return p
+end
+local function proposal(amount, reason)
+  return { recovery_amount = amount, recovery_reason = reason or "slower_than_schedule",
+           recovery_date = "2021-11-30" }
+end
+local NEXT = "funded from next year's budget"
+H.check("report: per project and per department, sorted, with totals", function()
+  local rep = r5.report({
+    listed("H-2", "health", { status = "recovered", recovered_amount = 300 }, proposal(300)),
+    listed("E-1", "education", {}, proposal(0, "on_schedule")),
+    listed("H-1", "health", { status = "recovered", recovered_amount = 250,
+                              must_continue = true }, proposal(200)),
+    listed("E-0", "education", { status = "draft" }),
+    listed("C-1", "culture", { status = "suspended", must_continue = true },
+           proposal(1000, "uncorrected_suspended")),
+  }, {})
+  local want = {
+    { "culture", "C-1", "suspended", "1,000", "uncorrected_suspended (2021-11-30)", "not yet", NEXT },
+    { "culture", "(total)", "", "1,000", "", "0", "1, 1,000 yuan" },
+    { "education", "E-1", "executing", "0", "on_schedule (2021-11-30)", "not yet", "" },
+    { "education", "(total)", "", "0", "", "0", "" },
+    { "health", "H-1", "recovered", "200", "slower_than_schedule (2021-11-30)", "250", NEXT },
+    { "health", "H-2", "recovered", "300", "slower_than_schedule (2021-11-30)", "300", "" },
+    { "health", "(total)", "", "500", "", "550", "1, 250 yuan" },
+    { "all departments", "(total)", "", "1,500", "", "550", "2, 1,250 yuan" },
+  }
+  assert(#rep.rows == #want, #rep.rows)
+  for i, w in ipairs(want) do
+    for c = 1, #w do
+      assert(rep.rows[i][c] == w[c], string.format("row %d col %d: %s, wanted %s", i, c,
+             tostring(rep.rows[i][c]), w[c]))
+    end
+  end
+  assert(#rep.columns == 7)
+  assert(rep.notes[#rep.notes] == "1 project neither checked nor recovered, not listed.")
+end)
+H.check("report: must_continue with nothing recovered is not funded next year", function()
+  local rep = r5.report({
+    listed("A", "education", { must_continue = true }, proposal(0, "on_schedule")),
+    listed("B", "education", { must_continue = true, status = "recovered",
+                               recovered_amount = 0, recovery_note = "spent after all" },
+           proposal(5000)),
+  }, {})
+  assert(rep.rows[1][7] == "" and rep.rows[2][7] == "", rep.rows[2][7])
+  assert(rep.rows[2][6] == "0")
+  assert(rep.rows[3][7] == "")
+end)
+H.check("report: a recovery without a check is listed as not checked", function()
+  local rep = r5.report({ listed("A", "health", { status = "recovered",
+    recovered_amount = 10, must_continue = true, recovery_note = "audit finding" }) }, {})
+  local r = rep.rows[1]
+  assert(r[4] == "not checked" and r[5] == "" and r[6] == "10" and r[7] == NEXT)
+end)
+H.check("report: from the facts recovery_check writes", function()
+  local state = project("suspended", 800000, reported(0.5), { id = "S", department = "culture",
+                                                              must_continue = true })
+  for k, v in pairs(check(state)) do state.facts[k] = v end
+  local rep = r5.report({ state }, {})
+  assert(rep.rows[1][4] == "400,000" and rep.rows[1][7] == NEXT, rep.rows[1][4])
+  assert(rep.rows[1][5] == "uncorrected_suspended (2021-11-30)")
+end)
+H.check("report: nothing checked yet", function()
+  local rep = r5.report({}, {})
+  assert(#rep.rows == 0 and rep.notes[1]:find("No project", 1, true))
+  errors(function() r5.report({}, { tolerence = 0 }) end, "R-5 has no parameter tolerence")
+end)
 H.done()

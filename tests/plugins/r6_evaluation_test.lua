@@ -233,4 +233,205 @@ H.check("a reaction without its guard raises on bad data", function()
   local state, ev = self_evaluate({ output = "all done" })
   raises(function() r6.react(state, ev, national) end, "cannot be scored")
 end)
+
+-- Spot checks (抽查复核): the re-check's score against the self-evaluation's.
+-- eval(1000, 1, 1) scores 90 (good would be 80..89.99, excellent 90+).
+local function spot(e, score, note, extra)
+  local state = { self_evaluation = e, facts = {} }
+  for k, v in pairs(extra or {}) do state[k] = v end
+  local set = { spot_check = { score = score, note = note or "re-checked" } }
+  state.spot_check = set.spot_check
+  return state, { name = "spot_check", set = set, actor = "fin-perf",
+                  role = "finance_performance" }
+end
+local function spot_facts(e, score, params, extra)
+  local state, ev = spot(e, score, nil, extra)
+  H.accepted(r6.guard(state, ev, params or national))
+  return r6.react(state, ev, params or national).spot_check
+end
+H.check("boundary: a spot check 5 points below passes, 5.01 fails", function()
+  local f = spot_facts(eval(1000, 1, 1), 85)
+  assert(f.passed == true and f.deviation == -5 and f.self_score == 90, f.deviation)
+  assert(f.score == 85 and f.tolerance == 5 and f.grade == "good" and f.by == "fin-perf")
+  f = spot_facts(eval(1000, 1, 1), 84.99)
+  assert(f.passed == false and f.deviation == -5.01, tostring(f.deviation))
+end)
+H.check("boundary: above the self-score too: 5 passes, 5.01 fails", function()
+  local e = eval(1000, 1, 0.5, 0.5)                      -- 80
+  assert(spot_facts(e, 85).passed == true)
+  assert(spot_facts(e, 85.01).passed == false)
+end)
+H.check("boundary: float noise does not fail a spot check exactly 5 off", function()
+  local f = spot_facts(eval(999, 1, 1), 84.99)           -- 89.99 - 84.99
+  assert(f.passed == true and f.deviation == -5, tostring(f.deviation))
+end)
+H.check("the spot-check tolerance is a parameter", function()
+  local params = { weights = national.weights, bands = national.bands,
+                   spot_check_tolerance = 10 }
+  assert(spot_facts(eval(1000, 1, 1), 80, params).passed == true)
+  assert(spot_facts(eval(1000, 1, 1), 79.99, params).passed == false)
+  params.spot_check_tolerance = 0
+  assert(spot_facts(eval(1000, 1, 1), 90, params).passed == true)
+  assert(spot_facts(eval(1000, 1, 1), 90.01, params).passed == false)
+end)
+H.check("a spot check of a graded project says whether the grade stands", function()
+  local f = spot_facts(eval(1000, 1, 1), 70, nil, { grade = "excellent" })
+  assert(f.passed == false and f.grade == "fair" and f.grade_agrees == false)
+  f = spot_facts(eval(1000, 1, 1), 88, nil, { grade = "优" })      -- passed: 90 stands
+  assert(f.passed == true and f.grade_agrees == true)
+  f = spot_facts(eval(1000, 1, 1), 70, nil, { grade = "中" })
+  assert(f.grade_agrees == true)
+  assert(spot_facts(eval(1000, 1, 1), 70).grade_agrees == nil)       -- not graded yet
+end)
+H.check("spot check refusals: nothing sent, not a table, other keys", function()
+  local v = r6.guard({ self_evaluation = eval(1000, 1, 1) },
+                     { name = "spot_check", set = {} }, national)
+  H.refused(v, "R-6")
+  assert(v.reason:find("sets no spot_check", 1, true), v.reason)
+  assert(v.remedy:find("--set 'spot_check={score=", 1, true), v.remedy)
+  v = r6.guard({}, { name = "spot_check", set = { spot_check = 85 } }, national)
+  H.refused(v, "R-6")
+  assert(v.reason:find("must be a table", 1, true), v.reason)
+  local state, ev = spot(eval(1000, 1, 1), 85)
+  ev.set.spot_check.grade = "good"
+  v = r6.guard(state, ev, national)
+  H.refused(v, "R-6")
+  assert(v.reason:find("a key grade", 1, true), v.reason)
+end)
+H.check("boundary: spot check scores 0 and 100 are taken, -0.01 and 100.01 refused", function()
+  for _, score in ipairs({ 0, 100 }) do
+    H.accepted(r6.guard(spot(eval(1000, 1, 1), score)))
+  end
+  for _, score in ipairs({ -0.01, 100.01, "85", 0 / 0 }) do
+    local state, ev = spot(eval(1000, 1, 1), score)
+    local v = r6.guard(state, ev, national)
+    H.refused(v, "R-6")
+    assert(v.reason:find("from 0 to 100", 1, true), v.reason)
+  end
+end)
+H.check("a spot check needs a note saying what was re-checked", function()
+  for _, note in ipairs({ "", "  " }) do
+    local v = r6.guard(spot(eval(1000, 1, 1), 85, note))
+    H.refused(v, "R-6")
+    assert(v.reason:find("no note", 1, true), v.reason)
+  end
+  local state, ev = spot(eval(1000, 1, 1), 85)
+  ev.set.spot_check.note = nil
+  H.refused(r6.guard(state, ev, national), "R-6")
+end)
+H.check("a spot check needs a self-evaluation score to compare with", function()
+  local state, ev = spot(nil, 85)
+  local v = r6.guard(state, ev, national)
+  H.refused(v, "R-6")
+  assert(v.reason:find("none to compare with", 1, true), v.reason)
+  assert(v.remedy:find("self_evaluate", 1, true), v.remedy)
+  state, ev = spot({ output = "all done" }, 85)
+  H.refused(r6.guard(state, ev, national), "R-6")
+  raises(function() r6.react(state, ev, national) end, "spot_check")
+end)
+
+-- After a failed spot check the grade follows the re-check.
+local function spot_checked(e, score)
+  local state, ev = spot(e, score)
+  state.facts.spot_check = r6.react(state, ev, national).spot_check
+  return state
+end
+H.check("after a failed spot check the grade must be the re-check's band", function()
+  local state = spot_checked(eval(1000, 1, 1), 70)     -- self 90, re-check 70
+  local v = r6.guard(state, grading("excellent"), national)
+  H.refused(v, "R-6")
+  assert(v.reason:find("spot check's score", 1, true), v.reason)
+  assert(v.reason:find("70", 1, true) and v.reason:find("fair (中)", 1, true), v.reason)
+  assert(v.remedy:find("grade=fair", 1, true), v.remedy)
+  H.accepted(r6.guard(state, grading("fair"), national))
+  H.accepted(r6.guard(state, grading("中"), national))
+  -- grade_reason still allows departing from it
+  H.accepted(r6.guard(state, grading("excellent", "appeal upheld 2022-04"), national))
+end)
+H.check("boundary: the failed check's band is by the bands: 79.99 fair, 80 good", function()
+  local state = spot_checked(eval(1000, 1, 1, 1), 79.99)   -- self 100
+  H.accepted(r6.guard(state, grading("fair"), national))
+  H.refused(r6.guard(state, grading("good"), national), "R-6")
+  state = spot_checked(eval(1000, 1, 1, 1), 80)
+  H.accepted(r6.guard(state, grading("good"), national))
+end)
+H.check("after a passed spot check the grade is still the self-score's band", function()
+  local state = spot_checked(eval(1000, 1, 1), 85)     -- passes (5 off)
+  assert(state.facts.spot_check.passed == true)
+  H.accepted(r6.guard(state, grading("excellent"), national))
+  H.refused(r6.guard(state, grading("good"), national), "R-6")
+end)
+
+-- Pilots (试点): a pilot project is scored under its pilot's parameters.
+local piloted = {
+  weights = national.weights, bands = national.bands,
+  pilots = {
+    ppp = { weights = { execution = 10, output = 40, outcome = 40, satisfaction = 10 } },
+    services = { bands = { excellent = 85, good = 75, fair = 60 } },
+  },
+}
+local function pilot_facts(e, pilot, params)
+  local state, ev = self_evaluate(e)
+  state.pilot = pilot
+  H.accepted(r6.guard(state, ev, params))
+  return r6.react(state, ev, params)
+end
+H.check("a pilot project scores differently from the same data without the pilot", function()
+  local e = eval(1000, 1, 0.5, 1)              -- general: 10 + 50 + 15 + 10 = 85
+  local general = pilot_facts(e, nil, piloted)
+  local ppp = pilot_facts(e, "ppp", piloted)   -- ppp: 10 + 40 + 20 + 10 = 80
+  assert(general.self_score == 85 and general.self_score_rules == "general")
+  assert(ppp.self_score == 80 and ppp.self_score_rules == "pilot ppp", ppp.self_score)
+  assert(general.self_grade == "good" and ppp.self_grade == "good")
+  e = eval(1000, 1, 0.75, 1)                   -- general 92.5 excellent; ppp 90 excellent
+  assert(pilot_facts(e, "ppp", piloted).self_score == 90)
+end)
+H.check("a pilot's own bands grade it; what it leaves out is general", function()
+  local e = eval(1000, 1, 0.5, 1)              -- 85 under the general weights
+  local f = pilot_facts(e, "services", piloted)
+  assert(f.self_score == 85 and f.self_grade == "excellent", f.self_grade)
+  assert(pilot_facts(e, nil, piloted).self_grade == "good")
+  -- a pilot without parameters of its own is scored as any project
+  f = pilot_facts(e, "bond", piloted)
+  assert(f.self_score == 85 and f.self_grade == "good" and f.self_score_rules == "general")
+end)
+H.check("grade and self_score checks use the pilot's parameters", function()
+  local e = eval(1000, 1, 0.5, 1)
+  local state = { self_evaluation = e, pilot = "ppp" }
+  H.accepted(r6.guard(state, grading("good"), piloted))
+  state.pilot = "services"
+  H.accepted(r6.guard(state, grading("excellent"), piloted))
+  local v = r6.guard(state, grading("good"), piloted)
+  H.refused(v, "R-6")
+  assert(v.reason:find("excellent >= 85", 1, true) and v.reason:find("pilot services", 1, true), v.reason)
+  local st, ev = self_evaluate(e, { self_score = 85 })
+  st.pilot = "ppp"
+  v = r6.guard(st, ev, piloted)
+  H.refused(v, "R-6")
+  assert(v.reason:find("(80, under the weights of the pilot ppp)", 1, true), v.reason)
+end)
+H.check("pilot parameters that are wrong are an error of workflow.toml", function()
+  local function with(pilots) return { pilots = pilots } end
+  local st, ev = self_evaluate(eval(1000, 1))
+  raises(function() r6.guard(st, ev, with({ pp = { bands = national.bands } })) end,
+         "workflow.toml parameters: R-6 pilots has no pilot pp")
+  raises(function() r6.guard(st, ev, with({ ppp = { weights = { execution = 10, output = 40,
+           outcome = 40, satisfaction = 20 } } })) end, "pilots.ppp.weights sum to 110")
+  raises(function() r6.guard(st, ev, with({ ppp = { bands = { excellent = 70, good = 80,
+           fair = 60 } } })) end, "pilots.ppp.bands must satisfy")
+  raises(function() r6.guard(st, ev, with({ ppp = { weight = {} } })) end,
+         "R-6 pilots.ppp has no parameter weight")
+  raises(function() r6.guard(st, ev, with({ { weights = national.weights } })) end,
+         "not a list")
+  raises(function() r6.guard(st, ev, with("ppp")) end, "pilots must be a table")
+end)
+H.check("other parameter mistakes are errors of workflow.toml", function()
+  local st, ev = self_evaluate(eval(1000, 1))
+  raises(function() r6.guard(st, ev, { spot_check_tolerance = -1 }) end,
+         "spot_check_tolerance must be a number of points from 0 to 100")
+  raises(function() r6.guard(st, ev, { spot_check_tolerance = "5" }) end,
+         "spot_check_tolerance")
+  raises(function() r6.guard(st, ev, { tolerance = 5 }) end,
+         "R-6 has no parameter tolerance")
+end)
 H.done()

@@ -138,6 +138,7 @@ static void test_config__shipped_file_loads(void **state) {
   write_in(dir.data, "r4_monitoring.lua", "");
   write_in(dir.data, "r5_recovery.lua", "");
   write_in(dir.data, "r6_evaluation.lua", "");
+  write_in(dir.data, "r6_third_party.lua", "");
   write_in(dir.data, "r7_results.lua", "");
   write_in(dir.data, "jx.lua", "");
   path.len = 0;

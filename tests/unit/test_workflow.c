@@ -17,8 +17,9 @@
 #include "jx_workflow.h"
 
 static const char *const PLUGINS[] = {
-    "r1_staffing",   "r2_ex_ante",    "r3_targets", "r4_monitoring",
-    "r5_recovery",   "r6_evaluation", "r7_results", "progress"};
+    "r1_staffing",   "r2_ex_ante",    "r3_targets",  "r4_monitoring",
+    "r5_recovery",   "r6_evaluation", "third_party", "r7_results",
+    "progress"};
 #define NPLUGINS (sizeof PLUGINS / sizeof *PLUGINS)
 
 static char tmpdir[] = "/tmp/jx_test_workflow.XXXXXX";
