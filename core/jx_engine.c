@@ -715,6 +715,7 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
     if (rc != JX_ENOTFOUND)
       return rc;
     next = req->set ? jx_value_copy(req->set) : jx_map();
+    jx_workflow_fill_defaults(e->wf, &next);
     jx_map_set(&next, "id", jx_str(req->project));
     jx_map_set(&next, "status", jx_str(e->wf->initial));
     jx_map_set(&next, "seq", jx_int(0));

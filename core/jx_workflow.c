@@ -46,6 +46,7 @@ void jx_workflow_free(jx_workflow *wf) {
   for (size_t i = 0; i < wf->nfields; i++) {
     free(wf->fields[i].name);
     strlist_free(&wf->fields[i].one_of);
+    jx_value_free(&wf->fields[i].def);
   }
   free(wf->fields);
   for (size_t i = 0; i < wf->ntransitions; i++) {
@@ -200,7 +201,8 @@ static int load_field(ctx *c, jx_field_def *f, const jx_pair *p) {
                             "field \"%s\" must be a table such as "
                             "{ type = \"string\" }",
                             p->key);
-  if ((rc = KNOWN(c, &p->val, "type", "required", "one_of", "min")) < 0 ||
+  if ((rc = KNOWN(c, &p->val, "type", "required", "one_of", "min",
+                  "default")) < 0 ||
       (rc = string_at(c, &p->val, "type", true, &type)) < 0 ||
       (rc = strlist_at(c, &p->val, "one_of", false, &f->one_of)) < 0)
     goto cleanup;
@@ -220,6 +222,8 @@ static int load_field(ctx *c, jx_field_def *f, const jx_pair *p) {
   const jx_value *req = jx_map_get(&p->val, "required");
   f->required = req && req->type == JX_BOOL && req->u.b;
   f->has_min = jx_map_int(&p->val, "min", &f->min);
+  const jx_value *def = jx_map_get(&p->val, "default");
+  f->def = def ? jx_value_copy(def) : jx_nil();
 cleanup:
   free(type);
   return rc;
@@ -236,6 +240,16 @@ static int load_fields(ctx *c, jx_workflow *wf, const jx_value *fields) {
     int rc = load_field(c, &wf->fields[wf->nfields++], &fields->u.m.items[i]);
     if (rc < 0)
       return rc;
+  }
+  /* A default is a value like any other: it must pass its own field. */
+  for (size_t i = 0; i < wf->nfields; i++) {
+    const jx_field_def *f = &wf->fields[i];
+    if (f->def.type != JX_NIL &&
+        jx_workflow_check_field(wf, f->name, &f->def) < 0) {
+      const char *keys[] = {"fields", f->name, "default"};
+      return jx_toml_error_at(c->doc, keys, 3, "default: %s",
+                              jx_err_last()->msg);
+    }
   }
   return 0;
 }
@@ -444,6 +458,14 @@ int jx_workflow_check_field(const jx_workflow *wf, const char *key,
                       "field \"%s\": %lld is below the minimum of %lld", key,
                       (long long)v->u.i, (long long)f->min);
   return 0;
+}
+
+void jx_workflow_fill_defaults(const jx_workflow *wf, jx_value *fields) {
+  for (size_t i = 0; i < wf->nfields; i++) {
+    const jx_field_def *f = &wf->fields[i];
+    if (f->def.type != JX_NIL && !jx_map_get(fields, f->name))
+      jx_map_set(fields, f->name, jx_value_copy(&f->def));
+  }
 }
 
 int jx_workflow_check_project(const jx_workflow *wf, const jx_value *fields,

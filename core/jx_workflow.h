@@ -5,7 +5,7 @@
  * Format (documented at the top of workflows/budget.toml):
  *   [workflow]      name, version, initial state
  *   [states.NAME]   phase, text
- *   [fields.NAME]   type, required, one_of, min: the project's data
+ *   [fields.NAME]   type, required, one_of, min, default: the project's data
  *   [[transition]]  event, from = [...], to, roles = [...],
  *                   sets = [...], guards = [...], reactions = [...]
  *
@@ -41,7 +41,8 @@ typedef struct jx_field_def {
   bool required;     /* a submission must have it */
   jx_strlist one_of; /* for strings: the allowed values (empty: any) */
   bool has_min;
-  int64_t min; /* for integers */
+  int64_t min;  /* for integers */
+  jx_value def; /* what a new project without the field gets, or nil */
 } jx_field_def;
 
 typedef struct jx_transition {
@@ -107,6 +108,9 @@ int jx_workflow_check_field(const jx_workflow *wf, const char *key,
  * `fields`, or NULL for a missing one. */
 int jx_workflow_check_project(const jx_workflow *wf, const jx_value *fields,
                               const char **bad_key);
+
+/* Gives a new project's fields the defaults of the fields it lacks. */
+void jx_workflow_fill_defaults(const jx_workflow *wf, jx_value *fields);
 
 /* Whether `s` is in the list. */
 bool jx_strlist_has(const jx_strlist *l, const char *s);

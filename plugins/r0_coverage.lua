@@ -10,7 +10,13 @@
 -- fiscal evaluation (R-6 fact evaluation, recorded when they are graded),
 -- and says whether each evaluation goal is met.
 --
+-- Department-wide records (level = "department") are not counted as
+-- projects; a note tells how many had the department-wide fiscal
+-- evaluation pilot.
+--
 -- params.goal          share, inclusive (0.20)
+-- params.department_pilots  departments with department-wide fiscal
+--                      evaluation (2)
 -- params.budget_types  the three budgets, in the order shown
 local M = { rule = "R-0", title = "coverage of targets and evaluation" }
 
@@ -36,8 +42,32 @@ local function evaluated(projects, budget, kind)
   return n, funds
 end
 
-function M.report(projects, params)
+-- The pilot of department-wide fiscal evaluation (部门整体财政评价试点, R-6):
+-- department-wide records (level = "department") graded by the finance
+-- bureau, against params.department_pilots departments.
+local function pilots_note(records, want)
+  local done = {}
+  for _, r in ipairs(records) do
+    if r.facts and r.facts.evaluation == "fiscal" then
+      done[#done + 1] = tostring(r.department)
+    end
+  end
+  table.sort(done, jx.bytewise_less)
+  return string.format("Department-wide fiscal evaluation pilots (R-6): %d "
+    .. "of %d departments%s; %s.", #done, want,
+    #done > 0 and " (" .. table.concat(done, ", ") .. ")" or "",
+    #done >= want and "met" or "not met")
+end
+
+function M.report(all, params)
   local goal = params.goal or 0.20
+  -- A department's whole budget is not a project: counting it would count
+  -- its projects' funds twice.
+  local projects, records = {}, {}
+  for _, p in ipairs(all) do
+    local list = p.level == "department" and records or projects
+    list[#list + 1] = p
+  end
   local rows, notes, without = {}, {}, {}
   for _, budget in ipairs(params.budget_types) do
     local n, funds, targeted, selfev, checked = 0, 0, 0, 0, 0
@@ -78,6 +108,7 @@ function M.report(projects, params)
   notes[#notes + 1] = string.format("Evaluation goal (R-0): department "
     .. "evaluation and fiscal evaluation each at least %s of the projects "
     .. "by count or by funds, per budget.", jx.percent(goal))
+  notes[#notes + 1] = pilots_note(records, params.department_pilots or 2)
   return {
     title = "Coverage of targets and evaluation (R-0)",
     columns = { "budget", "projects", "funds (yuan)", "with targets",

@@ -27,12 +27,15 @@
 --
 -- Facts recorded on archive:
 --   next_year_action   "priority" | "as_justified" | "cut" | "merge" |
---                      "cancel"
+--                      "cancel"; "assessment" for a department-wide
+--                      record (level = "department"), whose result weighs
+--                      in the department assessment (R-9), its amount kept
 --   next_year_amount   integer yuan: the project's amount for priority and
 --                      as_justified; floor(amount * (1 - fair_cut)) for cut
 --                      (jx.yuan_share, exact: 1,000,000 at 0.2 is 800,000);
 --                      0 for merge and cancel
---   next_year_basis    "grade" | "expired" | "duplicated": what decided it
+--   next_year_basis    "grade" | "expired" | "duplicated" |
+--                      "department-wide": what decided it
 --   results_grade      the grade applied, in English ("fair")
 --   results_grade_zh   the same in Chinese ("中")
 --   results_grade_source  "grade" (the field) or "self_grade" (the fact)
@@ -171,7 +174,11 @@ local function consequence(state, p)
     error("R-7: cannot apply results: " .. source, 0)
   end
   local action, basis = p.actions[grade], "grade"
-  if state.expired == true then
+  if state.level == "department" then
+    -- A department's whole budget is not cut or cancelled as a project
+    -- is: its result weighs in the department assessment (R-9).
+    action, basis = "assessment", "department-wide"
+  elseif state.expired == true then
     action, basis = p.expired_action, "expired"
   elseif state.duplicated == true then
     action, basis = p.duplicated_action, "duplicated"
@@ -183,7 +190,8 @@ local function consequence(state, p)
       .. tostring(state.amount), 0)
   end
   local next_amount
-  if action == "priority" or action == "as_justified" then
+  if action == "priority" or action == "as_justified"
+     or action == "assessment" then
     next_amount = amount
   elseif action == "cut" then
     local why

@@ -31,9 +31,10 @@
 -- always ready.  Rows follow the projects in the order given (the engine
 -- passes them sorted by id), and each project's items in the order above.
 --
--- Department-wide targets and department-wide evaluation (部门整体支出绩效
--- 目标 / 评价) are to be disclosed too, but the engine keeps no
--- department-wide record yet: a note says so.
+-- A department-wide record (level = "department", R-10) is disclosed the
+-- same way under its own names: department-wide targets (部门整体绩效目标)
+-- with the department budget, its self-evaluation and evaluation results
+-- (部门整体支出绩效自评/评价结果) with the final accounts.
 --
 -- Fields read: id, department, status, targets, key_project, grade;
 -- facts key_reviewed, self_score, self_grade, evaluation, graded_by.
@@ -58,6 +59,13 @@ local WHAT = {
   self = "self-evaluation result (绩效自评结果)",
   department = "department evaluation result (部门评价结果)",
   fiscal = "fiscal evaluation result (财政评价结果)",
+}
+local WHAT_DEPARTMENT_WIDE = {
+  targets = "department-wide targets (部门整体绩效目标)",
+  key = "important department-wide targets (重要部门整体绩效目标)",
+  self = "department-wide self-evaluation result (部门整体支出绩效自评结果)",
+  department = "department-wide evaluation result (部门整体支出评价结果)",
+  fiscal = "department-wide fiscal evaluation result (部门整体财政评价结果)",
 }
 local WHERE = {
   budget = "with the department budget (随部门预算一并公开)",
@@ -115,6 +123,8 @@ function M.report(projects, params)
   local rows, ready, missing = {}, 0, 0
   for _, project in ipairs(projects) do
     local facts = type(project.facts) == "table" and project.facts or {}
+    local WHAT = project.level == "department" and WHAT_DEPARTMENT_WIDE
+      or WHAT
     local function add(what, where, ok, detail)
       rows[#rows + 1] = { tostring(project.id), tostring(project.department),
                           what, where, ok and "ready" or "missing", detail }
@@ -156,9 +166,6 @@ function M.report(projects, params)
   notes[#notes + 1] = "Department and fiscal evaluation results are listed "
     .. "once a project is graded (R-6); which projects are evaluated is the "
     .. "department's and the finance bureau's choice (coverage: R-0)."
-  notes[#notes + 1] = "Department-wide targets and department-wide "
-    .. "evaluation results (部门整体支出绩效目标/评价结果) are disclosed the "
-    .. "same way but are not recorded by the engine yet; they are not listed."
   return {
     title = "Disclosure of targets and evaluation results (R-8)",
     columns = { "project", "department", "what", "where", "status", "detail" },

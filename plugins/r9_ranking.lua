@@ -129,7 +129,10 @@ local function tally(projects, p)
       seen[name] = true
       unseen[#unseen + 1] = name
     end
-    if jx.member(p.states, project.status) then
+    -- A department-wide record (level = "department") is not one of the
+    -- department's projects: its funds are theirs.
+    if jx.member(p.states, project.status)
+       and project.level ~= "department" then
       local d = by[name]
       if not d then
         d = { name = name, n = 0, funds = 0, targeted = 0, selfev = 0,

@@ -66,4 +66,19 @@ H.check("the self-evaluations spot-checked are counted, of those self-evaluated"
   assert(row(rep, "general")[10] == "1 of 3 (33.3 %)", row(rep, "general")[10])
   assert(row(rep, "state_capital")[10] == "none self-evaluated")
 end)
+H.check("department-wide records are not projects; the pilot note", function()
+  local d1 = project("general", 90000000, true, "fiscal")
+  d1.level, d1.department = "department", "education"
+  local d2 = project("general", 70000000, false)
+  d2.level, d2.department = "department", "health"
+  local r = r0.report({ project("general", 100), d1, d2 }, params)
+  assert(row(r, "general")[2] == 1, "only the project is counted")
+  local note = r.notes[#r.notes]
+  assert(note == "Department-wide fiscal evaluation pilots (R-6): 1 of 2 "
+    .. "departments (education); not met.", note)
+  local p = { goal = 0.20, budget_types = params.budget_types,
+              department_pilots = 1 }
+  note = r0.report({ d1 }, p).notes
+  assert(note[#note]:find("1 of 1 departments (education); met", 1, true))
+end)
 H.done()

@@ -236,4 +236,12 @@ H.check("jx.yuan_share: floor, exact, and nil with a reason on bad input", funct
   end
 end)
 
+H.check("a department-wide record is assessed, not cut", function()
+  local f = archive(project("poor", 90000000, { level = "department" }))
+  assert(f.next_year_action == "assessment", f.next_year_action)
+  assert(f.next_year_basis == "department-wide")
+  assert(f.next_year_amount == 90000000)
+  f = archive(project("poor", 90000000, { level = "project" }))
+  assert(f.next_year_action == "cancel", f.next_year_action)
+end)
 H.done()

@@ -203,9 +203,15 @@ end)
 H.check("the notes count what is ready and what is missing", function()
   local rep = report({ project("P-1", "approved"), project("P-2", "closed", { targets = {} }) })
   assert(rep.notes[1] == "3 items to disclose: 1 ready, 2 missing.", rep.notes[1])
-  local all = table.concat(rep.notes, "\n")
-  assert(all:find("部门整体", 1, true), all)
   assert(report({}).notes[1] == "Nothing to disclose yet.", report({}).notes[1])
+end)
+
+H.check("a department-wide record is disclosed under its own names", function()
+  local rep = report({ project("D-EDU", "closed", { level = "department" }) })
+  assert(rep.rows[1][WHAT] == "department-wide targets (部门整体绩效目标)",
+    rep.rows[1][WHAT])
+  assert(rep.rows[2][WHAT]:find("部门整体支出绩效自评结果", 1, true),
+    rep.rows[2][WHAT])
 end)
 
 H.check("the states are parameters", function()

@@ -401,6 +401,31 @@ static void test_workflow__missing_to_stays(void **state) {
   jx_workflow_free(wf);
 }
 
+/* A default fills a new project's missing field and must itself be a
+ * value of its field. */
+static void test_workflow__field_default(void **state) {
+  (void)state;
+  const edit e[] = {{9, "[fields]\nlevel = { type = \"string\", one_of = "
+                        "[\"project\", \"department\"], default = "
+                        "\"project\" }\n"},
+                    {0, NULL}};
+  write_def(e);
+  jx_workflow *wf = NULL;
+  assert_int_equal(jx_workflow_load(&wf, def_path, PLUGINS, NPLUGINS), 0);
+  jx_value fields = jx_map();
+  jx_workflow_fill_defaults(wf, &fields);
+  assert_string_equal(jx_map_str(&fields, "level"), "project");
+  jx_map_set(&fields, "level", jx_str("department"));
+  jx_workflow_fill_defaults(wf, &fields);
+  assert_string_equal(jx_map_str(&fields, "level"), "department");
+  jx_value_free(&fields);
+  jx_workflow_free(wf);
+  const edit bad[] = {{9, "[fields]\nlevel = { type = \"string\", one_of = "
+                          "[\"project\"], default = \"dept\" }\n"},
+                      {0, NULL}};
+  expect_mistake(bad, 10, "default: field \"level\": \"dept\" is not one of");
+}
+
 static void test_workflow__guards_not_an_array(void **state) {
   (void)state;
   const edit e[] = {{15, "guards = \"r2_ex_ante\""}, {0, NULL}};
@@ -484,6 +509,7 @@ int main(void) {
       cmocka_unit_test(test_workflow__no_transitions),
       cmocka_unit_test(test_workflow__from_not_an_array),
       cmocka_unit_test(test_workflow__missing_to_stays),
+      cmocka_unit_test(test_workflow__field_default),
       cmocka_unit_test(test_workflow__guards_not_an_array),
       cmocka_unit_test(test_workflow__to_not_a_string),
       cmocka_unit_test(test_workflow__roles_empty),
