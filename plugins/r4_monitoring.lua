@@ -22,6 +22,20 @@
 -- saying what was corrected (a note left by the flag event does not count).
 -- A project with no report, or a last warning of yellow or none, resumes
 -- freely.
+-- On checkpoint (the calendar's, as a reaction): records monitoring_due,
+-- the checkpoint's date: a report is now owed.
+-- On suspend, reduce and resume (as a reaction): records
+-- monitoring_response = { event, date }: the department acted on the
+-- warning.
+-- On monitoring_followup (the calendar's, some days after a checkpoint;
+-- as a reaction):
+--   a report owed since monitoring_due and not sent (no report dated on or
+--   after it) is flagged: monitoring_missing = that date;
+--   otherwise a yellow or red warning the department has not acted on
+--   (no monitoring_response dated on or after the report) for at least
+--   params.respond_days days escalates: yellow becomes red, and red goes
+--   to the finance bureau (monitoring_escalated = { from, to, date }, to
+--   "red" or "finance").
 -- On any other event the plugin is misconfigured and raises an error.
 --
 -- The project's field monitoring (a table), set by report_monitoring:
@@ -69,16 +83,18 @@
 --                             the warning is yellow (default 0.10)
 -- params.red_deviation        ... red (default 0.25)
 -- Each a number 0 or more, yellow <= red.
+-- params.respond_days         days the department has after a warning to
+--                             suspend, reduce or correct (default 15)
 local M = { rule = "R-4", title = "performance monitoring (绩效运行监控)" }
 
 local DEFAULTS = {
   yellow_gap = 0.10, red_gap = 0.25, indicator_tolerance = 0.10,
-  yellow_deviation = 0.10, red_deviation = 0.25,
+  yellow_deviation = 0.10, red_deviation = 0.25, respond_days = 15,
 }
 -- The parameters, in the order they are checked and documented.
 local PARAMS = {
   "yellow_gap", "red_gap", "indicator_tolerance", "yellow_deviation",
-  "red_deviation",
+  "red_deviation", "respond_days",
 }
 local LEVELS = { none = 0, yellow = 1, red = 2 }
 
@@ -246,10 +262,47 @@ function M.guard(state, event, params)
     .. tostring(event.name), 0)
 end
 
+local RESPONSES = { suspend = true, reduce = true, resume = true }
+
+-- Days from ISO date a to ISO date b (b later), across a year's end too.
+local function days_between(a, b)
+  local ya, yb = jx.date(a).year, jx.date(b).year
+  local n = jx.day_of_year(b) - jx.day_of_year(a)
+  for y = ya, yb - 1 do n = n + jx.days_in_year(y) end
+  return n
+end
+
+local function followup(state, event, p)
+  local facts = state.facts or {}
+  local today = event.time:sub(1, 10)
+  local due, reported = facts.monitoring_due, facts.monitoring_checkpoint
+  if due ~= nil and (reported == nil or reported < due) then
+    return { monitoring_missing = due }
+  end
+  local warning = facts.monitoring_warning
+  if warning ~= "yellow" and warning ~= "red" then return {} end
+  local response = facts.monitoring_response
+  if response ~= nil and response.date >= reported then return {} end
+  if days_between(reported, today) < p.respond_days then return {} end
+  local to = warning == "yellow" and "red" or "finance"
+  return {
+    monitoring_warning = "red",
+    monitoring_escalated = { from = warning, to = to, date = today },
+  }
+end
+
 function M.react(state, event, params)
   local p = check_params(params or {})
-  if event.name ~= "report_monitoring" then
-    error("R-4 is a reaction on report_monitoring only, not on "
+  local day = event.time:sub(1, 10)
+  if event.name == "checkpoint" then
+    return { monitoring_due = day }
+  elseif RESPONSES[event.name] then
+    return { monitoring_response = { event = event.name, date = day } }
+  elseif event.name == "monitoring_followup" then
+    return followup(state, event, p)
+  elseif event.name ~= "report_monitoring" then
+    error("R-4 is a reaction on report_monitoring, checkpoint, "
+      .. "monitoring_followup, suspend, reduce and resume only, not on "
       .. tostring(event.name), 0)
   end
   local m = state.monitoring
@@ -287,6 +340,8 @@ function M.react(state, event, params)
     target_deviation = deviation,
     target_warning = target_warning,
     monitoring_warning = warning,
+    monitoring_missing = false,
+    monitoring_escalated = false,
   }
 end
 

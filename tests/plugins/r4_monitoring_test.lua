@@ -356,7 +356,60 @@ H.check("bad parameters are an error of workflow.toml", function()
 end)
 H.check("listed on another event, the plugin raises", function()
   raises(function() r4.guard({}, { name = "flag", set = {} }, defaults) end, "not on flag")
-  raises(function() r4.react(flagged("red"), resume("x"), defaults) end, "not on resume")
+  raises(function() r4.react(flagged("red"), { name = "flag", time = "2021-07-10T00:00:00Z" }, defaults) end, "not on flag")
+end)
+
+-- The follow-up: missing reports are flagged, unanswered warnings escalate.
+local function at(name, day)
+  return { name = name, time = day .. "T00:00:00Z", set = {} }
+end
+H.check("the checkpoint makes a report due; the follow-up flags it missing", function()
+  local state = { facts = r4.react({}, at("checkpoint", "2021-06-30"), defaults) }
+  assert(state.facts.monitoring_due == "2021-06-30")
+  local f = r4.react(state, at("monitoring_followup", "2021-07-15"), defaults)
+  assert(f.monitoring_missing == "2021-06-30", tostring(f.monitoring_missing))
+  -- an earlier report (the half-year's) does not answer the third quarter's
+  state.facts.monitoring_checkpoint = "2021-06-30"
+  state.facts.monitoring_due = "2021-09-30"
+  f = r4.react(state, at("monitoring_followup", "2021-10-15"), defaults)
+  assert(f.monitoring_missing == "2021-09-30")
+  -- a report sent clears it
+  local st, ev = report("2021-09-30", 100, 75)
+  f = r4.react(st, ev, defaults)
+  assert(f.monitoring_missing == false and f.monitoring_escalated == false)
+end)
+H.check("boundary: a warning unanswered 15 days escalates, 14 days not", function()
+  local state = flagged("yellow", "2021-06-30")
+  local f = r4.react(state, at("monitoring_followup", "2021-07-14"), defaults)
+  assert(next(f) == nil, "14 days")
+  f = r4.react(state, at("monitoring_followup", "2021-07-15"), defaults)
+  assert(f.monitoring_warning == "red" and f.monitoring_escalated.from == "yellow"
+         and f.monitoring_escalated.to == "red", "15 days: yellow -> red")
+  f = r4.react(flagged("red", "2021-06-30"), at("monitoring_followup", "2021-07-15"), defaults)
+  assert(f.monitoring_escalated.to == "finance", "red goes to the finance bureau")
+  local p = {}
+  for k, v in pairs(defaults) do p[k] = v end
+  p.respond_days = 20
+  f = r4.react(state, at("monitoring_followup", "2021-07-15"), p)
+  assert(next(f) == nil, "respond_days is a parameter")
+end)
+H.check("a department that suspended, reduced or corrected is not escalated", function()
+  for _, name in ipairs({ "suspend", "reduce", "resume" }) do
+    local state = flagged("red", "2021-06-30")
+    local r = r4.react(state, at(name, "2021-07-05"), defaults)
+    assert(r.monitoring_response.event == name and r.monitoring_response.date == "2021-07-05")
+    state.facts.monitoring_response = r.monitoring_response
+    local f = r4.react(state, at("monitoring_followup", "2021-07-15"), defaults)
+    assert(next(f) == nil, name)
+  end
+  -- an answer to an older warning does not answer this one
+  local state = flagged("red", "2021-09-30")
+  state.facts.monitoring_response = { event = "resume", date = "2021-07-05" }
+  local f = r4.react(state, at("monitoring_followup", "2021-10-15"), defaults)
+  assert(f.monitoring_escalated.to == "finance")
+  -- no warning, nothing to escalate
+  f = r4.react(flagged("none", "2021-06-30"), at("monitoring_followup", "2021-07-15"), defaults)
+  assert(next(f) == nil)
 end)
 H.check("a reaction without its guard raises on bad data", function()
   local state, ev = report("2021-06-30", 0, 0)
