@@ -30,7 +30,8 @@ enum {
   OPT_SET = 4,
   OPT_STATE = 8,
   OPT_DEPT = 16,
-  OPT_TO = 32
+  OPT_TO = 32,
+  OPT_QUIET = 64
 };
 
 typedef struct options {
@@ -48,6 +49,7 @@ typedef struct options {
   bool json;
   bool csv;
   bool help;
+  bool quiet; /* run: no line per event */
   unsigned given; /* OPT_* seen */
 } options;
 
@@ -364,6 +366,8 @@ static void applied(const jx_outcome *out, void *payload) {
     return;
   }
   s->made++;
+  if (s->o->quiet)
+    return;
   if (s->o->json) {
     jx_value v = jx_map();
     jx_map_set(&v, "project", jx_str(out->project));
@@ -537,6 +541,8 @@ static void tick_done(const jx_outcome *out, void *payload) {
     return;
   }
   t->done++;
+  if (t->s->o->quiet)
+    return;
   if (t->s->o->json) {
     jx_value r = jx_map();
     jx_map_set(&r, "timer", jx_str(out->timer ? out->timer : ""));
@@ -600,11 +606,11 @@ static int tick(session *s, const options *o) {
     rc = jx_err_set(t.worst, "%zu timer events failed (listed above)",
                     t.failed);
   /* What was made is shown even when something failed: it is committed. */
-  if (s->o->json)
+  if (s->o->json && !s->o->quiet)
     print_json(&t.rows);
   if (rc < 0) {
     session_fail(s, rc, NULL, "tick");
-  } else if (!s->o->json) {
+  } else if (!s->o->json && !s->o->quiet) {
     printf("tick to %s: %zu events made, %zu refused by rules\n", o->to,
            t.done, t.refused);
   }
@@ -968,11 +974,13 @@ static int cmd_report(const options *o) { return with_store(o, report); }
 static int parse_args(int argc, char **argv, options *o, const command **cmd);
 static int check_usage(const options *o, const command *cmd);
 
-/* A line of a script: a write command with its options, or `at DATE`. */
+/* A line of a script: a write command with its options, `at DATE` or
+ * `say TEXT`. */
 typedef struct script_cmd {
-  const command *cmd; /* NULL for `at` */
+  const command *cmd; /* NULL for `at` and `say` */
   options o;
   char *path; /* submit: FILE resolved against the script's directory */
+  char *say;  /* the text of `say`, words joined by a space */
 } script_cmd;
 
 /* FILE of a submit line names a file beside the script, wherever jx runs. */
@@ -1010,6 +1018,13 @@ static int read_line(session *s, const jx_script_line *line, script_cmd *sc,
   const options *o = s->o;
   char **argv = line->argv;
   int rc;
+  if (!strcmp(argv[0], "say")) {
+    jx_buf b = JX_BUF_INIT;
+    for (int i = 1; i < line->argc; i++)
+      jx_buf_printf(&b, "%s%s", i > 1 ? " " : "", argv[i]);
+    sc->say = b.data ? (char *)b.data : jx_xstrdup("");
+    return 0;
+  }
   if (!strcmp(argv[0], "at")) {
     int64_t t;
     if (line->argc != 2)
@@ -1069,7 +1084,14 @@ static int cmd_run(const options *o) {
              script->lines[i].lineno);
     s.where = where;
     s.rc = 0;
-    if (!lines[i].cmd) {
+    if (lines[i].say && o->json) {
+      jx_value v = jx_map();
+      jx_map_set(&v, "say", jx_str(lines[i].say));
+      print_json(&v);
+      jx_value_free(&v);
+    } else if (lines[i].say) {
+      puts(lines[i].say);
+    } else if (!lines[i].cmd) {
       s.at = lines[i].o.at;
     } else if (lines[i].cmd->write(&s, &lines[i].o) == JX_ESTORE) {
       fprintf(stderr, "jx: %s: the store failed; the rest of %s was not "
@@ -1092,8 +1114,10 @@ static int cmd_run(const options *o) {
   }
 cleanup:
   session_close(&s);
-  for (size_t i = 0; lines && i < n; i++)
+  for (size_t i = 0; lines && i < n; i++) {
     free(lines[i].path);
+    free(lines[i].say);
+  }
   free(lines);
   jx_script_free(script);
   return rc;
@@ -1144,16 +1168,18 @@ static const command commands[] = {
      "listed and the tick goes on.  Ticking twice to a date does nothing\n"
      "new.  Tests, demos and simulations drive the year with it.\n",
      0, 0, OPT_TO, NULL, tick},
-    {"run", "jx run SCRIPT",
+    {"run", "jx run SCRIPT [--quiet]",
      "Run a script of writes in one process: one command per line as on\n"
      "the command line without `jx` (submit, do, tick), `at DATE` for the\n"
-     "date of the lines after it that give no --at, and # comments.  Words\n"
+     "date of the lines after it that give no --at, `say TEXT` to print\n"
+     "TEXT, and # comments.  --quiet: no line per event (refusals,\n"
+     "failures, say and the summary are still printed).  Words\n"
      "split as in sh ('...', \"...\", \\); FILE of submit is relative to\n"
      "the script.  The whole script is checked first (a mistake runs\n"
      "nothing); then each line runs and is durable before the next, and a\n"
      "refusal is reported and the run goes on.  Exit status: the first\n"
      "failure's.  See workflows/demo/year.jx.\n",
-     1, 1, 0, cmd_run, NULL},
+     1, 1, OPT_QUIET, cmd_run, NULL},
     {"report", "jx report NAME [--at DATE] [--json | --csv]",
      "Run the report NAME over every project: a [[plugin]] of workflow.toml\n"
      "whose Lua module has a report(projects, params, context) function\n"
@@ -1244,6 +1270,10 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
     } else if (!strcmp(a, "--csv")) {
       o->csv = true;
       continue;
+    } else if (!strcmp(a, "--quiet")) {
+      o->quiet = true;
+      o->given |= OPT_QUIET;
+      continue;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       o->help = true;
       continue;
@@ -1272,8 +1302,9 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
 /* The options and the number of arguments cmd takes. */
 static int check_usage(const options *o, const command *cmd) {
   if (o->given & ~cmd->allowed) {
-    static const char *const names[] = {"--as",    "--at",         "--set",
-                                        "--state", "--department", "--to"};
+    static const char *const names[] = {"--as",         "--at", "--set",
+                                        "--state",      "--department",
+                                        "--to",         "--quiet"};
     unsigned bad = o->given & ~cmd->allowed, k = 0;
     while (!(bad & (1u << k)))
       k++;

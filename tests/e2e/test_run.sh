@@ -89,6 +89,14 @@ expect 1 "a bad date" -- sh -c 'echo "at 2021-02-30" >d.jx && "$JX" run d.jx'
 contains "$ERR" "d.jx:1: " "the line is named"
 expect 1 "a missing script" -- jx run nosuch.jx
 contains "$ERR" "nosuch.jx: cannot read" "named"
+printf 'say -- the second half --\ntick --to 2021-10-01\n' >quiet.jx
+expect 0 "--quiet: say and the summary only" -- jx run quiet.jx --quiet
+contains "$OUT" "^-- the second half --" "say prints its text"
+contains "$OUT" "run quiet.jx: 2 events made" "the summary (follow-up and checkpoint)"
+checks=$((checks + 1))
+case $OUT in *checkpoint*) failures=$((failures + 1)); echo "FAIL quiet printed an event";; esac
+expect 1 "--quiet is run's" -- jx tick --to 2021-10-02 --quiet
+contains "$ERR" "option --quiet does not apply" "named"
 expect 0 "json summary" -- sh -c 'echo "tick --to 2021-07-02" >j.jx && "$JX" run j.jx --json'
 contains "$OUT" '"made": 0' "json summary"
 finish
