@@ -1147,7 +1147,7 @@ static const command commands[] = {
      "the guards (R-2, R-3, ...) decide.  The actor defaults to the file's\n"
      "`unit`.  A file of several projects holds [[project]] tables: each\n"
      "is checked before any is sent, decided on its own and committed\n"
-     "together.  See workflows/demo/*.toml for examples.\n",
+     "together.  See workflows/demo/2021/*.toml for examples.\n",
      1, 1, OPT_AS | OPT_AT, NULL, submit},
     {"do", "jx do ID EVENT --as ACTOR [--set KEY=VALUE ...] [--at DATE]",
      "Send EVENT to project ID as ACTOR.  --set adds or changes fields of\n"
@@ -1178,7 +1178,7 @@ static const command commands[] = {
      "the script.  The whole script is checked first (a mistake runs\n"
      "nothing); then each line runs and is durable before the next, and a\n"
      "refusal is reported and the run goes on.  Exit status: the first\n"
-     "failure's.  See workflows/demo/year.jx.\n",
+     "failure's.  See workflows/demo/2021/year.jx.\n",
      1, 1, OPT_QUIET, cmd_run, NULL},
     {"report", "jx report NAME [--at DATE] [--json | --csv]",
      "Run the report NAME over every project: a [[plugin]] of workflow.toml\n"
@@ -1218,7 +1218,7 @@ static void usage(FILE *f) {
         "  -h, --help         this text; `jx COMMAND --help` for one command\n"
         "\nExamples:\n"
         "  jx init\n"
-        "  jx submit workflows/demo/edu-002-libraries.toml --at 2021-03-01\n"
+        "  jx submit workflows/demo/2021/education.toml --at 2021-01-15\n"
         "  jx do HL2021-EDU-002 dept_approve --as edu-dept\n"
         "  jx do HL2021-EDU-002 finance_return --as fin-business "
         "--set 'review_note=\"too dear\"'\n"

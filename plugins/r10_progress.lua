@@ -8,9 +8,10 @@
 -- monitored, self-evaluated and disclosed like a project (R-4, R-6, R-8).
 -- Reports that count projects leave it out.
 --
--- Guard on submit: a department-wide record is submitted by its department
---   (role department), a project by its unit (role unit): each answers for
---   its own targets.
+-- Guard on submit and self_evaluate: a department-wide record is
+--   submitted and self-evaluated by its department (role department), a
+--   project by its unit (role unit): each answers for its own targets and
+--   their results.
 -- Guard on progress_report: only on a department-wide record, with
 --   progress = { period = one of params.periods, summary = "..." }.
 -- React on progress_report: facts progress[period] = { date, due, on_time,
@@ -79,19 +80,20 @@ local function copy(t)
   return out
 end
 
-local function check_submit(state, event)
+local function check_owner(state, event)
   local wanted = department_wide(state) and "department" or "unit"
   if event.role == wanted then return true end
+  local verb = event.name == "submit" and "submitted" or "self-evaluated"
   if wanted == "department" then
     return refuse("a department-wide record (level = \"department\") is the "
-      .. "department's own: its targets are submitted by the department",
-      "submit it as an actor of department " .. tostring(state.department)
-      .. " with role department")
+      .. "department's own: it is " .. verb .. " by the department",
+      "send " .. event.name .. " as an actor of department "
+      .. tostring(state.department) .. " with role department")
   end
-  return refuse("a project is submitted by its unit (预算单位), which answers "
-    .. "for its targets; a department submits only its department-wide "
-    .. "record (level = \"department\")",
-    "submit it as unit " .. tostring(state.unit))
+  return refuse("a project is " .. verb .. " by its unit (预算单位), which "
+    .. "answers for its targets and results; a department does so only for "
+    .. "its department-wide record (level = \"department\")",
+    "send " .. event.name .. " as unit " .. tostring(state.unit))
 end
 
 local function check_report(state, event, p)
@@ -124,12 +126,14 @@ end
 
 function M.guard(state, event, params)
   local p = check_params(params)
-  if event.name == "submit" then return check_submit(state, event) end
+  if event.name == "submit" or event.name == "self_evaluate" then
+    return check_owner(state, event)
+  end
   if event.name == "progress_report" then
     return check_report(state, event, p)
   end
-  error("R-10 is a guard on submit and progress_report only, not on "
-    .. tostring(event.name), 0)
+  error("R-10 is a guard on submit, self_evaluate and progress_report only, "
+    .. "not on " .. tostring(event.name), 0)
 end
 
 function M.react(state, event, params)

@@ -320,13 +320,17 @@ end
 
 function M.report(projects, params)
   check_params(params or {})
-  local list, unchecked = {}, 0
+  local list, unchecked, nothing = {}, 0, 0
   for _, project in ipairs(projects) do
     local facts = type(project.facts) == "table" and project.facts or {}
     local proposed = whole(facts.recovery_amount)
     local recovered = whole(project.recovered_amount)
-    if proposed == nil and recovered == nil then
+    if project.level == "department" then
+      -- A department's whole budget is not checked: its projects are.
+    elseif proposed == nil and recovered == nil then
       unchecked = unchecked + 1
+    elseif proposed == 0 and recovered == nil then
+      nothing = nothing + 1
     else
       list[#list + 1] = { p = project, facts = facts, proposed = proposed,
                           recovered = recovered }
@@ -379,6 +383,10 @@ function M.report(projects, params)
     .. "whose funds are recovered is funded from next year's budget "
     .. "(在下年度部门预算支出中调剂解决); a total row counts those projects "
     .. "and the amount."
+  if nothing > 0 then
+    notes[#notes + 1] = string.format("%d project%s checked with nothing to "
+      .. "recover, not listed.", nothing, nothing == 1 and "" or "s")
+  end
   if unchecked > 0 then
     notes[#notes + 1] = string.format("%d project%s neither checked nor "
       .. "recovered, not listed.", unchecked, unchecked == 1 and "" or "s")

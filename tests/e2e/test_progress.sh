@@ -30,7 +30,7 @@ TOML
 project unit.toml P-1 100 new "$TARGETS"
 expect 2 "a department does not submit its unit's project" -- jx submit unit.toml --as edu-dept --at 2021-01-10
 contains "$ERR" "P-1 submit: refused by R-10" "R-10 named"
-contains "$ERR" "submit it as unit edu-school-1" "the remedy"
+contains "$ERR" "send submit as unit edu-school-1" "the remedy"
 expect 2 "each department submits its own record" -- jx submit depts.toml --as edu-dept --at 2021-01-10
 contains "$OUT" "D-EDU: draft -> dept_review" "education's accepted"
 contains "$ERR" "D-HLT submit: refused by workflow" "health's is not education's"

@@ -30,6 +30,17 @@ H.check("a project is submitted by its unit, a record by its department",
     assert(v.remedy:find("edu-school-1", 1, true), v.remedy)
   end)
 
+H.check("a record is self-evaluated by its department, a project by its unit",
+  function()
+    local ev = { name = "self_evaluate", role = "department" }
+    H.accepted(r10.guard(record(), ev, params))
+    local v = r10.guard({ department = "education", unit = "edu-school-1" },
+                        ev, params)
+    H.refused(v, "R-10")
+    assert(v.reason:find("self-evaluated by its unit", 1, true), v.reason)
+    assert(v.remedy == "send self_evaluate as unit edu-school-1", v.remedy)
+  end)
+
 H.check("a progress report belongs on the department-wide record", function()
   local v = r10.guard({ department = "education", year = 2021 },
                       report_event("h1", "2021-07-01"), params)

@@ -381,8 +381,6 @@ H.check("report: per project and per department, sorted, with totals", function(
   local want = {
     { "culture", "C-1", "suspended", "1,000", "uncorrected_suspended (2021-11-30)", "not yet", NEXT },
     { "culture", "(total)", "", "1,000", "", "0", "1, 1,000 yuan" },
-    { "education", "E-1", "executing", "0", "on_schedule (2021-11-30)", "not yet", "" },
-    { "education", "(total)", "", "0", "", "0", "" },
     { "health", "H-1", "recovered", "200", "slower_than_schedule (2021-11-30)", "250", NEXT },
     { "health", "H-2", "recovered", "300", "slower_than_schedule (2021-11-30)", "300", "" },
     { "health", "(total)", "", "500", "", "550", "1, 250 yuan" },
@@ -396,7 +394,13 @@ H.check("report: per project and per department, sorted, with totals", function(
     end
   end
   assert(#rep.columns == 7)
+  assert(rep.notes[#rep.notes - 1] == "1 project checked with nothing to recover, not listed.")
   assert(rep.notes[#rep.notes] == "1 project neither checked nor recovered, not listed.")
+end)
+H.check("report: a department-wide record is not a project to recover", function()
+  local rep = r5.report({ listed("D", "education", { level = "department" }) }, {})
+  assert(#rep.rows == 0)
+  for _, n in ipairs(rep.notes) do assert(not n:find("neither", 1, true), n) end
 end)
 H.check("report: must_continue with nothing recovered is not funded next year", function()
   local rep = r5.report({
@@ -405,9 +409,9 @@ H.check("report: must_continue with nothing recovered is not funded next year", 
                                recovered_amount = 0, recovery_note = "spent after all" },
            proposal(5000)),
   }, {})
-  assert(rep.rows[1][7] == "" and rep.rows[2][7] == "", rep.rows[2][7])
-  assert(rep.rows[2][6] == "0")
-  assert(rep.rows[3][7] == "")
+  assert(rep.rows[1][7] == "", rep.rows[1][7])
+  assert(rep.rows[1][6] == "0")
+  assert(rep.rows[2][7] == "")
 end)
 H.check("report: a recovery without a check is listed as not checked", function()
   local rep = r5.report({ listed("A", "health", { status = "recovered",
