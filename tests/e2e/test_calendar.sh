@@ -39,7 +39,7 @@ expect 0 "resume with a corrective note" -- jx do P-A resume --as edu-dept --at 
 # P-B is released after 30 September: the third-quarter checkpoint is not
 # for a project that has moved on past its date.
 expect 0 "release P-B late" -- jx do P-B release --as fin-budget --at 2021-10-15
-expect 0 "to the year end" -- jx tick --to 2021-12-31
+expect 0 "to just before the year end" -- jx tick --to 2021-12-30
 contains "$OUT" "2021-09-30 q3_checkpoint +P-A" "q3 fired for P-A"
 if printf '%s' "$OUT" | grep -q "q3_checkpoint +P-B"; then
   failures=$((failures + 1)); echo "FAIL a timer fired for a project past its date"
@@ -52,8 +52,10 @@ contains "$OUT" '"recovery_amount": 91' "floor(100 x 334/365) = 91"
 expect 2 "recovering more than computed needs a note" -- jx do P-B recover --as fin-budget --at 2021-12-01 --set recovered_amount=100
 contains "$ERR" "refused by R-5" "R-5 named"
 expect 0 "the computed amount" -- jx do P-B recover --as fin-budget --at 2021-12-01 --set recovered_amount=91
-expect 0 "a tick in JSON" -- jx tick --to 2021-12-31 --json
+expect 0 "the year end, in JSON" -- jx tick --to 2021-12-31 --json
 contains "$OUT" '^\[' "JSON array"
+contains "$OUT" '"timer": "year_end"' "31 December closes the year"
+contains "$(jx show P-B --json)" '"status": "closed"' "evaluation season: P-B awaits evaluation"
 expect 1 "--to is required" -- jx tick
 expect 1 "a bad date" -- jx tick --to 2021-02-30
 sed 's/^date = "06-30"/date = "02-30"/' workflow.toml >badcal.toml
