@@ -511,6 +511,15 @@ function jx.has_targets(project)
     and #project.targets > 0
 end
 
+-- ---- Added for R-3: the indicator tree's comparators ----
+
+-- A comparator in its ASCII form: ">=" or "≥" -> ">=", "<=" or "≤" ->
+-- "<=", "=" and "qualitative" as they are; anything else nil.  The ones
+-- a target (R-3) and an indicator scored by jx.indicator_score may have.
+function jx.comparator(c)
+  return COMPARATORS[c]
+end
+
 -- Whether `list` is a list (a table with keys 1..n only) of strings; a
 -- plugin's check of a list parameter such as states = ["approved"].
 function jx.string_list(list)

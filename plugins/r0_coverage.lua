@@ -25,10 +25,6 @@ local function share(part, whole)
   return part / whole
 end
 
-local function has_targets(p)
-  return type(p.targets) == "table" and #p.targets > 0
-end
-
 -- Counts and funds of a budget's projects evaluated by `kind` (the R-6
 -- fact evaluation: "department" or "fiscal").
 local function evaluated(projects, budget, kind)
@@ -75,7 +71,7 @@ function M.report(all, params)
       if p.budget_type == budget then
         n = n + 1
         funds = funds + (math.type(p.amount) == "integer" and p.amount or 0)
-        if has_targets(p) then targeted = targeted + 1 end
+        if jx.has_targets(p) then targeted = targeted + 1 end
         if p.facts and p.facts.self_score ~= nil then
           selfev = selfev + 1
           if p.facts.spot_check ~= nil then checked = checked + 1 end

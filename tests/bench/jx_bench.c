@@ -59,6 +59,20 @@ static void done_cb(const jx_outcome *o, void *payload) {
     c->failed++;
 }
 
+/* A leaf of the indicator tree R-3 asks for: "at least value unit". */
+static jx_value target(const char *level1, const char *level2,
+                       const char *indicator, int64_t value,
+                       const char *unit) {
+  jx_value t = jx_map();
+  jx_map_set(&t, "level1", jx_str(level1));
+  jx_map_set(&t, "level2", jx_str(level2));
+  jx_map_set(&t, "indicator", jx_str(indicator));
+  jx_map_set(&t, "comparator", jx_str(">="));
+  jx_map_set(&t, "value", jx_int(value));
+  jx_map_set(&t, "unit", jx_str(unit));
+  return t;
+}
+
 static jx_value project_fields(size_t i) {
   char title[64];
   snprintf(title, sizeof title, "bench project %zu", i);
@@ -70,11 +84,11 @@ static jx_value project_fields(size_t i) {
   jx_map_set(&f, "kind", jx_str("new"));
   jx_map_set(&f, "amount", jx_int(1000000 + (int64_t)i));
   jx_map_set(&f, "year", jx_int(2021));
-  jx_value t = jx_map();
-  jx_map_set(&t, "indicator", jx_str("schools renovated"));
-  jx_map_set(&t, "value", jx_int(12));
   jx_value targets = jx_array();
-  jx_array_push(&targets, t);
+  jx_array_push(&targets, target("output", "quantity", "schools renovated", 12,
+                                 "schools"));
+  jx_array_push(&targets, target("outcome", "social", "pupils served", 3000,
+                                 "pupils"));
   jx_map_set(&f, "targets", targets);
   return f;
 }

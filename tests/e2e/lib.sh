@@ -64,9 +64,23 @@ project() {
   } >"$f"
 }
 
+# A project's targets (R-3): one leaf of the indicator tree under output
+# and one under outcome, as every project needs.  TOML tables: last in a file.
 TARGETS='[[targets]]
+level1 = "output"
+level2 = "quantity"
 indicator = "schools renovated"
-value = 12'
+comparator = ">="
+value = 12
+unit = "schools"
+
+[[targets]]
+level1 = "outcome"
+level2 = "social"
+indicator = "pupils in renovated schools"
+comparator = ">="
+value = 3000
+unit = "pupils"'
 
 finish() {
   echo "$checks checks, $failures failed"

@@ -13,7 +13,8 @@ budget_type = "general"
 kind = "continue"
 amount = 90000000
 year = 2021
-targets = [{ indicator = "projects with targets", value = 1.0 }]
+targets = [{ level1 = "output", level2 = "quantity", indicator = "projects with targets", comparator = ">=", value = 1.0, unit = "share" },
+           { level1 = "outcome", level2 = "social", indicator = "projects rated good or better", comparator = ">=", value = 0.8, unit = "share" }]
 
 [[project]]
 id = "D-HLT"
@@ -25,7 +26,8 @@ budget_type = "general"
 kind = "continue"
 amount = 70000000
 year = 2021
-targets = [{ indicator = "projects with targets", value = 1.0 }]
+targets = [{ level1 = "output", level2 = "quantity", indicator = "projects with targets", comparator = ">=", value = 1.0, unit = "share" },
+           { level1 = "outcome", level2 = "social", indicator = "projects rated good or better", comparator = ">=", value = 0.8, unit = "share" }]
 TOML
 project unit.toml P-1 100 new "$TARGETS"
 expect 2 "a department does not submit its unit's project" -- jx submit unit.toml --as edu-dept --at 2021-01-10

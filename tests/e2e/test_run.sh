@@ -14,7 +14,8 @@ budget_type = "general"
 kind = "new"
 amount = 100
 year = 2021
-targets = [{ indicator = "schools renovated", value = 12 }]
+targets = [{ level1 = "output", level2 = "quantity", indicator = "schools renovated", comparator = ">=", value = 12, unit = "schools" },
+           { level1 = "outcome", level2 = "social", indicator = "pupils in renovated schools", comparator = ">=", value = 3000, unit = "pupils" }]
 
 [[project]]
 id = "R-B"
@@ -35,13 +36,14 @@ budget_type = "state_capital"
 kind = "new"
 amount = 300
 year = 2021
-targets = [{ indicator = "enterprises audited", value = 3 }]
+targets = [{ level1 = "output", level2 = "quantity", indicator = "enterprises audited", comparator = ">=", value = 3, unit = "enterprises" },
+           { level1 = "outcome", level2 = "economic", indicator = "state assets preserved", comparator = ">=", value = 100, unit = "%" }]
 TOML
 
 # A mistake in one project of a file submits none of them.
 sed 's/amount = 200/amount = "200"/' scripts/three.toml >bad.toml
 expect 1 "a bad field in the second project" -- jx submit bad.toml --at 2021-03-01
-contains "$ERR" "bad.toml:19:10: field \"amount\" must be an integer" "the message points at the line"
+contains "$ERR" "bad.toml:20:10: field \"amount\" must be an integer" "the message points at the line"
 expect 0 "nothing was submitted" -- jx list --json
 contains "$OUT" '^\[\]$' "no project"
 

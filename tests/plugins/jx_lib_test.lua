@@ -435,4 +435,14 @@ H.check("params: unknown keys are an error of workflow.toml, in bytewise order",
   raises(function() jx.params("x", {}, "R-9") end, "R-9 takes a table")
   raises(function() jx.params({}, nil, "R-9") end, "defaults")
 end)
+H.check("comparator: the ASCII form of the ones indicators take", function()
+  for c, want in pairs({ [">="] = ">=", ["≥"] = ">=", ["<="] = "<=", ["≤"] = "<=",
+                         ["="] = "=", qualitative = "qualitative" }) do
+    assert(jx.comparator(c) == want, c)
+  end
+  for _, c in ipairs({ ">", "<", "==", "Qualitative", "", 1 }) do
+    assert(jx.comparator(c) == nil, tostring(c))
+  end
+  assert(jx.comparator(nil) == nil)
+end)
 H.done()

@@ -2,7 +2,11 @@ package.path = "tests/plugins/?.lua;" .. package.path
 local H = require("harness")
 local r0 = H.load("plugins/r0_coverage.lua")
 local params = { goal = 0.20, budget_types = { "general", "government_fund", "state_capital" } }
-local T = { { indicator = "x", value = 1 } }
+-- Targets of the shape R-3 takes (counted here, judged there).
+local T = { { level1 = "output", level2 = "quantity", indicator = "schools renovated",
+             comparator = ">=", value = 12, unit = "schools" },
+           { level1 = "outcome", level2 = "social", indicator = "pupils served",
+             comparator = ">=", value = 3000, unit = "pupils" } }
 
 local function project(budget, amount, graded, kind)
   return { budget_type = budget, amount = amount, targets = T,

@@ -3,7 +3,11 @@ local H = require("harness")
 local jx = H.jx()
 local r8 = H.load("plugins/r8_disclosure.lua")
 
-local T = { { indicator = "schools renovated", value = 12, unit = "schools" } }
+-- Targets of the shape R-3 takes (counted here, judged there).
+local T = { { level1 = "output", level2 = "quantity", indicator = "schools renovated",
+             comparator = ">=", value = 12, unit = "schools" },
+           { level1 = "outcome", level2 = "social", indicator = "pupils served",
+             comparator = ">=", value = 3000, unit = "pupils" } }
 -- Column positions: project, department, what, where, status, detail.
 local PROJECT, DEPT, WHAT, WHERE, STATUS, DETAIL = 1, 2, 3, 4, 5, 6
 
@@ -70,10 +74,10 @@ H.check("boundary: an approved project without targets is missing", function()
   end
 end)
 H.check("boundary: an approved project with targets is ready", function()
-  local r = one(report({ project("P-1", "approved") }), TARGETS)
+  local one_target = project("P-1", "approved", { targets = { T[1] } })
+  local r = one(report({ one_target }), TARGETS)
   assert(r[STATUS] == "ready" and r[DETAIL] == "1 target", r[DETAIL])
-  local two = project("P-2", "executing", { targets = { T[1], T[1] } })
-  r = one(report({ two }), TARGETS)
+  r = one(report({ project("P-2", "executing") }), TARGETS)
   assert(r[STATUS] == "ready" and r[DETAIL] == "2 targets", r[DETAIL])
 end)
 H.check("boundary: a project not (yet) in the budget discloses nothing", function()

@@ -3,7 +3,11 @@ local H = require("harness")
 local jx = H.jx()
 local r9 = H.load("plugins/r9_ranking.lua")
 
-local T = { { indicator = "schools renovated", value = 12, unit = "schools" } }
+-- Targets of the shape R-3 takes (counted here, judged there).
+local T = { { level1 = "output", level2 = "quantity", indicator = "schools renovated",
+             comparator = ">=", value = 12, unit = "schools" },
+           { level1 = "outcome", level2 = "social", indicator = "pupils served",
+             comparator = ">=", value = 3000, unit = "pupils" } }
 -- Column positions.
 local RANK, DEPT, N, FUNDS, TGT, SELF, AVG, NORED, REC, SCORE, CONS =
   1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11

@@ -258,6 +258,20 @@ static int apply(fixture *f, const char *id, const char *event,
   return jx_engine_apply(f->engine, &req, &f->verdict, on_done, f);
 }
 
+/* A leaf of the indicator tree R-3 asks for: "at least value unit". */
+static jx_value target(const char *level1, const char *level2,
+                       const char *indicator, int64_t value,
+                       const char *unit) {
+  jx_value t = jx_map();
+  jx_map_set(&t, "level1", jx_str(level1));
+  jx_map_set(&t, "level2", jx_str(level2));
+  jx_map_set(&t, "indicator", jx_str(indicator));
+  jx_map_set(&t, "comparator", jx_str(">="));
+  jx_map_set(&t, "value", jx_int(value));
+  jx_map_set(&t, "unit", jx_str(unit));
+  return t;
+}
+
 /* A complete submission of a project of `department`, unit `unit`. */
 static jx_value project_fields(const char *department, const char *unit,
                                int64_t amount) {
@@ -269,11 +283,11 @@ static jx_value project_fields(const char *department, const char *unit,
   jx_map_set(&fl, "kind", jx_str("new"));
   jx_map_set(&fl, "amount", jx_int(amount));
   jx_map_set(&fl, "year", jx_int(2021));
-  jx_value t = jx_map();
-  jx_map_set(&t, "indicator", jx_str("schools renovated"));
-  jx_map_set(&t, "value", jx_int(12));
   jx_value targets = jx_array();
-  jx_array_push(&targets, t);
+  jx_array_push(&targets, target("output", "quantity", "schools renovated", 12,
+                                 "schools"));
+  jx_array_push(&targets, target("outcome", "social", "pupils served", 3000,
+                                 "pupils"));
   jx_map_set(&fl, "targets", targets);
   return fl;
 }
