@@ -596,7 +596,7 @@ static int check_set(const jx_workflow *wf, const jx_transition *t,
 
 static jx_value make_event(const jx_request *req, const jx_actor_conf *actor,
                            const jx_transition *t, const char *from,
-                           const char *when) {
+                           const char *when, jx_value *was) {
   jx_value ev = jx_map();
   jx_map_set(&ev, "name", jx_str(req->event));
   jx_map_set(&ev, "project", jx_str(req->project));
@@ -607,6 +607,8 @@ static jx_value make_event(const jx_request *req, const jx_actor_conf *actor,
   jx_map_set(&ev, "from", jx_str(from));
   jx_map_set(&ev, "to", jx_str(jx_transition_target(t, from)));
   jx_map_set(&ev, "set", req->set ? jx_value_copy(req->set) : jx_map());
+  jx_map_set(&ev, "was", *was); /* moved */
+  *was = jx_nil();
   if (req->timer)
     jx_map_set(&ev, "timer", jx_str(req->timer));
   return ev;
@@ -741,9 +743,18 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
                     when, last);
     goto cleanup;
   }
-  if (req->set && !req->create)
+  /* What the event's fields were before it, for rules that judge a
+   * change (R-3's adjust): guards see the state with the change made. */
+  jx_value was = jx_map();
+  if (req->set && !req->create) {
+    for (size_t i = 0; i < req->set->u.m.len; i++) {
+      const char *key = req->set->u.m.items[i].key;
+      const jx_value *old = jx_map_get(&next, key);
+      jx_map_set(&was, key, old ? jx_value_copy(old) : jx_nil());
+    }
     jx_map_merge(&next, req->set);
-  jx_value event = make_event(req, actor, t, from, when);
+  }
+  jx_value event = make_event(req, actor, t, from, when, &was);
   if ((rc = run_plugins(e, t, &next, &event, refusal)) < 0) {
     jx_value_free(&event);
     goto cleanup;
@@ -760,6 +771,8 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
     jx_array_push(fired, jx_str(req->timer));
   }
 
+  /* The fields' old values are in the parent commit's state already. */
+  jx_map_del(&event, "was");
   /* Encode now: a state that could not be read back is refused before
    * anything is recorded, not discovered by the writer. */
   pending q = {.cb = cb, .payload = payload, .event = event, .state = next};

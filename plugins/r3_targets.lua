@@ -25,11 +25,9 @@
 -- an event that changes the content (field content, 实施内容), or the
 -- amount by more than params.adjust_share of the amount before it, must
 -- set targets that differ from the targets before it; whatever it sets as
--- targets must be well formed.  The amount, content and targets before the
--- event are the facts baseline_* that react records (see below): the guard
--- sees the state with the event's fields already applied.  A project
--- without them (released before they were recorded) is held to the
--- stricter rule: content or amount set needs well-formed targets set.
+-- targets must be well formed.  The values before the event are
+-- event.was (the engine's: each field the event sets, as it was; the
+-- guard sees the state with the event's fields already applied).
 -- On any other event (submit, finance_approve, supplement):
 --   * before the events of params.key_review_before, a project of at
 --     least params.key_review_amount yuan, or marked key_project, needs
@@ -40,11 +38,7 @@
 --     targets.
 --
 -- The reaction records, on the event params.key_review_event, the fact
--- key_reviewed = true; on any other event (attach it to release and to
--- the adjust events) the facts an adjustment is compared with:
---   baseline_amount   the amount, integer yuan
---   baseline_content  the content ("" when there is none)
---   baseline_targets  the targets
+-- key_reviewed = true.
 --
 -- params.levels            level-1 name -> list of its level-2 names
 --                          (default the national tree; a bureau may add)
@@ -325,30 +319,21 @@ end
 
 -- What an adjustment moves, as sentences: the content, or the amount
 -- beyond adjust_share of the amount before it.
-local function moved(state, set, p)
-  local facts = state.facts or {}
+local function moved(was, set, p)
   local what = {}
-  if facts.baseline_amount == nil then
-    for _, k in ipairs({ "content", "amount" }) do
-      if set[k] ~= nil then
-        what[#what + 1] = "the " .. k .. " is set, and the project's values "
-          .. "before it are not recorded, so any change counts"
-      end
-    end
-    return what
-  end
-  if set.content ~= nil and set.content ~= facts.baseline_content then
+  if set.content ~= nil and set.content ~= (was.content or "") then
     what[#what + 1] = "the content (实施内容) changes"
   end
-  local old, new = facts.baseline_amount, set.amount
+  local old, new = was.amount, set.amount
   if new ~= nil and new ~= old then
-    local delta = math.abs(new - old)
-    local limit = jx.yuan_share(old, p.adjust_share)
+    local delta = old and math.abs(new - old)
+    local limit = old and jx.yuan_share(old, p.adjust_share)
     if limit == nil or delta > limit then
       what[#what + 1] = string.format("the amount changes from %s to %s "
-        .. "yuan, by %s%s, more than adjust_share %s of it", jx.yuan(old),
-        jx.yuan(new), jx.yuan(delta),
-        old > 0 and " (" .. jx.percent(delta / old) .. ")" or "",
+        .. "yuan, by %s%s, more than adjust_share %s of it",
+        old and jx.yuan(old) or "none", jx.yuan(new),
+        delta and jx.yuan(delta) or "all",
+        old and old > 0 and " (" .. jx.percent(delta / old) .. ")" or "",
         jx.percent(p.adjust_share))
     end
   end
@@ -364,7 +349,8 @@ local function adjust_guard(state, event, p)
         "send targets with the " .. event.name .. ": " .. fix)
     end
   end
-  local what = moved(state, set, p)
+  local was = event.was or {}
+  local what = moved(was, set, p)
   if #what == 0 then return true end
   local because = "a change of content that moves targets needs adjusted "
     .. "targets with it: " .. table.concat(what, "; ")
@@ -373,7 +359,7 @@ local function adjust_guard(state, event, p)
       "send the adjusted targets with the same event, e.g. --set '"
         .. sample_list("targets", p) .. "'")
   end
-  local before = (state.facts or {}).baseline_targets
+  local before = was.targets
   if before ~= nil and same_targets(set.targets, before) then
     return refuse(because .. "; the targets sent are the project's "
         .. "current ones",
@@ -394,14 +380,11 @@ end
 
 function M.react(state, event, params)
   local p = check_params(params)
-  if event.name == p.key_review_event then
-    return { key_reviewed = true }
+  if event.name ~= p.key_review_event then
+    error("R-3 is a reaction on " .. p.key_review_event .. " only, not on "
+      .. tostring(event.name), 0)
   end
-  return {
-    baseline_amount = state.amount,
-    baseline_content = state.content or "",
-    baseline_targets = state.targets,
-  }
+  return { key_reviewed = true }
 end
 
 function M.guard(state, event, params)
