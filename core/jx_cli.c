@@ -1220,7 +1220,7 @@ static void usage(FILE *f) {
         "  jx init\n"
         "  jx submit workflows/demo/2021/education.toml --at 2021-01-15\n"
         "  jx do HL2021-EDU-002 dept_approve --as edu-dept\n"
-        "  jx do HL2021-EDU-002 finance_return --as fin-business "
+        "  jx do HL2021-EDU-002 return --as fin-business --set return_to=returned "
         "--set 'review_note=\"too dear\"'\n"
         "  jx log HL2021-EDU-002\n"
         "\nExit status:\n"

@@ -1,5 +1,7 @@
 #include "jx_engine.h"
 
+#include "jx_approval.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,8 +491,9 @@ static int refuse(jx_verdict *out, const char *rule, const char *reason,
 }
 
 /* Fields the engine owns; a client may not set them. */
-static const char *const engine_fields[] = {"id",    "status",     "seq",
-                                            "facts", "updated_at", "timers"};
+static const char *const engine_fields[] = {
+    "id",       "status",       "seq",      "facts",    "updated_at",
+    "timers",   "approval",     "previous", "passed_by", "submitted_by"};
 
 static int check_fields(const jx_value *set) {
   if (!set)
@@ -595,8 +598,8 @@ static int check_set(const jx_workflow *wf, const jx_transition *t,
 }
 
 static jx_value make_event(const jx_request *req, const jx_actor_conf *actor,
-                           const jx_transition *t, const char *from,
-                           const char *when, jx_value *was) {
+                           const char *from, const char *to, const char *when,
+                           jx_value *was) {
   jx_value ev = jx_map();
   jx_map_set(&ev, "name", jx_str(req->event));
   jx_map_set(&ev, "project", jx_str(req->project));
@@ -605,7 +608,7 @@ static jx_value make_event(const jx_request *req, const jx_actor_conf *actor,
   jx_map_set(&ev, "scope", jx_value_copy(&actor->scope));
   jx_map_set(&ev, "time", jx_str(when));
   jx_map_set(&ev, "from", jx_str(from));
-  jx_map_set(&ev, "to", jx_str(jx_transition_target(t, from)));
+  jx_map_set(&ev, "to", jx_str(to));
   jx_map_set(&ev, "set", req->set ? jx_value_copy(req->set) : jx_map());
   jx_map_set(&ev, "was", *was); /* moved */
   *was = jx_nil();
@@ -635,8 +638,11 @@ static int run_guard(jx_engine *e, const jx_plugin_conf *pc, jx_value *next,
 
 /* The definition's guards of t in order, then the plugins workflow.toml
  * attaches to the event with guard_on; then the reactions. */
+/* Guards always run; reactions only when the transition is made (not for
+ * a signature that leaves the approval open). */
 static int run_plugins(jx_engine *e, const jx_transition *t, jx_value *next,
-                       const jx_value *event, jx_verdict *refusal) {
+                       const jx_value *event, bool react,
+                       jx_verdict *refusal) {
   int rc;
   for (size_t i = 0; i < t->guards.len; i++)
     if ((rc = run_guard(e, jx_config_plugin(e->cfg, t->guards.items[i]), next,
@@ -646,7 +652,7 @@ static int run_plugins(jx_engine *e, const jx_transition *t, jx_value *next,
     if (guards_on(&e->cfg->plugins[i], t->event) &&
         (rc = run_guard(e, &e->cfg->plugins[i], next, event, refusal)) < 0)
       return rc;
-  for (size_t i = 0; i < t->reactions.len; i++) {
+  for (size_t i = 0; react && i < t->reactions.len; i++) {
     const char *name = t->reactions.items[i];
     const jx_plugin_conf *pc = jx_config_plugin(e->cfg, name);
     jx_value facts = jx_nil();
@@ -662,9 +668,12 @@ static int run_plugins(jx_engine *e, const jx_transition *t, jx_value *next,
   return 0;
 }
 
+/* `approval`: how far a multi-signer approval is ("1 of 2 signed (all)"),
+ * or "". */
 static char *commit_message(const jx_engine *e, const jx_request *req,
                             const jx_actor_conf *actor, const char *from,
-                            const char *to, const char *when) {
+                            const char *to, const char *when,
+                            const char *approval) {
   jx_buf m = JX_BUF_INIT;
   jx_buf_printf(&m, "%s: %s %s -> %s\n\n", req->event, req->project, from, to);
   jx_buf_printf(&m, "%s (%s) sent %s on %s.\n", actor->name, actor->role,
@@ -683,7 +692,145 @@ static char *commit_message(const jx_engine *e, const jx_request *req,
                 "Time: %s\nRule-set: %s\n",
                 req->event, actor->name, actor->role, from, to, when,
                 git_oid_tostr_s(&e->rules));
+  if (*approval)
+    jx_buf_printf(&m, "Approval: %s\n", approval);
   return m.data;
+}
+
+static bool signed_here(const jx_value *state) {
+  const jx_value *a = jx_map_get(state, "approval");
+  const jx_value *sigs = a ? jx_map_get(a, "signatures") : NULL;
+  return sigs && sigs->type == JX_ARRAY && sigs->u.a.len > 0;
+}
+
+static bool in_list(const jx_value *list, const char *s) {
+  for (size_t i = 0; list && list->type == JX_ARRAY && i < list->u.a.len; i++)
+    if (list->u.a.items[i].type == JX_STR &&
+        strcmp(list->u.a.items[i].u.s.ptr, s) == 0)
+      return true;
+  return false;
+}
+
+/* A signature of an approval (APPROVALS.md): *signing when it leaves the
+ * approval open, the project in its state. */
+static int sign(const jx_transition *t, const jx_actor_conf *actor,
+                jx_value *next, const char *when, bool *signing,
+                char *progress, size_t psize, jx_verdict *refusal) {
+  jx_slot slots[JX_APPROVAL_MAX_SLOTS];
+  char reason[512], remedy[512];
+  const char *by = jx_map_str(next, "submitted_by");
+  if (by && strcmp(by, actor->name) == 0) {
+    snprintf(reason, sizeof reason,
+             "actor %s submitted this project and cannot approve its own "
+             "request",
+             actor->name);
+    snprintf(remedy, sizeof remedy, "another signer sends %s", t->event);
+    return refuse(refusal, "workflow", reason, remedy);
+  }
+  size_t n = jx_approval_slots(&t->approval, t->event, next, slots);
+  int k = jx_approval_slot_for(&t->approval, slots, n, actor->name,
+                               actor->role, reason, sizeof reason, remedy,
+                               sizeof remedy);
+  if (k < 0)
+    return refuse(refusal, "workflow", reason, remedy);
+  jx_approval_sign(&t->approval, next, t->event, (size_t)k, actor->name,
+                   actor->role, when);
+  n = jx_approval_slots(&t->approval, t->event, next, slots);
+  *signing = !jx_approval_done(&t->approval, slots, n);
+  jx_approval_progress(&t->approval, slots, n, progress, psize);
+  return 0;
+}
+
+/* Where a return (退回) goes: the state the event's return_to names, one
+ * of the transition's `returns` ("previous": the state the project came
+ * from). */
+static int return_target(const jx_transition *t, const jx_value *next,
+                         const char **to, jx_verdict *refusal) {
+  char reason[512], remedy[512], list[256];
+  const char *want = jx_map_str(next, "return_to");
+  const char *prev = jx_map_str(next, "previous");
+  jx_strlist_join(&t->returns, list, sizeof list);
+  if (!want) {
+    snprintf(reason, sizeof reason, "a return says where to");
+    snprintf(remedy, sizeof remedy, "send %s --set return_to=STATE, one of %s",
+             t->event, list);
+    return refuse(refusal, "workflow", reason, remedy);
+  }
+  if (!jx_strlist_has(&t->returns, want) ||
+      (strcmp(want, "previous") == 0 && !prev)) {
+    snprintf(reason, sizeof reason, "%s cannot return to %s", t->event, want);
+    snprintf(remedy, sizeof remedy, "return_to one of %s", list);
+    return refuse(refusal, "workflow", reason, remedy);
+  }
+  *to = strcmp(want, "previous") == 0 ? prev : want;
+  return 0;
+}
+
+/* Withdraw (撤回) and take back (取回): only while nobody has acted in the
+ * current state, and only by whom the undo is for. */
+static int check_undo(const jx_transition *t, const jx_actor_conf *actor,
+                      const jx_value *next, jx_verdict *refusal) {
+  char reason[512], remedy[512];
+  bool withdraw = strcmp(t->undo, "withdraw") == 0;
+  bool mine = withdraw ? jx_map_str(next, "submitted_by") &&
+                             strcmp(jx_map_str(next, "submitted_by"),
+                                    actor->name) == 0
+                       : in_list(jx_map_get(next, "passed_by"), actor->name);
+  if (!mine) {
+    snprintf(reason, sizeof reason, "%s is for %s; actor %s is not",
+             withdraw ? "a withdrawal (撤回)" : "taking back (取回)",
+             withdraw ? "the submitter" : "who passed the project on",
+             actor->name);
+    snprintf(remedy, sizeof remedy, "the %s sends %s",
+             withdraw ? "submitter" : "last approver", t->event);
+    return refuse(refusal, "workflow", reason, remedy);
+  }
+  if (signed_here(next)) {
+    snprintf(reason, sizeof reason,
+             "the next approver has acted already (a signature in the "
+             "current step)");
+    snprintf(remedy, sizeof remedy,
+             "ask the current step to return the project (退回) instead");
+    return refuse(refusal, "workflow", reason, remedy);
+  }
+  return 0;
+}
+
+/* Where the event takes the project (*to) and whether it is a signature
+ * that leaves an approval open (*signing). */
+static int route(const jx_transition *t, const jx_actor_conf *actor,
+                 jx_value *next, const char *from, const char *when,
+                 const char **to, bool *signing, char *progress,
+                 size_t psize, jx_verdict *refusal) {
+  int rc = 0;
+  *to = jx_transition_target(t, from);
+  *signing = false;
+  *progress = '\0';
+  if (t->approval.type != JX_NIL)
+    rc = sign(t, actor, next, when, signing, progress, psize, refusal);
+  else if (t->returns.len)
+    rc = return_target(t, next, to, refusal);
+  else if (*t->undo)
+    rc = check_undo(t, actor, next, refusal);
+  if (*signing)
+    *to = from;
+  return rc;
+}
+
+/* A state change: where the project came from, who passed it on (the
+ * signers of the approval, or the actor), and a fresh approval. */
+static void moved_on(jx_value *next, const jx_actor_conf *actor,
+                     const char *from) {
+  jx_value by = jx_array();
+  const jx_value *a = jx_map_get(next, "approval");
+  const jx_value *sigs = a ? jx_map_get(a, "signatures") : NULL;
+  for (size_t i = 0; sigs && i < sigs->u.a.len; i++)
+    jx_array_push(&by, jx_str(jx_map_str(&sigs->u.a.items[i], "actor")));
+  if (by.u.a.len == 0)
+    jx_array_push(&by, jx_str(actor->name));
+  jx_map_set(next, "passed_by", by);
+  jx_map_set(next, "previous", jx_str(from));
+  jx_map_del(next, "approval");
 }
 
 int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
@@ -754,14 +901,29 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
     }
     jx_map_merge(&next, req->set);
   }
-  jx_value event = make_event(req, actor, t, from, when, &was);
-  if ((rc = run_plugins(e, t, &next, &event, refusal)) < 0) {
+  const char *to;
+  bool signing;
+  char progress[64];
+  if ((rc = route(t, actor, &next, from, when, &to, &signing, progress,
+                  sizeof progress, refusal)) < 0) {
+    jx_value_free(&was);
+    goto cleanup;
+  }
+  char to_buf[64];
+  snprintf(to_buf, sizeof to_buf, "%s", to); /* `to` may point into next */
+  to = to_buf;
+  jx_value event = make_event(req, actor, from, to, when, &was);
+  if ((rc = run_plugins(e, t, &next, &event, !signing, refusal)) < 0) {
     jx_value_free(&event);
     goto cleanup;
   }
+  if (strcmp(to, from) != 0)
+    moved_on(&next, actor, from);
+  if (req->create)
+    jx_map_set(&next, "submitted_by", jx_str(actor->name));
   int64_t seq = 0;
   jx_map_int(&next, "seq", &seq);
-  jx_map_set(&next, "status", jx_str(jx_transition_target(t, from)));
+  jx_map_set(&next, "status", jx_str(to));
   jx_map_set(&next, "seq", jx_int(seq + 1));
   jx_map_set(&next, "updated_at", jx_str(when));
   if (req->timer) {
@@ -792,8 +954,7 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   snprintf(q.req.id, sizeof q.req.id, "%s", req->project);
   snprintf(q.req.actor, sizeof q.req.actor, "%s", actor->name);
   q.req.time = req->time;
-  q.req.message = commit_message(e, req, actor, from,
-                                 jx_transition_target(t, from), when);
+  q.req.message = commit_message(e, req, actor, from, to, when, progress);
   q.req.rules = e->rules;
   q.req.parent_in_batch = -1;
   next = jx_nil();

@@ -1,5 +1,7 @@
 #include "jx_workflow.h"
 
+#include "jx_approval.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +60,9 @@ void jx_workflow_free(jx_workflow *wf) {
     strlist_free(&t->sets);
     strlist_free(&t->guards);
     strlist_free(&t->reactions);
+    strlist_free(&t->returns);
+    free(t->undo);
+    jx_value_free(&t->approval);
   }
   free(wf->states);
   free(wf->transitions);
@@ -280,6 +285,39 @@ static int check_plugins(ctx *c, const jx_strlist *l, const char *key,
   return 0;
 }
 
+/* What an approval table is checked against. */
+typedef struct approval_ctx {
+  const jx_workflow *wf;
+  const jx_transition *t;
+} approval_ctx;
+
+static bool transition_has_role(const char *role, const void *p) {
+  return jx_strlist_has(&((const approval_ctx *)p)->t->roles, role);
+}
+
+static bool workflow_has_field(const char *name, const void *p) {
+  return jx_workflow_field(((const approval_ctx *)p)->wf, name) != NULL;
+}
+
+static int load_approval(ctx *c, const jx_workflow *wf, jx_transition *t,
+                         const jx_value *def) {
+  const char *key;
+  t->approval = jx_nil();
+  if (!def)
+    return 0;
+  approval_ctx ac = {wf, t};
+  int rc = jx_approval_check(def, transition_has_role, workflow_has_field, &ac,
+                             &key);
+  if (rc < 0) {
+    c->keys[2] = "approval";
+    c->keys[3] = key;
+    return jx_toml_error_at(c->doc, c->keys, key ? 4 : 3, "%s",
+                            jx_err_last()->msg);
+  }
+  t->approval = jx_value_copy(def);
+  return 0;
+}
+
 static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
                            const char *const *plugins, size_t nplugins) {
   jx_transition *t = &wf->transitions[wf->ntransitions++];
@@ -288,7 +326,7 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
     return jx_toml_error_at(c->doc, c->keys, 2,
                             "[[transition]] must be a table");
   if ((rc = KNOWN(c, v, "event", "from", "to", "roles", "sets", "guards",
-                  "reactions")) < 0 ||
+                  "reactions", "approval", "returns", "undo")) < 0 ||
       (rc = string_at(c, v, "event", true, &t->event)) < 0 ||
       (rc = strlist_at(c, v, "from", true, &t->from)) < 0 ||
       (rc = string_at(c, v, "to", false, &t->to)) < 0 ||
@@ -296,11 +334,32 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
       (rc = strlist_at(c, v, "sets", false, &t->sets)) < 0 ||
       (rc = strlist_at(c, v, "guards", false, &t->guards)) < 0 ||
       (rc = strlist_at(c, v, "reactions", false, &t->reactions)) < 0 ||
+      (rc = strlist_at(c, v, "returns", false, &t->returns)) < 0 ||
+      (rc = string_at(c, v, "undo", false, &t->undo)) < 0 ||
       (*t->to && (rc = check_state(c, wf, t->to, "to")) < 0) ||
       (rc = check_plugins(c, &t->guards, "guards", plugins, nplugins)) < 0 ||
       (rc = check_plugins(c, &t->reactions, "reactions", plugins, nplugins)) <
           0)
     return rc;
+  if ((rc = load_approval(c, wf, t, jx_map_get(v, "approval"))) < 0)
+    return rc;
+  for (size_t i = 0; i < t->returns.len; i++)
+    if (strcmp(t->returns.items[i], "previous") &&
+        (rc = check_state(c, wf, t->returns.items[i], "returns")) < 0)
+      return rc;
+  if (t->returns.len && !jx_workflow_field(wf, "return_to")) {
+    c->keys[2] = "returns";
+    return jx_toml_error_at(c->doc, c->keys, 3,
+                            "a return needs a field return_to in [fields] "
+                            "(the state chosen)");
+  }
+  if (*t->undo && strcmp(t->undo, "withdraw") &&
+      strcmp(t->undo, "take_back")) {
+    c->keys[2] = "undo";
+    return jx_toml_error_at(c->doc, c->keys, 3,
+                            "undo is \"withdraw\" (撤回) or \"take_back\" "
+                            "(取回)");
+  }
   for (size_t i = 0; i < t->sets.len; i++) {
     if (!jx_workflow_field(wf, t->sets.items[i])) {
       c->keys[2] = "sets";

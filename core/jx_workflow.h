@@ -7,7 +7,8 @@
  *   [states.NAME]   phase, text
  *   [fields.NAME]   type, required, one_of, min, default: the project's data
  *   [[transition]]  event, from = [...], to, roles = [...],
- *                   sets = [...], guards = [...], reactions = [...]
+ *                   sets = [...], guards = [...], reactions = [...],
+ *                   approval (signers, jx_approval.h), returns, undo
  *
  * Memory: a jx_workflow and all its strings are owned by the caller of
  * jx_workflow_load and freed by jx_workflow_free; lookups return borrowed
@@ -53,6 +54,14 @@ typedef struct jx_transition {
   jx_strlist sets;      /* fields the event may set (`jx do --set`) */
   jx_strlist guards;    /* plugin names, run in order */
   jx_strlist reactions; /* plugin names, run in order after the guards */
+  jx_value approval;    /* several signers (jx_approval.h), or nil */
+  jx_strlist returns;   /* a return (退回): the states it may go back to,
+                           chosen by the event's return_to; "previous" is
+                           the state the project came from.  Empty: `to` */
+  char *undo;           /* "withdraw" (撤回, by the submitter) or "take_back"
+                           (取回, by the last step's signers): allowed only
+                           while nobody has signed in the current state;
+                           "" for any other transition */
 } jx_transition;
 
 typedef struct jx_workflow {

@@ -71,7 +71,7 @@ contains "$ERR" "kind.toml:6:[0-9]+: field \"kind\": \"New\" is not one of new" 
 project typo.toml P-TYPO 100 new 'ex_ante_conclsion = "support"' "$TARGETS"
 expect 1 "an unknown field" -- jx submit typo.toml
 contains "$ERR" "typo.toml:[0-9]+:[0-9]+: field \"ex_ante_conclsion\" is not a field" "typo refused"
-expect 1 "a number that is not a number" -- jx do P-OK dept_return --as edu-dept --set review_note=1 
+expect 1 "a number that is not a number" -- jx do P-OK return --as edu-dept --set review_note=1 
 contains "$ERR" "field \"review_note\" must be a string" "type checked"
 expect 1 "an event dated before the last one" -- jx do P-OK dept_approve --as edu-dept --at 2000-01-01
 contains "$ERR" "before the project's last event" "time goes forward"
@@ -130,7 +130,7 @@ g update-ref $ref "$head_before"
 flock "$STORE/jx.lock" sleep 1 &
 sleep 0.3
 expect 0 "reads never wait for the writer's lock" -- jx show P-OK
-expect 0 "a writer waits for the lock" -- jx do P-OK dept_return --as edu-dept --set 'review_note="wait"'
+expect 0 "a writer waits for the lock" -- jx do P-OK return --as edu-dept --set return_to=returned --set 'review_note="wait"'
 wait
 sed 's/^lock_wait_ms = 10000 /lock_wait_ms = 200 /' workflow.toml >impatient.toml
 flock "$STORE/jx.lock" sleep 2 &

@@ -6,7 +6,7 @@
 . "$JX_SOURCE_DIR/tests/e2e/lib.sh"
 cp -r "$SRC/scripts" "$T/"
 out=$(JX="$JX" sh scripts/demo 2>&1)
-contains "$out" "run workflows/demo/2021/year.jx: [0-9]+ events made, 10 refused by rules, 0 failed" "the year runs, ten refusals"
+contains "$out" "run workflows/demo/2021/year.jx: [0-9]+ events made, 11 refused by rules, 0 failed" "the year runs, eleven refusals"
 
 # The refusals, each naming its rule.
 contains "$out" "HL2021-SPT-DEPT submit: refused by R-1" "no performance officer: R-1"
@@ -18,6 +18,18 @@ contains "$out" "HL2021-HLT-003 finance_approve: refused by R-3" "no key review 
 contains "$out" "HL2021-EDU-007 resume: refused by R-4" "red warning, no corrective note"
 contains "$out" "HL2021-EDU-002 grade: refused by R-6" "grade against the score"
 contains "$out" "HL2021-HLT-001 grade: refused by R-6" "a third party tied to health"
+contains "$out" "HL2021-EDU-001 finance_approve: refused by workflow" "a signer signs once"
+contains "$out" "reason: actor fin-business has signed this approval already" "why"
+
+# Approvals: the return to the department and the countersign (会签).
+expect 0 "EDU-002's history" -- "$JX" --store demo.git log HL2021-EDU-002
+contains "$OUT" "return: HL2021-EDU-002 finance_review -> dept_review" "returned to the previous step"
+contains "$OUT" 'Set return_to = "previous"' "where to, in the history"
+expect 0 "EDU-001's history" -- "$JX" --store demo.git log HL2021-EDU-001
+contains "$OUT" "Approval: 1 of 2 signed \(all\)" "the business section's signature"
+contains "$OUT" "finance_approve: HL2021-EDU-001 finance_review -> approved" "the performance section completes it"
+contains "$OUT" "Approval: 2 of 2 signed \(all\)" "both signatures"
+
 expect 0 "the store" -- "$JX" --store demo.git list --json
 contains "$OUT" '"HL2021-EDU-002"' "4,999,999 went through"
 expect 3 "the refused 5,000,000 project was never created" -- "$JX" --store demo.git show HL2021-EDU-009

@@ -510,7 +510,7 @@ static void test_engine__refusals(void **state) {
   rc = apply(f, p1, "approve_everything", "edu-dept", T0 + DAY, NULL, false);
   expect_err(rc, JX_EINVAL, "approve_everything");
 
-  /* dept_approve sets nothing; dept_return sets review_note only. */
+  /* dept_approve sets nothing; return sets return_to and review_note only. */
   jx_value note = jx_map();
   jx_map_set(&note, "review_note", jx_str("fine"));
   rc = apply(f, p1, "dept_approve", "edu-dept", T0 + DAY, &note, false);
@@ -519,7 +519,7 @@ static void test_engine__refusals(void **state) {
   expect_not_refused(f);
   jx_value amount = jx_map();
   jx_map_set(&amount, "amount", jx_int(1));
-  rc = apply(f, p1, "dept_return", "edu-dept", T0 + DAY, &amount, false);
+  rc = apply(f, p1, "return", "edu-dept", T0 + DAY, &amount, false);
   jx_value_free(&amount);
   expect_err(rc, JX_EINVAL, "amount");
 
@@ -692,10 +692,10 @@ static void test_engine__actor_scope(void **state) {
    * the sender's reach, nor out of its own. */
   jx_value move = jx_map();
   jx_map_set(&move, "department", jx_str("health"));
-  rc = apply(f, p1, "dept_return", "hlt-dept", T0 + DAY, &move, false);
+  rc = apply(f, p1, "return", "hlt-dept", T0 + DAY, &move, false);
   expect_err(rc, JX_EINVAL, "department");
   expect_not_refused(f);
-  rc = apply(f, p1, "dept_return", "edu-dept", T0 + DAY, &move, false);
+  rc = apply(f, p1, "return", "edu-dept", T0 + DAY, &move, false);
   expect_err(rc, JX_EINVAL, "department");
   jx_value_free(&move);
 
