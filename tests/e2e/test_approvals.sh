@@ -1,0 +1,138 @@
+# Approvals with several signers (docs/APPROVALS.md): countersign (会签),
+# N of M, chains (依次), returns (退回), withdraw (撤回) and take back (取回);
+# every signature is a commit naming its actor.
+. "$JX_SOURCE_DIR/tests/e2e/lib.sh"
+expect 0 "init" -- jx init
+run() { jx run "$@"; }
+
+# A 12,000,000 project: finance_approve needs the business section and
+# the performance section (all, from 10,000,000).
+project big.toml P-BIG 12000000 new \
+  'ex_ante_report = "r.pdf"' 'ex_ante_conclusion = "support"' "$TARGETS"
+project small.toml P-SM 1000000 new "$TARGETS"
+cat >to_finance.jx <<'JX'
+at 2021-02-01
+submit big.toml
+submit small.toml
+do P-BIG dept_approve --as edu-dept
+do P-SM dept_approve --as edu-dept
+do P-BIG ex_ante_review --as fin-perf \
+  --set 'ex_ante_scores={necessity=18, economy=17, targets=17, feasibility=16, compliance=17}'
+do P-BIG key_review --as fin-perf
+JX
+expect 0 "to the finance review" -- jx run to_finance.jx
+
+# Withdraw and take back while nobody has acted.
+expect 2 "the unit cannot withdraw once the department acted" -- jx do P-SM withdraw --as edu-school-1 --at 2021-02-02
+contains "$ERR" "event withdraw is not allowed in state finance_review" "the state says so"
+expect 2 "another department cannot take it back" -- jx do P-SM take_back --as hlt-dept --at 2021-02-02
+expect 0 "the department takes it back (取回)" -- jx do P-SM take_back --as edu-dept --at 2021-02-02
+contains "$OUT" "P-SM: finance_review -> dept_review" "back with the department"
+expect 0 "and passes it on again" -- jx do P-SM dept_approve --as edu-dept --at 2021-02-03
+
+# 会签: the small project needs one signature, the big one two.
+expect 0 "the small one: one signer" -- jx do P-SM finance_approve --as fin-business --at 2021-02-04
+contains "$OUT" "P-SM: finance_review -> approved" "approved"
+expect 0 "the big one: the business section signs" -- jx do P-BIG finance_approve --as fin-business --at 2021-02-04
+contains "$OUT" "P-BIG: finance_review -> finance_review" "still in review"
+contains "$(git --git-dir "$STORE" log -1 --format=%B refs/jx/projects/P-BIG)" "Approval: 1 of 2 signed \(all\)" "the trailer"
+expect 2 "a signer signs once" -- jx do P-BIG finance_approve --as fin-business --at 2021-02-05
+contains "$ERR" "has signed this approval already" "why"
+expect 2 "take back after the next approver acted" -- jx do P-BIG take_back --as edu-dept --at 2021-02-05
+contains "$ERR" "the next approver has acted already" "refused, with the reason"
+# One of the signers returns it: the signatures are void, the department
+# sees it again.
+expect 2 "a return says where to" -- jx do P-BIG return --as fin-perf --at 2021-02-05
+contains "$ERR" "return_to=STATE, one of returned, previous, dept_review" "the choices"
+expect 2 "not to a state it does not list" -- jx do P-BIG return --as fin-perf --at 2021-02-05 --set return_to=draft
+expect 0 "the performance section returns it to the previous step" -- jx do P-BIG return --as fin-perf --at 2021-02-05 --set return_to=previous --set 'review_note="targets too vague"'
+contains "$OUT" "P-BIG: finance_review -> dept_review" "back to the department"
+expect 0 "the department approves again" -- jx do P-BIG dept_approve --as edu-dept --at 2021-02-06
+expect 0 "the performance section signs first this time" -- jx do P-BIG finance_approve --as fin-perf --at 2021-02-07
+contains "$OUT" "finance_review -> finance_review" "one of two: the old signature was void"
+expect 0 "the business section completes it" -- jx do P-BIG finance_approve --as fin-business --at 2021-02-08
+contains "$OUT" "P-BIG: finance_review -> approved" "approved by both"
+log=$(git --git-dir "$STORE" log --format='%an %(trailers:key=Event,valueonly,separator=) %(trailers:key=Approval,valueonly,separator=)' refs/jx/projects/P-BIG)
+contains "$log" "fin-business finance_approve 2 of 2 signed \(all\)" "the history names the completing actor"
+contains "$log" "fin-perf finance_approve 1 of 2 signed \(all\)" "and the first signer"
+contains "$log" "fin-perf return" "and the return"
+contains "$(jx show P-BIG --json | tr -d ' \n')" '"passed_by":\["fin-perf","fin-business"\]' "who passed it on"
+
+# A deployment with other approvals: N of M, chains, and an approval the
+# submitter could sign.
+cp workflows/budget.toml workflows/base.toml
+python3 - <<'PY'
+import re
+s = open("workflows/base.toml").read()
+s = s.replace('''[transition.approval]
+mode = "all"''', '''[transition.approval]
+mode = "quorum"
+quorum = 2
+
+[[transition.approval.signer]]
+actor = "fin-budget"''')
+s = s.replace('''event = "finance_approve"     # 会签''', '''event = "finance_approve"     # N of M''')
+s = s.replace('''roles = ["finance_business", "finance_performance"]
+sets = ["review_note"]
+guards = ["r2_ex_ante", "r3_targets"]''', '''roles = ["finance_business", "finance_performance", "finance_budget"]
+sets = ["review_note"]
+guards = ["r2_ex_ante", "r3_targets"]''')
+s = s.replace('''event = "dept_approve"
+from = ["dept_review"]
+to = "finance_review"
+roles = ["department"]''', '''event = "dept_approve"
+from = ["dept_review"]
+to = "finance_review"
+roles = ["department", "finance_budget"]
+
+[transition.approval]
+mode = "chain"
+
+[[transition.approval.signer]]
+actor = "fin-budget"
+
+[[transition.approval.signer]]
+role = "department"''')
+open("workflows/budget.toml", "w").write(s)
+PY
+rm -rf "$STORE" && jx init >/dev/null
+project q1.toml Q-1 12000000 new 'ex_ante_report = "r.pdf"' 'ex_ante_conclusion = "support"' "$TARGETS"
+# The department's own record (部门整体), submitted by the department.
+project q2.toml Q-2 1000000 continue 'level = "department"' "$TARGETS"
+sed -i 's/unit = "edu-school-1"/unit = "edu-dept"/' q2.toml
+expect 0 "submit" -- jx submit q1.toml --at 2021-03-01
+expect 0 "submit" -- jx submit q2.toml --at 2021-03-01
+# 依次: the budget section, then the department.
+expect 2 "the department before the first in the chain" -- jx do Q-1 dept_approve --as edu-dept --at 2021-03-02
+contains "$ERR" "sign in order \(依次\) and actor fin-budget has not signed yet" "the order"
+expect 0 "fin-budget first" -- jx do Q-1 dept_approve --as fin-budget --at 2021-03-02
+expect 0 "then the department" -- jx do Q-1 dept_approve --as edu-dept --at 2021-03-03
+contains "$OUT" "Q-1: dept_review -> finance_review" "the chain is done"
+expect 0 "fin-budget signs Q-2" -- jx do Q-2 dept_approve --as fin-budget --at 2021-03-02
+expect 2 "the submitter cannot approve its own request" -- jx do Q-2 dept_approve --as edu-dept --at 2021-03-03
+contains "$ERR" "submitted this project and cannot approve its own request" "why"
+# 2 of 3 (fin-budget, the business section, the performance section).
+cat >q.jx <<'JX'
+at 2021-03-04
+do Q-1 ex_ante_review --as fin-perf \
+  --set 'ex_ante_scores={necessity=18, economy=17, targets=17, feasibility=16, compliance=17}'
+do Q-1 key_review --as fin-perf
+do Q-1 finance_approve --as fin-budget
+JX
+expect 0 "one of the quorum" -- jx run q.jx
+expect 0 "not reached with one" -- jx show Q-1 --json
+contains "$OUT" '"status": "finance_review"' "1 of 2: still in review"
+expect 2 "a role not among the signers" -- jx do Q-1 finance_approve --as edu-dept --at 2021-03-05
+expect 0 "the second reaches the quorum" -- jx do Q-1 finance_approve --as fin-perf --at 2021-03-05
+contains "$OUT" "Q-1: finance_review -> approved" "2 of 3: approved"
+contains "$(git --git-dir "$STORE" log -1 --format=%B refs/jx/projects/Q-1)" "Approval: 2 of 3 signed \(quorum\)" "the trailer"
+
+# Mistakes in an approval table are the definition's, with a position.
+sed -i 's/^mode = "quorum"$/mode = "most"/' workflows/budget.toml
+expect 1 "an unknown mode" -- jx tick --to 2021-03-10
+contains "$ERR" "budget.toml:[0-9]+:[0-9]+: approval mode must be any \(或签\), all \(会签\), quorum \(N of M\) or chain \(依次\)" "named, with its line"
+sed -i 's/^mode = "most"$/mode = "quorum"/; s/^quorum = 2$/quorum = 4/' workflows/budget.toml
+expect 1 "a quorum above the signers" -- jx tick --to 2021-03-10
+contains "$ERR" "quorum = N, 1 to the number of signers" "named"
+store_intact "after the approvals"
+finish
