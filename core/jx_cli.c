@@ -135,6 +135,8 @@ static int fail(const options *o, int rc, const jx_verdict *refusal,
     jx_map_set(e, "code", jx_int(-rc));
     jx_map_set(e, "kind", jx_str(jx_err_name(rc)));
     jx_map_set(e, "message", jx_str(err->msg));
+    if (*subject)
+      jx_map_set(e, "subject", jx_str(subject));
     if (refusal && refusal->refused) {
       jx_map_set(e, "rule", jx_str(refusal->rule));
       jx_map_set(e, "reason", jx_str(refusal->reason));
@@ -348,7 +350,8 @@ static int session_fail(session *s, int rc, const jx_verdict *refusal,
   if (!s->worst)
     s->worst = rc;
   if (s->where)
-    snprintf(where, sizeof where, "%s: %s", s->where, subject ? subject : "");
+    snprintf(where, sizeof where, "%s%s%s", s->where, subject ? ": " : "",
+             subject ? subject : "");
   return fail(s->o, rc, refusal,
               s->where ? where : subject);
 }
@@ -440,60 +443,75 @@ static int check_submission(session *s, const jx_toml_doc *doc,
   return rc;
 }
 
+/* A submitted file's projects, checked (the caller's; free with
+ * free_submissions). */
+typedef struct submissions {
+  jx_toml_doc *doc;
+  submission *subs;
+  size_t n;
+} submissions;
+
+static void free_submissions(submissions *f) {
+  for (size_t i = 0; i < f->n; i++)
+    jx_value_free(&f->subs[i].fields);
+  free(f->subs);
+  jx_toml_free(f->doc);
+}
+
+static int read_submissions(session *s, const char *path, submissions *f) {
+  int rc = jx_toml_load(&f->doc, path);
+  if (rc < 0)
+    return rc;
+  const jx_value *root = jx_toml_root(f->doc);
+  const jx_value *list = jx_map_get(root, "project");
+  if (list && (list->type != JX_ARRAY || root->u.m.len != 1)) {
+    const char *key = "project";
+    return jx_toml_error_at(f->doc, &key, 1,
+                            "a file of several projects holds only "
+                            "[[project]] tables");
+  }
+  if (!list) {
+    const char *at[2] = {NULL, NULL};
+    f->subs = jx_xcalloc(1, sizeof *f->subs);
+    return check_submission(s, f->doc, at, 0, root, &f->subs[f->n++]);
+  }
+  f->subs = jx_xcalloc(list->u.a.len + 1, sizeof *f->subs);
+  for (; rc == 0 && f->n < list->u.a.len; f->n++) {
+    char index[24];
+    snprintf(index, sizeof index, "%zu", f->n);
+    const char *at[2] = {"project", index};
+    const jx_value *p = &list->u.a.items[f->n];
+    rc = p->type == JX_MAP
+             ? check_submission(s, f->doc, at, 2, p, &f->subs[f->n])
+             : jx_toml_error_at(f->doc, at, 2, "a project must be a table");
+  }
+  return rc;
+}
+
 /* A file holds one project (its fields at the top), or several as
  * [[project]] tables.  Every project is checked before any is sent, so a
  * mistake in one submits none; then each is decided on its own (a rule
  * may refuse one and accept the next) and all are committed together. */
 static int submit(session *s, const options *o) {
-  jx_toml_doc *doc = NULL;
-  submission *subs = NULL;
-  size_t n = 0;
-  int rc = jx_toml_load(&doc, o->args[0]);
-  if (rc < 0)
-    return session_fail(s, rc, NULL, NULL), s->rc;
-  const jx_value *root = jx_toml_root(doc);
-  const jx_value *list = jx_map_get(root, "project");
-  if (list && (list->type != JX_ARRAY || root->u.m.len != 1)) {
-    const char *key = "project";
-    rc = jx_toml_error_at(doc, &key, 1,
-                          "a file of several projects holds only "
-                          "[[project]] tables");
-  } else if (list) {
-    subs = jx_xcalloc(list->u.a.len + 1, sizeof *subs);
-    for (; rc == 0 && n < list->u.a.len; n++) {
-      char index[24];
-      snprintf(index, sizeof index, "%zu", n);
-      const char *at[2] = {"project", index};
-      const jx_value *p = &list->u.a.items[n];
-      rc = p->type == JX_MAP
-               ? check_submission(s, doc, at, 2, p, &subs[n])
-               : jx_toml_error_at(doc, at, 2, "a project must be a table");
-    }
-  } else {
-    const char *at[2] = {NULL, NULL};
-    subs = jx_xcalloc(1, sizeof *subs);
-    rc = check_submission(s, doc, at, 0, root, &subs[n++]);
-  }
+  submissions f = {0};
+  int rc = read_submissions(s, o->args[0], &f);
   if (rc < 0) {
     session_fail(s, rc, NULL, NULL);
   } else {
-    for (size_t i = 0; i < n; i++) {
-      const char *unit = jx_map_str(&subs[i].fields, "unit");
+    for (size_t i = 0; i < f.n; i++) {
+      const char *unit = jx_map_str(&f.subs[i].fields, "unit");
       jx_request req = {
-          .project = subs[i].id,
+          .project = f.subs[i].id,
           .event = "submit",
           .actor = o->as ? o->as : unit ? unit : "",
-          .set = &subs[i].fields,
+          .set = &f.subs[i].fields,
           .create = true,
       };
       session_apply(s, o, &req);
     }
     session_flush(s);
   }
-  for (size_t i = 0; i < n; i++)
-    jx_value_free(&subs[i].fields);
-  free(subs);
-  jx_toml_free(doc);
+  free_submissions(&f);
   return s->rc;
 }
 
@@ -996,12 +1014,13 @@ static char *beside(const char *script, const char *file) {
 /* What a `do` line names must exist: a misspelt event or actor is a
  * mistake of the script, found before anything runs. */
 static int check_do(session *s, const options *o) {
+  const jx_workflow *wf = jx_engine_workflow(s->engine);
   const char *event = o->args[1];
   jx_value set = jx_map();
   int rc = 0;
-  if (!jx_workflow_event(jx_engine_workflow(s->engine), event))
-    rc = jx_err_set(JX_EINVAL, "workflow %s has no event \"%s\"",
-                    jx_engine_workflow(s->engine)->name, event);
+  if (!jx_workflow_event(wf, event))
+    rc = jx_err_set(JX_EINVAL, "workflow %s has no event \"%s\"", wf->name,
+                    event);
   else if (!o->as)
     rc = jx_err_set(JX_EINVAL, "do: --as ACTOR is required");
   else if (!jx_config_actor(s->cfg, o->as))
@@ -1009,12 +1028,51 @@ static int check_do(session *s, const options *o) {
                     s->cfg->path);
   for (size_t i = 0; i < o->nsets && rc == 0; i++)
     rc = parse_set(o->sets[i], &set);
+  /* A field no transition of the event may set would be refused there. */
+  for (size_t i = 0; rc == 0 && i < set.u.m.len; i++) {
+    const char *key = set.u.m.items[i].key;
+    bool settable = false;
+    for (size_t k = 0; k < wf->ntransitions; k++)
+      settable |= strcmp(wf->transitions[k].event, event) == 0 &&
+                  jx_strlist_has(&wf->transitions[k].sets, key);
+    if (!settable)
+      rc = jx_err_set(JX_EINVAL, "%s does not set field \"%s\" (see jx do "
+                                 "--help)",
+                      event, key);
+    else
+      rc = jx_workflow_check_field(wf, key, &set.u.m.items[i].val);
+  }
   jx_value_free(&set);
   return rc;
 }
 
+/* What a line needs before anything runs: a submitted file that reads and
+ * checks, a date for every event, `tick` its --to. */
+static int check_line(session *s, const script_cmd *sc, const char *at) {
+  int64_t t;
+  int rc = 0;
+  if (sc->cmd->write == tick)
+    return sc->o.to ? parse_time(sc->o.to, &t)
+                    : jx_err_set(JX_EINVAL, "tick: --to DATE is required");
+  if (!sc->o.at && !at)
+    return jx_err_set(JX_EINVAL,
+                      "%s has no date: give --at DATE or an `at DATE` line "
+                      "before it (a script's events are dated, never "
+                      "\"now\")",
+                      sc->cmd->name);
+  if (sc->o.at && (rc = parse_time(sc->o.at, &t)) < 0)
+    return rc;
+  if (sc->cmd->write == do_event)
+    return check_do(s, &sc->o);
+  submissions f = {0};
+  rc = read_submissions(s, sc->o.args[0], &f);
+  free_submissions(&f);
+  return rc;
+}
+
+/* Reads and checks one line; *at is the date of `at` lines so far. */
 static int read_line(session *s, const jx_script_line *line, script_cmd *sc,
-                     const char *script) {
+                     const char *script, const char **at) {
   const options *o = s->o;
   char **argv = line->argv;
   int rc;
@@ -1031,7 +1089,7 @@ static int read_line(session *s, const jx_script_line *line, script_cmd *sc,
       return jx_err_set(JX_EINVAL, "at: expected one DATE");
     if ((rc = parse_time(argv[1], &t)) < 0)
       return rc;
-    sc->o.at = argv[1];
+    sc->o.at = *at = argv[1];
     return 0;
   }
   if ((rc = parse_args(line->argc, argv, &sc->o, &sc->cmd)) < 0)
@@ -1046,11 +1104,12 @@ static int read_line(session *s, const jx_script_line *line, script_cmd *sc,
   if (sc->o.config || sc->o.store || sc->o.json || sc->o.csv || sc->o.help)
     return jx_err_set(JX_EINVAL, "-c, --store, --json, --csv and --help go "
                                  "on jx run's command line, not in a script");
-  if ((rc = check_usage(&sc->o, sc->cmd)) < 0 ||
-      (sc->cmd->write == do_event && (rc = check_do(s, &sc->o)) < 0))
+  if ((rc = check_usage(&sc->o, sc->cmd)) < 0)
     return rc;
   if (sc->cmd->write == submit)
     sc->o.args[0] = sc->path = beside(script, sc->o.args[0]);
+  if ((rc = check_line(s, sc, *at)) < 0)
+    return rc;
   sc->o.config = o->config;
   sc->o.store = o->store;
   sc->o.json = o->json;
@@ -1069,9 +1128,11 @@ static int cmd_run(const options *o) {
   size_t n = 0;
   int rc = jx_script_load(&script, o->args[0]);
   if (rc == 0 && (rc = session_open(&s, o)) == 0) {
+    const char *at = NULL;
     lines = jx_xcalloc(script->nlines + 1, sizeof *lines);
     for (; rc == 0 && n < script->nlines; n++) {
-      if ((rc = read_line(&s, &script->lines[n], &lines[n], script->name)) < 0)
+      if ((rc = read_line(&s, &script->lines[n], &lines[n], script->name,
+                          &at)) < 0)
         rc = jx_err_wrap("%s:%u", script->name, script->lines[n].lineno);
     }
   }

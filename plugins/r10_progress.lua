@@ -15,12 +15,13 @@
 -- Guard on progress_report: only on a department-wide record, with
 --   progress = { period = one of params.periods, summary = "..." }.
 -- React on progress_report: facts progress[period] = { date, due, on_time,
---   by }; a report on the due day is on time.
+--   by }; a report on the due day is on time.  A second report for the
+--   period revises the first (revised = its day); the first day counts.
 -- React on progress_due (the calendar, after each due day): facts
 --   progress[period] = { due, missing = true } for each period due by the
 --   event's day and not reported; a report sent later replaces it (late).
 -- Report `jx report progress [--at DATE]`: which departments owe which
---   report as of the date.
+--   report as of the date (reports sent after it are not counted yet).
 --
 -- params.periods  period -> "MM-DD", the last day (inclusive) of the
 --                 fiscal year (the record's year) to report on
@@ -143,8 +144,17 @@ function M.react(state, event, params)
   if event.name == "progress_report" then
     local period = state.progress.period
     local due = string.format("%04d-%s", state.year, p.periods[period])
-    progress[period] = { date = day, due = due, on_time = day <= due,
-                         by = event.actor }
+    local first = progress[period]
+    if first and first.date then
+      -- A second report for a period revises it; the day it was first
+      -- reported stays what counts.
+      local revised = copy(first)
+      revised.revised = day
+      progress[period] = revised
+    else
+      progress[period] = { date = day, due = due, on_time = day <= due,
+                           by = event.actor }
+    end
   elseif event.name == "progress_due" then
     for _, period in ipairs(periods(p, state.year)) do
       if period.due < day and progress[period.name] == nil then
@@ -190,7 +200,8 @@ function M.report(projects, params, context)
     for _, period in ipairs(list) do
       local f = facts[period.name]
       local cell
-      if f and f.date then
+      -- As of `today`: a report sent later is not there yet.
+      if f and f.date and f.date <= today then
         cell = f.date .. (f.on_time and " on time" or " late")
       elseif period.due < today then
         cell = "missing"

@@ -301,8 +301,9 @@ local NEXT_YEAR = "funded from next year's budget"
 local function total_row(label, t)
   return { label, "(total)", "", jx.yuan(t.proposed), "",
            jx.yuan(t.recovered), t.next_year > 0
-             and string.format("%d, %s yuan", t.next_year,
-               jx.yuan(t.next_year_amount)) or "" }
+             and string.format("%d project%s, %s yuan", t.next_year,
+               t.next_year == 1 and "" or "s", jx.yuan(t.next_year_amount))
+             or "" }
 end
 
 local function add(t, proposed, recovered, next_year, amount)

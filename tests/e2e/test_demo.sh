@@ -43,7 +43,7 @@ contains "$out" "HL2021-EDU-005 +archived +1,256,000 +slower_than_schedule" "slo
 # HL2021-EDU-007, 1,095,000 suspended, 15 % spent: 930,750 unspent,
 # recovered and funded next year (must_continue).
 contains "$out" "HL2021-EDU-007 +archived +930,750 +uncorrected_suspended \(2021-11-30\) +930,750 +funded from next year's budget" "suspended: all unspent"
-contains "$out" "all departments +\(total\) +13,804,500 +13,804,500 +2, 4,653,750 yuan" "the year's recovery"
+contains "$out" "all departments +\(total\) +13,804,500 +13,804,500 +2 projects, 4,653,750 yuan" "the year's recovery"
 # R-10: agriculture never sent the July report, environment the December
 # one, culture was late (23 July).
 contains "$out" "agriculture +HL2021-AGR-DEPT +missing +2021-12-15 on time +h1" "agriculture owes h1"

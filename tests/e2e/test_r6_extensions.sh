@@ -119,7 +119,7 @@ contains "$OUT" '^education,R-2,executing,"91,506",no_monitoring_report \(2021-1
 expect 0 "R-1 recovered" -- jx do R-1 recover --as fin-budget --at 2021-12-01 --set recovered_amount=151500
 expect 0 "the recovery report" -- jx report recovery --csv
 contains "$OUT" '^education,R-1,recovered,"151,500",.*,"151,500",funded from next year.s budget$' "R-1 recovered"
-contains "$OUT" '^education,\(total\),,"243,006",,"151,500","1, 151,500 yuan"$' "the department's total"
+contains "$OUT" '^education,\(total\),,"243,006",,"151,500","1 project, 151,500 yuan"$' "the department's total"
 contains "$OUT" '^all departments,\(total\),' "the grand total"
 store_intact "after the R-6 extensions"
 finish

@@ -81,6 +81,30 @@ contains "$(git --git-dir "$STORE" log -1 --format=%ad --date=short refs/jx/proj
   "2021-04-01" "release is dated by the at line"
 store_intact "after the run"
 
+# Every mistake a line can carry is found before anything runs.
+nothing_written() {
+  expect 0 "$1: nothing written" -- sh -c 'git --git-dir "$0" rev-list --all | wc -l' "$STORE"
+  contains "$OUT" "^ *$commits\$" "$1: the store has what it had"
+}
+commits=$(git --git-dir "$STORE" rev-list --all | wc -l)
+bad_line() { # bad_line NAME PATTERN LINE...: a script ending in LINE fails at it
+  name=$1 pattern=$2
+  shift 2
+  { echo "at 2021-12-01"; echo "do R-A close --as edu-dept"; printf '%s\n' "$@"; } >late.jx
+  expect 1 "$name" -- jx run late.jx
+  contains "$ERR" "late.jx:3: $pattern" "$name: the line and the mistake"
+  nothing_written "$name"
+}
+bad_line "a missing submit file" "nosuch.toml: cannot read" "submit nosuch.toml"
+sed 's/^amount = 300$/amout = 300/' scripts/three.toml >bad3.toml
+bad_line "a bad field in a submitted file" "bad3.toml:[0-9]+:[0-9]+: field \"amout\"" "submit bad3.toml"
+bad_line "a field the event does not set" "close does not set field \"amount\"" "do R-A close --as edu-dept --set amount=1"
+bad_line "a bad date" "" "do R-A close --as edu-dept --at 2021-02-31"
+bad_line "tick without --to" "tick: --to DATE is required" "tick"
+{ echo "do R-A close --as edu-dept"; } >undated.jx
+expect 1 "an undated event" -- jx run undated.jx
+contains "$ERR" "undated.jx:1: do has no date: give --at DATE or an .at DATE. line" "never now"
+
 expect 1 "reads do not belong in a script" -- sh -c 'echo "show R-A" >r.jx && "$JX" run r.jx'
 contains "$ERR" "r.jx:1: a script holds writes" "reads refused"
 expect 1 "an unterminated quote" -- sh -c "printf 'do R-A close --as edu-dept --set \"x=1\n' >q.jx && \"\$JX\" run q.jx"

@@ -108,19 +108,33 @@ H.check("the report: on time, late, missing, not yet due", function()
     { id = "P-1", department = "health", year = 2021 },
     { id = "HL2021-CUL-DEPT", level = "department", department = "culture",
       year = 2021,
-      facts = { progress = { h1 = { date = "2021-07-22", on_time = false } } } },
+      facts = { progress = { h1 = { date = "2021-07-21", on_time = false } } } },
   }
   local r = r10.report(projects, params, { date = "2021-07-21" })
   assert(#r.rows == 3)
   local by = {}
   for _, row in ipairs(r.rows) do by[row[1]] = row end
   assert(by.education[3] == "2021-07-19 on time" and by.education[4] == "not yet due")
-  assert(by.culture[3] == "2021-07-22 late")
+  assert(by.culture[3] == "2021-07-21 late")
   assert(by.health[2] == "none" and by.health[3] == "missing"
          and by.health[5] == "h1", by.health[3])
   assert(r.notes[1]:find("1 of 3 departments owe", 1, true), r.notes[1])
   r = r10.report(projects, params, { date = "2021-07-20" })
   for _, row in ipairs(r.rows) do by[row[1]] = row end
   assert(by.health[3] == "not yet due", "20 July is still in time")
+end)
+H.check("a second report revises the first; the first day counts", function()
+  local state = record()
+  state.facts = { progress = react(state, report_event("h1", "2021-07-10")) }
+  local f = react(state, report_event("h1", "2022-02-05"))
+  assert(f.h1.date == "2021-07-10" and f.h1.on_time == true, f.h1.date)
+  assert(f.h1.revised == "2022-02-05")
+end)
+H.check("as of a day, reports sent later are not there yet", function()
+  local projects = { record({ progress = { h1 = { date = "2021-07-23", on_time = false } } }) }
+  local r = r10.report(projects, params, { date = "2021-07-21" })
+  assert(r.rows[1][3] == "missing", r.rows[1][3])
+  r = r10.report(projects, params, { date = "2021-07-23" })
+  assert(r.rows[1][3] == "2021-07-23 late", r.rows[1][3])
 end)
 H.done()

@@ -380,11 +380,11 @@ H.check("report: per project and per department, sorted, with totals", function(
   }, {})
   local want = {
     { "culture", "C-1", "suspended", "1,000", "uncorrected_suspended (2021-11-30)", "not yet", NEXT },
-    { "culture", "(total)", "", "1,000", "", "0", "1, 1,000 yuan" },
+    { "culture", "(total)", "", "1,000", "", "0", "1 project, 1,000 yuan" },
     { "health", "H-1", "recovered", "200", "slower_than_schedule (2021-11-30)", "250", NEXT },
     { "health", "H-2", "recovered", "300", "slower_than_schedule (2021-11-30)", "300", "" },
-    { "health", "(total)", "", "500", "", "550", "1, 250 yuan" },
-    { "all departments", "(total)", "", "1,500", "", "550", "2, 1,250 yuan" },
+    { "health", "(total)", "", "500", "", "550", "1 project, 250 yuan" },
+    { "all departments", "(total)", "", "1,500", "", "550", "2 projects, 1,250 yuan" },
   }
   assert(#rep.rows == #want, #rep.rows)
   for i, w in ipairs(want) do
