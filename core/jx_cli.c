@@ -69,9 +69,13 @@ static const command *find_command(const char *name);
 
 /* --- output --------------------------------------------------------------- */
 
+/* jx run --json prints one document per line (JSON Lines), so that a
+ * reader can take the results of a long script line by line. */
+static bool json_lines;
+
 static void print_json(const jx_value *v) {
   jx_buf b = JX_BUF_INIT;
-  jx_json_write(&b, v, true);
+  jx_json_write(&b, v, !json_lines);
   printf("%s\n", b.data);
   jx_buf_free(&b);
 }
@@ -1127,6 +1131,7 @@ static int cmd_run(const options *o) {
   char where[1024];
   size_t n = 0;
   int rc = jx_script_load(&script, o->args[0]);
+  json_lines = true;
   if (rc == 0 && (rc = session_open(&s, o)) == 0) {
     const char *at = NULL;
     lines = jx_xcalloc(script->nlines + 1, sizeof *lines);
@@ -1238,15 +1243,17 @@ static const command commands[] = {
      "split as in sh ('...', \"...\", \\); FILE of submit is relative to\n"
      "the script.  The whole script is checked first (a mistake runs\n"
      "nothing); then each line runs and is durable before the next, and a\n"
-     "refusal is reported and the run goes on.  Exit status: the first\n"
+     "refusal is reported and the run goes on; --json prints one JSON\n"
+     "document per line.  Exit status: the first\n"
      "failure's.  See workflows/demo/2021/year.jx.\n",
      1, 1, OPT_QUIET, cmd_run, NULL},
     {"report", "jx report NAME [--at DATE] [--json | --csv]",
      "Run the report NAME over every project: a [[plugin]] of workflow.toml\n"
      "whose Lua module has a report(projects, params, context) function\n"
-     "(coverage, disclosure, ranking, progress, ...).  --at: the day the\n"
-     "report is made as of (what is due by then; default: today).  Printed\n"
-     "as a table, or as JSON or CSV.\n",
+     "(coverage, disclosure, ranking, progress, ...) over the store as it\n"
+     "is.  --at: the day the report is made as of, for reports that weigh\n"
+     "dates (progress: what was due and sent by then); default: today.\n"
+     "Printed as a table, or as JSON or CSV (one of them).\n",
      1, 1, OPT_AT, cmd_report, NULL},
     {"log", "jx log ID",
      "Print the history of project ID, newest first: one commit per state\n"
@@ -1440,6 +1447,10 @@ int main(int argc, char **argv) {
     } else
       usage(o.help ? stdout : stderr);
     return o.help ? 0 : -JX_EINVAL;
+  }
+  if (o.json && o.csv) {
+    fprintf(stderr, "jx: --json and --csv: choose one\n");
+    return -JX_EINVAL;
   }
   if (check_usage(&o, cmd) < 0) {
     fprintf(stderr, "jx %s\n", jx_err_last()->msg);

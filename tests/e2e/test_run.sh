@@ -124,5 +124,5 @@ case $OUT in *checkpoint*) failures=$((failures + 1)); echo "FAIL quiet printed 
 expect 1 "--quiet is run's" -- jx tick --to 2021-10-02 --quiet
 contains "$ERR" "option --quiet does not apply" "named"
 expect 0 "json summary" -- sh -c 'echo "tick --to 2021-07-02" >j.jx && "$JX" run j.jx --json'
-contains "$OUT" '"made": 0' "json summary"
+contains "$OUT" '^\{"failed":0,"made":0,"refused":0,"script":"j.jx"\}$' "json summary, one document per line"
 finish
