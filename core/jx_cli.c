@@ -14,6 +14,7 @@
 #include "jx_config.h"
 #include "jx_engine.h"
 #include "jx_err.h"
+#include "jx_inbox.h"
 #include "jx_json.h"
 #include "jx_sandbox.h"
 #include "jx_script.h"
@@ -751,6 +752,47 @@ static int list(const options *o, jx_store *s, const jx_config *cfg) {
 
 static int cmd_list(const options *o) { return with_store(o, list); }
 
+static int inbox(const options *o, jx_store *s, const jx_config *cfg) {
+  collect_ctx ctx = {.s = s, .projects = jx_array()};
+  jx_value rows = jx_array();
+  jx_workflow *wf = NULL;
+  const jx_actor_conf *actor = jx_config_actor(cfg, o->as);
+  int rc = actor ? 0
+                 : jx_err_set(JX_EINVAL, "no actor \"%s\" in %s [actors]",
+                              o->as, cfg->path);
+  if (rc == 0 && (rc = load_workflow(cfg, &wf)) == 0 &&
+      (rc = jx_store_foreach(s, collect_state, &ctx)) == 0)
+    jx_inbox_collect(wf, actor, &ctx.projects, &rows);
+  if (rc == 0 && o->json) {
+    print_json(&rows);
+  } else if (rc == 0) {
+    printf("%-10s %-20s %-16s %-18s %-24s %s\n", "SINCE", "ID", "STATE",
+           "EVENT", "APPROVAL", "TITLE");
+    for (size_t i = 0; i < rows.u.a.len; i++) {
+      const jx_value *r = &rows.u.a.items[i];
+      const char *approval = jx_map_str(r, "approval");
+      char b1[256], b3[1024];
+      printf("%-10.10s %-20s %-16s %-18s %-24s %s\n", jx_map_str(r, "since"),
+             safe_str(jx_map_str(r, "project"), b1, sizeof b1),
+             jx_map_str(r, "state"), jx_map_str(r, "event"),
+             approval ? approval : "-",
+             safe_str(jx_map_str(r, "title"), b3, sizeof b3));
+    }
+    printf("%zu waiting for %s\n", rows.u.a.len, o->as);
+  }
+  jx_workflow_free(wf);
+  jx_value_free(&rows);
+  jx_value_free(&ctx.projects);
+  return rc;
+}
+
+static int cmd_inbox(const options *o) {
+  if (!o->as)
+    return fail(o, jx_err_set(JX_EINVAL, "inbox: --as ACTOR is required"),
+                NULL, NULL);
+  return with_store(o, inbox);
+}
+
 static int log_one(const jx_store_entry *e, void *payload) {
   jx_value *rows = payload;
   jx_value r = jx_map();
@@ -1226,6 +1268,12 @@ static const command commands[] = {
     {"list", "jx list [--state S] [--department D]",
      "List projects, optionally only those in state S or of department D.\n", 0,
      0, OPT_STATE | OPT_DEPT, cmd_list, NULL},
+    {"inbox", "jx inbox --as ACTOR",
+     "List what waits for ACTOR, oldest first: every project in a state\n"
+     "where ACTOR may send a task of the workflow now (an approval it may\n"
+     "sign, a review it may make), with since when and, for an approval,\n"
+     "how far it is.  Send the event with jx do.\n",
+     0, 0, OPT_AS, cmd_inbox, NULL},
     {"tick", "jx tick --to DATE",
      "Advance the calendar to DATE: every [[calendar.timer]] of\n"
      "workflow.toml due by then sends its event, as actor `calendar`, to\n"

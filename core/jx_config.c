@@ -509,6 +509,17 @@ const jx_actor_conf *jx_config_actor(const jx_config *c, const char *name) {
   return bsearch(name, c->actors, c->nactors, sizeof *c->actors, actor_cmp);
 }
 
+const char *jx_actor_scope_mismatch(const jx_actor_conf *a,
+                                    const jx_value *state) {
+  for (size_t i = 0; i < a->scope.u.m.len; i++) {
+    const jx_pair *p = &a->scope.u.m.items[i];
+    const char *theirs = jx_map_str(state, p->key);
+    if (theirs && strcmp(p->val.u.s.ptr, theirs) != 0)
+      return p->key;
+  }
+  return NULL;
+}
+
 const jx_plugin_conf *jx_config_plugin(const jx_config *c, const char *name) {
   for (size_t i = 0; i < c->nplugins; i++)
     if (strcmp(c->plugins[i].name, name) == 0)

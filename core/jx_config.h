@@ -91,6 +91,12 @@ int jx_config_load(jx_config **out, const char *path);
 /* The actor called `name`, or NULL if there is none; borrowed. */
 const jx_actor_conf *jx_config_actor(const jx_config *c, const char *name);
 
+/* The first scope key of actor `a` (department, unit, ...) on which the
+ * project's state differs from the actor's, or NULL when the actor may
+ * act on it (a field the project lacks does not stand in the way). */
+const char *jx_actor_scope_mismatch(const jx_actor_conf *a,
+                                    const jx_value *state);
+
 /* The plugin called `name`, or NULL if there is none; borrowed. */
 const jx_plugin_conf *jx_config_plugin(const jx_config *c, const char *name);
 

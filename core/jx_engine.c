@@ -493,7 +493,8 @@ static int refuse(jx_verdict *out, const char *rule, const char *reason,
 /* Fields the engine owns; a client may not set them. */
 static const char *const engine_fields[] = {
     "id",       "status",       "seq",      "facts",    "updated_at",
-    "timers",   "approval",     "previous", "passed_by", "submitted_by"};
+    "timers",   "approval",     "previous", "passed_by", "submitted_by",
+    "since"};
 
 static int check_fields(const jx_value *set) {
   if (!set)
@@ -555,18 +556,16 @@ static int check_actor(const jx_actor_conf *actor, const jx_transition *t,
              t->event, roles);
     return refuse(refusal, "workflow", reason, remedy);
   }
-  for (size_t i = 0; i < actor->scope.u.m.len; i++) {
-    const jx_pair *p = &actor->scope.u.m.items[i];
-    const char *mine = p->val.u.s.ptr;
-    const char *theirs = jx_map_str(state, p->key);
-    if (theirs && strcmp(mine, theirs) != 0) {
-      snprintf(reason, sizeof reason,
-               "actor %s acts for %s %s; the project belongs to %s",
-               actor->name, p->key, mine, theirs);
-      snprintf(remedy, sizeof remedy, "send %s as an actor of %s %s", t->event,
-               p->key, theirs);
-      return refuse(refusal, "workflow", reason, remedy);
-    }
+  const char *key = jx_actor_scope_mismatch(actor, state);
+  if (key) {
+    const char *mine = jx_map_str(&actor->scope, key);
+    const char *theirs = jx_map_str(state, key);
+    snprintf(reason, sizeof reason,
+             "actor %s acts for %s %s; the project belongs to %s", actor->name,
+             key, mine, theirs);
+    snprintf(remedy, sizeof remedy, "send %s as an actor of %s %s", t->event,
+             key, theirs);
+    return refuse(refusal, "workflow", reason, remedy);
   }
   return 0;
 }
@@ -818,9 +817,10 @@ static int route(const jx_transition *t, const jx_actor_conf *actor,
 }
 
 /* A state change: where the project came from, who passed it on (the
- * signers of the approval, or the actor), and a fresh approval. */
+ * signers of the approval, or the actor), since when it is in its new
+ * state, and a fresh approval. */
 static void moved_on(jx_value *next, const jx_actor_conf *actor,
-                     const char *from) {
+                     const char *from, const char *when) {
   jx_value by = jx_array();
   const jx_value *a = jx_map_get(next, "approval");
   const jx_value *sigs = a ? jx_map_get(a, "signatures") : NULL;
@@ -830,6 +830,7 @@ static void moved_on(jx_value *next, const jx_actor_conf *actor,
     jx_array_push(&by, jx_str(actor->name));
   jx_map_set(next, "passed_by", by);
   jx_map_set(next, "previous", jx_str(from));
+  jx_map_set(next, "since", jx_str(when));
   jx_map_del(next, "approval");
 }
 
@@ -918,7 +919,9 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
     goto cleanup;
   }
   if (strcmp(to, from) != 0)
-    moved_on(&next, actor, from);
+    moved_on(&next, actor, from, when);
+  else if (t->approval.type != JX_NIL && !signing)
+    jx_map_del(&next, "approval"); /* done, the state kept: a new round */
   if (req->create)
     jx_map_set(&next, "submitted_by", jx_str(actor->name));
   int64_t seq = 0;

@@ -326,7 +326,7 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
     return jx_toml_error_at(c->doc, c->keys, 2,
                             "[[transition]] must be a table");
   if ((rc = KNOWN(c, v, "event", "from", "to", "roles", "sets", "guards",
-                  "reactions", "approval", "returns", "undo")) < 0 ||
+                  "reactions", "approval", "returns", "undo", "task")) < 0 ||
       (rc = string_at(c, v, "event", true, &t->event)) < 0 ||
       (rc = strlist_at(c, v, "from", true, &t->from)) < 0 ||
       (rc = string_at(c, v, "to", false, &t->to)) < 0 ||
@@ -343,6 +343,12 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
     return rc;
   if ((rc = load_approval(c, wf, t, jx_map_get(v, "approval"))) < 0)
     return rc;
+  const jx_value *task = jx_map_get(v, "task");
+  if (task && task->type != JX_BOOL) {
+    c->keys[2] = "task";
+    return jx_toml_error_at(c->doc, c->keys, 3, "task is true or false");
+  }
+  t->task = (task && task->u.b) || t->approval.type != JX_NIL;
   for (size_t i = 0; i < t->returns.len; i++)
     if (strcmp(t->returns.items[i], "previous") &&
         (rc = check_state(c, wf, t->returns.items[i], "returns")) < 0)

@@ -62,6 +62,8 @@ typedef struct jx_transition {
                            (取回, by the last step's signers): allowed only
                            while nobody has signed in the current state;
                            "" for any other transition */
+  bool task;            /* a work item: listed in the inboxes of who may
+                           send it (an approval is one too) */
 } jx_transition;
 
 typedef struct jx_workflow {

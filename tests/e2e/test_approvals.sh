@@ -28,14 +28,29 @@ contains "$ERR" "event withdraw is not allowed in state finance_review" "the sta
 expect 2 "another department cannot take it back" -- jx do P-SM take_back --as hlt-dept --at 2021-02-02
 expect 0 "the department takes it back (取回)" -- jx do P-SM take_back --as edu-dept --at 2021-02-02
 contains "$OUT" "P-SM: finance_review -> dept_review" "back with the department"
+expect 0 "edu-dept's inbox" -- jx inbox --as edu-dept
+contains "$OUT" "^2021-02-02 +P-SM +dept_review +dept_approve +- +test project" "its review, since it came back"
+contains "$OUT" "1 waiting for edu-dept" "one item"
 expect 0 "and passes it on again" -- jx do P-SM dept_approve --as edu-dept --at 2021-02-03
 
 # 会签: the small project needs one signature, the big one two.
+# The inboxes, oldest first.
+expect 0 "fin-business's inbox" -- jx inbox --as fin-business
+contains "$OUT" "P-BIG +finance_review +finance_approve +0 of 2 signed \(all\)" "the countersign, unsigned"
+expect 0 "hlt-dept's inbox is empty" -- jx inbox --as hlt-dept
+contains "$OUT" "0 waiting for hlt-dept" "another department's projects are not its"
+expect 1 "an unknown actor" -- jx inbox --as nobody
+contains "$ERR" "no actor \"nobody\"" "named"
+expect 1 "--as is required" -- jx inbox
 expect 0 "the small one: one signer" -- jx do P-SM finance_approve --as fin-business --at 2021-02-04
 contains "$OUT" "P-SM: finance_review -> approved" "approved"
 expect 0 "the big one: the business section signs" -- jx do P-BIG finance_approve --as fin-business --at 2021-02-04
 contains "$OUT" "P-BIG: finance_review -> finance_review" "still in review"
 contains "$(git --git-dir "$STORE" log -1 --format=%B refs/jx/projects/P-BIG)" "Approval: 1 of 2 signed \(all\)" "the trailer"
+expect 0 "fin-business has signed: not in its inbox" -- jx inbox --as fin-business --json
+contains "$(printf '%s' "$OUT" | tr -d ' \n')" '^\[\]$' "empty"
+expect 0 "fin-perf's inbox has it" -- jx inbox --as fin-perf --json
+contains "$OUT" '"approval": "1 of 2 signed \(all\)"' "its signature is awaited"
 expect 2 "a signer signs once" -- jx do P-BIG finance_approve --as fin-business --at 2021-02-05
 contains "$ERR" "has signed this approval already" "why"
 expect 2 "take back after the next approver acted" -- jx do P-BIG take_back --as edu-dept --at 2021-02-05
@@ -80,7 +95,8 @@ guards = ["r2_ex_ante", "r3_targets"]''')
 s = s.replace('''event = "dept_approve"
 from = ["dept_review"]
 to = "finance_review"
-roles = ["department"]''', '''event = "dept_approve"
+roles = ["department"]
+task = true''', '''event = "dept_approve"
 from = ["dept_review"]
 to = "finance_review"
 roles = ["department", "finance_budget"]

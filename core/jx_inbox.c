@@ -1,0 +1,68 @@
+#include "jx_inbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "jx_approval.h"
+
+/* Whether actor may act on t in state now; *progress for an approval. */
+static bool waits(const jx_transition *t, const jx_actor_conf *actor,
+                  const jx_value *state, char *progress, size_t psize) {
+  *progress = '\0';
+  if (!jx_strlist_has(&t->roles, actor->role) ||
+      jx_actor_scope_mismatch(actor, state))
+    return false;
+  if (t->approval.type == JX_NIL)
+    return true;
+  const char *by = jx_map_str(state, "submitted_by");
+  if (by && strcmp(by, actor->name) == 0)
+    return false;
+  jx_slot slots[JX_APPROVAL_MAX_SLOTS];
+  char reason[256], remedy[256];
+  size_t n = jx_approval_slots(&t->approval, t->event, state, slots);
+  if (jx_approval_slot_for(&t->approval, slots, n, actor->name, actor->role,
+                           reason, sizeof reason, remedy, sizeof remedy) < 0)
+    return false;
+  jx_approval_progress(&t->approval, slots, n, progress, psize);
+  return true;
+}
+
+static const char *str_or(const jx_value *m, const char *key,
+                          const char *dflt) {
+  const char *s = jx_map_str(m, key);
+  return s ? s : dflt;
+}
+
+static int oldest_first(const void *a, const void *b) {
+  const jx_value *x = a, *y = b;
+  int c = strcmp(str_or(x, "since", ""), str_or(y, "since", ""));
+  return c ? c : strcmp(str_or(x, "project", ""), str_or(y, "project", ""));
+}
+
+void jx_inbox_collect(const jx_workflow *wf, const jx_actor_conf *actor,
+                      const jx_value *projects, jx_value *out) {
+  size_t first = out->u.a.len;
+  for (size_t i = 0; i < projects->u.a.len; i++) {
+    const jx_value *p = &projects->u.a.items[i];
+    const char *status = jx_map_str(p, "status");
+    for (size_t k = 0; status && k < wf->ntransitions; k++) {
+      const jx_transition *t = &wf->transitions[k];
+      char progress[64];
+      if (!t->task || !jx_strlist_has(&t->from, status) ||
+          !waits(t, actor, p, progress, sizeof progress))
+        continue;
+      jx_value row = jx_map();
+      jx_map_set(&row, "project", jx_str(str_or(p, "id", "")));
+      jx_map_set(&row, "title", jx_str(str_or(p, "title", "")));
+      jx_map_set(&row, "state", jx_str(status));
+      jx_map_set(&row, "event", jx_str(t->event));
+      jx_map_set(&row, "since",
+                 jx_str(str_or(p, "since", str_or(p, "updated_at", ""))));
+      if (*progress)
+        jx_map_set(&row, "approval", jx_str(progress));
+      jx_array_push(out, row);
+    }
+  }
+  qsort(out->u.a.items + first, out->u.a.len - first, sizeof *out->u.a.items,
+        oldest_first);
+}
