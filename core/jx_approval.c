@@ -163,43 +163,102 @@ int jx_approval_check(const jx_value *def,
   return 0;
 }
 
-size_t jx_approval_slots(const jx_value *def, const char *event,
-                         const jx_value *state, jx_slot *slots) {
-  const jx_value *signers = signers_of(def);
+/* The approval record for `event` in state, or NULL. */
+static const jx_value *record(const jx_value *state, const char *event) {
   const jx_value *a = jx_map_get(state, "approval");
   const char *for_event = a ? jx_map_str(a, "event") : NULL;
-  const jx_value *sigs =
-      for_event && strcmp(for_event, event) == 0 ? jx_map_get(a, "signatures")
-                                                 : NULL;
-  size_t n = 0;
-  for (size_t i = 0; i < signers->u.a.len && n < JX_APPROVAL_MAX_SLOTS; i++) {
-    const jx_value *s = &signers->u.a.items[i];
-    if (!holds(jx_map_get(s, "when"), state))
+  return for_event && strcmp(for_event, event) == 0 ? a : NULL;
+}
+
+static const jx_value *list(const jx_value *rec, const char *key) {
+  const jx_value *l = rec ? jx_map_get(rec, key) : NULL;
+  return l && l->type == JX_ARRAY ? l : NULL;
+}
+
+static int64_t int_of(const jx_value *m, const char *key) {
+  int64_t v = -1;
+  jx_map_int(m, key, &v);
+  return v;
+}
+
+static jx_slot *by_id(jx_slot *slots, size_t n, int64_t id) {
+  for (size_t i = 0; i < n; i++)
+    if (slots[i].id == id)
+      return &slots[i];
+  return NULL;
+}
+
+/* Appends the additions anchored at `anchor` with `position`. */
+static size_t add_anchored(const jx_value *changes, size_t ndefined,
+                           int64_t anchor, const char *position,
+                           jx_slot *slots, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; changes && i < changes->u.a.len; i++) {
+    const jx_value *c = &changes->u.a.items[i];
+    if (strcmp(jx_map_str(c, "op"), "add_signer") != 0)
       continue;
-    jx_slot *slot = &slots[n++];
-    *slot = (jx_slot){jx_map_str(s, "role"), jx_map_str(s, "actor"), NULL};
-    /* A signature names the signer's index in the definition, so that
-     * a signer whose `when` stops holding does not shift the others. */
-    for (size_t k = 0; sigs && k < sigs->u.a.len; k++) {
-      int64_t idx;
-      if (jx_map_int(&sigs->u.a.items[k], "slot", &idx) &&
-          (uint64_t)idx == i)
-        slot->signed_by = jx_map_str(&sigs->u.a.items[k], "actor");
-    }
+    int64_t id = (int64_t)(ndefined + k++);
+    if (int_of(c, "slot") != anchor ||
+        strcmp(jx_map_str(c, "position"), position) != 0 ||
+        n == JX_APPROVAL_MAX_SLOTS)
+      continue;
+    slots[n++] = (jx_slot){.id = (int)id,
+                           .actor = jx_map_str(c, "actor"),
+                           .added = true,
+                           .anchor = (int)anchor,
+                           .before = strcmp(position, "before") == 0};
   }
   return n;
 }
 
-/* The definition index of the n-th active slot. */
-static size_t def_index(const jx_value *def, const jx_value *state,
-                        size_t active) {
+size_t jx_approval_slots(const jx_value *def, const char *event,
+                         const jx_value *state, jx_slot *slots) {
   const jx_value *signers = signers_of(def);
-  size_t n = 0;
-  for (size_t i = 0; i < signers->u.a.len; i++)
-    if (holds(jx_map_get(&signers->u.a.items[i], "when"), state) &&
-        n++ == active)
-      return i;
-  return signers->u.a.len;
+  const jx_value *rec = record(state, event);
+  const jx_value *changes = list(rec, "changes");
+  const jx_value *sigs = list(rec, "signatures");
+  size_t n = 0, ndefined = signers->u.a.len;
+  for (size_t i = 0; i < ndefined && n < JX_APPROVAL_MAX_SLOTS; i++) {
+    const jx_value *s = &signers->u.a.items[i];
+    if (!holds(jx_map_get(s, "when"), state))
+      continue;
+    n = add_anchored(changes, ndefined, (int64_t)i, "before", slots, n);
+    if (n == JX_APPROVAL_MAX_SLOTS)
+      break;
+    slots[n++] = (jx_slot){.id = (int)i,
+                           .role = jx_map_str(s, "role"),
+                           .actor = jx_map_str(s, "actor")};
+    n = add_anchored(changes, ndefined, (int64_t)i, "after", slots, n);
+  }
+  /* The run-time changes, in the order made. */
+  for (size_t i = 0; changes && i < changes->u.a.len; i++) {
+    const jx_value *c = &changes->u.a.items[i];
+    const char *op = jx_map_str(c, "op");
+    jx_slot *slot = by_id(slots, n, int_of(c, "slot"));
+    if (!slot)
+      continue;
+    if (strcmp(op, "transfer") == 0) {
+      slot->actor = jx_map_str(c, "actor");
+      slot->role = NULL;
+      slot->delegate = slot->delegator = slot->resolved_by = NULL;
+    } else if (strcmp(op, "delegate") == 0) {
+      slot->delegate = jx_map_str(c, "actor");
+      slot->delegator = jx_map_str(c, "by");
+      slot->resolved_by = NULL;
+    } else if (strcmp(op, "resolve") == 0) {
+      slot->resolved_by = jx_map_str(c, "by");
+    } else if (strcmp(op, "remove_signer") == 0) {
+      size_t k = (size_t)(slot - slots);
+      memmove(slot, slot + 1, (n - k - 1) * sizeof *slots);
+      n--;
+    }
+  }
+  for (size_t i = 0; sigs && i < sigs->u.a.len; i++) {
+    jx_slot *slot = by_id(slots, n, int_of(&sigs->u.a.items[i], "slot"));
+    if (slot)
+      slot->signed_by = jx_map_str(&sigs->u.a.items[i], "actor");
+  }
+  return n;
 }
 
 static const char *slot_name(const jx_slot *s, char *buf, size_t size) {
@@ -208,9 +267,35 @@ static const char *slot_name(const jx_slot *s, char *buf, size_t size) {
   return buf;
 }
 
+/* Whether actor may sign s itself: a delegated slot is its delegator's,
+ * a role slot any actor's of the role, a named slot that actor's. */
+static bool owns(const jx_slot *s, const char *actor, const char *role) {
+  if (s->delegator)
+    return strcmp(s->delegator, actor) == 0;
+  return s->role ? strcmp(s->role, role) == 0 : strcmp(s->actor, actor) == 0;
+}
+
+/* Who is still needed, into remedy. */
+static void needed(const jx_slot *slots, size_t n, char *remedy,
+                   size_t msize) {
+  char who[128];
+  size_t off = (size_t)snprintf(remedy, msize, "the signers needed:");
+  bool any = false;
+  for (size_t i = 0; i < n && off < msize; i++)
+    if (!slots[i].signed_by) {
+      off += (size_t)snprintf(remedy + off, msize - off, "%s %s",
+                              any ? "," : "",
+                              slot_name(&slots[i], who, sizeof who));
+      any = true;
+    }
+  if (!any)
+    snprintf(remedy, msize, "nothing: every signer has signed");
+}
+
 int jx_approval_slot_for(const jx_value *def, const jx_slot *slots, size_t n,
-                         const char *actor, const char *role, char *reason,
-                         size_t rsize, char *remedy, size_t msize) {
+                         const char *actor, const char *role,
+                         jx_slot_act *act, char *reason, size_t rsize,
+                         char *remedy, size_t msize) {
   bool chain = strcmp(mode_of(def), "chain") == 0;
   char who[128];
   for (size_t i = 0; i < n; i++)
@@ -224,10 +309,37 @@ int jx_approval_slot_for(const jx_value *def, const jx_slot *slots, size_t n,
     const jx_slot *s = &slots[i];
     if (s->signed_by)
       continue;
-    bool mine = s->actor ? strcmp(s->actor, actor) == 0
-                         : strcmp(s->role, role) == 0;
-    if (mine)
+    bool delegated = s->delegate && !s->resolved_by;
+    bool mine = delegated ? strcmp(s->delegate, actor) == 0
+                          : owns(s, actor, role);
+    if (!mine && delegated && owns(s, actor, role)) {
+      snprintf(reason, rsize, "the signature is delegated (委派) to %s, whose "
+                              "decision comes first",
+               s->delegate);
+      snprintf(remedy, msize, "wait for %s to decide", s->delegate);
+      return -1;
+    }
+    if (mine) {
+      /* 加签: who was added before a signer signs first; who was added
+       * after signs once that signer has. */
+      const jx_slot *w = NULL;
+      for (size_t k = 0; k < n && !w; k++) {
+        const jx_slot *o = &slots[k];
+        if (!o->signed_by &&
+            ((s->added && !s->before && !o->added && o->id == s->anchor) ||
+             (!s->added && o->added && o->before && o->anchor == s->id)))
+          w = o;
+      }
+      if (w) {
+        snprintf(reason, rsize, "%s signs after %s (加签), who has not "
+                                "signed yet",
+                 actor, slot_name(w, who, sizeof who));
+        snprintf(remedy, msize, "wait until %s has signed", who);
+        return -1;
+      }
+      *act = delegated ? JX_SLOT_RESOLVE : JX_SLOT_SIGN;
       return (int)i;
+    }
     if (chain) {
       snprintf(reason, rsize,
                "the signers sign in order (依次) and %s has not signed yet",
@@ -236,55 +348,155 @@ int jx_approval_slot_for(const jx_value *def, const jx_slot *slots, size_t n,
       return -1;
     }
   }
-  snprintf(reason, rsize, "actor %s (%s) is not among the signers still "
-                          "needed", actor, role);
-  size_t off = (size_t)snprintf(remedy, msize, "the signers needed:");
-  bool any = false;
-  for (size_t i = 0; i < n && off < msize; i++)
-    if (!slots[i].signed_by) {
-      off += (size_t)snprintf(remedy + off, msize - off, "%s %s",
-                              any ? "," : "",
-                              slot_name(&slots[i], who, sizeof who));
-      any = true;
-    }
-  if (!any)
-    snprintf(remedy, msize, "nothing: every signer has signed");
+  snprintf(reason, rsize,
+           "actor %s (%s) is not among the signers still needed", actor,
+           role);
+  needed(slots, n, remedy, msize);
   return -1;
 }
 
 bool jx_approval_done(const jx_value *def, const jx_slot *slots, size_t n) {
-  size_t signed_n = 0;
-  for (size_t i = 0; i < n; i++)
+  size_t defined = 0, signed_n = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (slots[i].added) {
+      if (!slots[i].signed_by)
+        return false;
+      continue;
+    }
+    defined++;
     signed_n += slots[i].signed_by != NULL;
+  }
   const char *mode = mode_of(def);
   if (strcmp(mode, "any") == 0)
-    return signed_n >= 1 || n == 0;
+    return signed_n >= 1 || defined == 0;
   if (strcmp(mode, "quorum") == 0) {
     int64_t q = 1;
     jx_map_int(def, "quorum", &q);
     /* Fewer signers apply to this project than the quorum: all of them. */
-    return signed_n >= ((uint64_t)q < n ? (size_t)q : n);
+    return signed_n >= ((uint64_t)q < defined ? (size_t)q : defined);
   }
-  return signed_n == n;
+  return signed_n == defined;
 }
 
-void jx_approval_sign(const jx_value *def, jx_value *state, const char *event,
-                      size_t slot, const char *actor, const char *role,
-                      const char *at) {
-  size_t idx = def_index(def, state, slot);
+/* state.approval for event, started afresh when it was for another. */
+static jx_value *record_for(jx_value *state, const char *event) {
   jx_value *a = jx_map_get(state, "approval");
   const char *for_event = a ? jx_map_str(a, "event") : NULL;
   if (!a || !for_event || strcmp(for_event, event) != 0) {
     a = jx_map_set(state, "approval", jx_map());
     jx_map_set(a, "event", jx_str(event));
     jx_map_set(a, "signatures", jx_array());
+    jx_map_set(a, "changes", jx_array());
+  }
+  if (!jx_map_get(a, "changes"))
+    jx_map_set(a, "changes", jx_array());
+  return a;
+}
+
+static void push_change(jx_value *state, const char *event, const char *op,
+                        int slot, const char *actor, const char *by,
+                        const char *position, const char *at) {
+  jx_value c = jx_map();
+  jx_map_set(&c, "op", jx_str(op));
+  jx_map_set(&c, "slot", jx_int(slot));
+  if (actor)
+    jx_map_set(&c, "actor", jx_str(actor));
+  jx_map_set(&c, "by", jx_str(by));
+  if (position)
+    jx_map_set(&c, "position", jx_str(position));
+  jx_map_set(&c, "at", jx_str(at));
+  jx_array_push(jx_map_get(record_for(state, event), "changes"), c);
+}
+
+void jx_approval_sign(jx_value *state, const char *event, const jx_slot *slot,
+                      jx_slot_act act, const char *actor, const char *role,
+                      const char *at) {
+  if (act == JX_SLOT_RESOLVE) {
+    push_change(state, event, "resolve", slot->id, NULL, actor, NULL, at);
+    return;
   }
   jx_value sig = jx_map();
-  jx_map_set(&sig, "slot", jx_int((int64_t)idx));
+  jx_map_set(&sig, "slot", jx_int(slot->id));
   jx_map_set(&sig, "actor", jx_str(actor));
   jx_map_set(&sig, "role", jx_str(role));
+  if (slot->resolved_by)
+    jx_map_set(&sig, "delegate", jx_str(slot->resolved_by));
   jx_map_set(&sig, "at", jx_str(at));
-  jx_array_push(jx_map_get(a, "signatures"), sig);
+  jx_array_push(jx_map_get(record_for(state, event), "signatures"), sig);
+}
+
+int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
+                       const char *op, const char *by, const char *by_role,
+                       const char *assignee, const char *position,
+                       const char *at, char *reason, size_t rsize,
+                       char *remedy, size_t msize) {
+  jx_slot slots[JX_APPROVAL_MAX_SLOTS];
+  size_t n = jx_approval_slots(def, event, state, slots);
+  bool remove = strcmp(op, "remove_signer") == 0;
+  bool add = strcmp(op, "add_signer") == 0;
+  /* The one who asks holds a pending slot (its own: not while delegated). */
+  jx_slot *mine = NULL;
+  for (size_t i = 0; i < n && !mine; i++)
+    if (!slots[i].signed_by && !slots[i].delegate &&
+        owns(&slots[i], by, by_role))
+      mine = &slots[i];
+  if (!mine) {
+    snprintf(reason, rsize, "%s is for a signer still to sign this "
+                            "approval; actor %s is not one",
+             op, by);
+    needed(slots, n, remedy, msize);
+    return -1;
+  }
+  if (!assignee || !*assignee || strcmp(assignee, by) == 0) {
+    snprintf(reason, rsize, "%s needs another actor", op);
+    snprintf(remedy, msize, "send %s --set assignee=ACTOR", op);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    bool theirs = slots[i].actor && !slots[i].role &&
+                  strcmp(slots[i].actor, assignee) == 0;
+    if (remove && theirs && slots[i].added && !slots[i].signed_by) {
+      push_change(state, event, op, slots[i].id, assignee, by, NULL, at);
+      return 0;
+    }
+    if (!remove && (theirs || (slots[i].signed_by &&
+                               strcmp(slots[i].signed_by, assignee) == 0))) {
+      snprintf(reason, rsize, "actor %s is a signer of this approval already",
+               assignee);
+      snprintf(remedy, msize, "name another actor");
+      return -1;
+    }
+  }
+  if (remove) {
+    snprintf(reason, rsize, "actor %s is not a signer added to this approval "
+                            "who has still to sign (减签 removes those only)",
+             assignee);
+    needed(slots, n, remedy, msize);
+    return -1;
+  }
+  if (add && (!position || (strcmp(position, "before") &&
+                            strcmp(position, "after")))) {
+    snprintf(reason, rsize, "a signer is added before or after (加签)");
+    snprintf(remedy, msize, "send add_signer --set position=before|after");
+    return -1;
+  }
+  if (add && n == JX_APPROVAL_MAX_SLOTS) {
+    snprintf(reason, rsize, "an approval has at most %d signers",
+             JX_APPROVAL_MAX_SLOTS);
+    snprintf(remedy, msize, "remove a signer first");
+    return -1;
+  }
+  /* An added signer's slot is anchored at the defined signer's it is added
+   * to, the nearest defined one when the asker is itself added. */
+  int anchor = mine->id;
+  for (int i = (int)(mine - slots); add && mine->added && i >= 0; i--)
+    if (!slots[i].added) {
+      anchor = slots[i].id;
+      break;
+    }
+  push_change(state, event, op, anchor, assignee, by, add ? position : NULL,
+              at);
+  return 0;
 }
 
 const char *jx_approval_progress(const jx_value *def, const jx_slot *slots,

@@ -1,6 +1,8 @@
 /*
  * jx_approval: a transition approved by several signers (会签, 或签, N of
- * M, 依次): who must sign, who has, and whether the transition is done.
+ * M, 依次), and what signers do to it at run time: delegate (委派),
+ * transfer (转办), add a signer (加签) and remove one (减签).  The exact
+ * meaning of each is in docs/APPROVALS.md.
  *
  * A [[transition]] of the workflow definition may carry an `approval`
  * table (checked when the definition is loaded, see jx_approval_check):
@@ -14,11 +16,15 @@
  *            optionally when = { field = "amount", at_least = 10000000 }
  *            (also at_most, equals, in = [...]): the signer is needed
  *            only for projects whose field matches (conditional steps).
+ * Signers added at run time are needed on top of what the mode asks.
  *
- * Until it is done, each signature is a commit that leaves the project in
- * its state; the signatures are kept in the engine field `approval` =
- * { event, signatures = [ { slot, actor, role, at }, ... ] }, which the
- * engine drops when the project changes state.
+ * The approval's progress is kept in the project's state, in the engine
+ * field `approval` = { event, signatures = [ { slot, actor, role, at } ],
+ * changes = [ { op, slot, actor, by, at, position } ] }: signatures and
+ * run-time changes in the order made.  The engine drops it when the
+ * project changes state.  A slot is named by an id: a signer's index in
+ * the definition, or the number of defined signers plus the index of an
+ * added signer among the additions.
  *
  * Memory: everything is borrowed; slots point into the definition and the
  * state, valid while those are unchanged.
@@ -34,44 +40,71 @@
 #define JX_APPROVAL_MAX_SLOTS 32
 
 typedef struct jx_slot {
-  const char *role;      /* the signer's role, or NULL */
-  const char *actor;     /* the signer's actor, or NULL */
-  const char *signed_by; /* who signed it, NULL while pending */
+  int id;
+  const char *role;        /* the signer's role, or NULL for a named actor */
+  const char *actor;       /* the named actor, or NULL */
+  const char *delegate;    /* delegated to (委派), or NULL */
+  const char *delegator;   /* who delegated: the slot is theirs to sign */
+  const char *resolved_by; /* the delegate who has decided, or NULL */
+  const char *signed_by;   /* who signed it, NULL while pending */
+  bool added;              /* added at run time (加签): */
+  int anchor;              /*   the defined signer's slot it was added to */
+  bool before;             /*   and signs before it (else after it) */
 } jx_slot;
 
-/* Checks an approval table; `roles` are the roles the transition allows
- * (every signer role must be one), `has_field` tells the workflow's
- * fields.  On failure returns JX_EINVAL and sets *key to the key at fault
- * within the table ("mode", "signer", ...) for the caller's position. */
-int jx_approval_check(const jx_value *def, bool (*has_role)(const char *,
-                                                            const void *),
+/* What an actor may do with a slot. */
+typedef enum jx_slot_act {
+  JX_SLOT_SIGN,   /* sign it */
+  JX_SLOT_RESOLVE /* decide as the delegate; the owner then signs */
+} jx_slot_act;
+
+/* Checks an approval table; every signer role must satisfy has_role (one
+ * of the transition's roles) and every `when` field has_field.  On failure
+ * returns JX_EINVAL and sets *key to the key at fault within the table
+ * ("mode", "signer", ...) for the caller's position. */
+int jx_approval_check(const jx_value *def,
+                      bool (*has_role)(const char *, const void *),
                       bool (*has_field)(const char *, const void *),
                       const void *ctx, const char **key);
 
-/* The signers def needs for `state` (those whose `when` holds), each with
- * its signature if state.approval holds signatures for `event`.  Returns
- * how many (at most JX_APPROVAL_MAX_SLOTS). */
+/* The slots def needs for `state` (signers whose `when` holds, and those
+ * added), in signing order, with what state.approval records for `event`.
+ * Returns how many (at most JX_APPROVAL_MAX_SLOTS). */
 size_t jx_approval_slots(const jx_value *def, const char *event,
                          const jx_value *state, jx_slot *slots);
 
-/* The slot `actor` (of `role`) may sign now: one not signed, for its role
- * or name, and in mode chain the first pending one.  Returns the slot, or
- * -1 with the reason and the remedy written into the buffers. */
+/* The slot `actor` (of `role`) may act on now, and how (*act).  A role
+ * slot is only for actors of that role; the caller checks their scope.
+ * Returns the index into slots, or -1 with the reason and the remedy
+ * written into the buffers. */
 int jx_approval_slot_for(const jx_value *def, const jx_slot *slots, size_t n,
-                         const char *actor, const char *role, char *reason,
-                         size_t rsize, char *remedy, size_t msize);
+                         const char *actor, const char *role,
+                         jx_slot_act *act, char *reason, size_t rsize,
+                         char *remedy, size_t msize);
 
-/* Whether the signed slots complete the approval under def's mode. */
+/* Whether the signatures complete the approval: def's mode over the
+ * defined signers, and every added signer. */
 bool jx_approval_done(const jx_value *def, const jx_slot *slots, size_t n);
 
-/* Records actor's signature of `slot` (an index into the slots of
- * jx_approval_slots for the same state) in state.approval, started afresh
- * when it was for another event. */
-void jx_approval_sign(const jx_value *def, jx_value *state, const char *event,
-                      size_t slot, const char *actor, const char *role,
+/* Records in state.approval (started afresh when it was for another
+ * event) that actor acted on slots[k]: signed it, or decided as the
+ * delegate. */
+void jx_approval_sign(jx_value *state, const char *event, const jx_slot *slot,
+                      jx_slot_act act, const char *actor, const char *role,
                       const char *at);
 
-/* "2 of 3 signed" style summary of slots into buf. */
+/* A run-time change (op: "delegate", "transfer", "add_signer",
+ * "remove_signer") asked by `by` (of `by_role`), naming `assignee` (and
+ * `position`, "before" or "after", for add_signer).  Checks that it makes
+ * sense now and records it; otherwise returns -1 with the reason and the
+ * remedy.  The caller checks that assignee is an actor. */
+int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
+                       const char *op, const char *by, const char *by_role,
+                       const char *assignee, const char *position,
+                       const char *at, char *reason, size_t rsize,
+                       char *remedy, size_t msize);
+
+/* "2 of 3 signed (all)" into buf. */
 const char *jx_approval_progress(const jx_value *def, const jx_slot *slots,
                                  size_t n, char *buf, size_t size);
 

@@ -711,12 +711,14 @@ static bool in_list(const jx_value *list, const char *s) {
 }
 
 /* A signature of an approval (APPROVALS.md): *signing when it leaves the
- * approval open, the project in its state. */
+ * approval open.  Signers are matched by slot, not by the transition's
+ * roles: a delegate, a transferee or an added signer signs by name. */
 static int sign(const jx_transition *t, const jx_actor_conf *actor,
                 jx_value *next, const char *when, bool *signing,
                 char *progress, size_t psize, jx_verdict *refusal) {
   jx_slot slots[JX_APPROVAL_MAX_SLOTS];
   char reason[512], remedy[512];
+  jx_slot_act act;
   const char *by = jx_map_str(next, "submitted_by");
   if (by && strcmp(by, actor->name) == 0) {
     snprintf(reason, sizeof reason,
@@ -728,15 +730,66 @@ static int sign(const jx_transition *t, const jx_actor_conf *actor,
   }
   size_t n = jx_approval_slots(&t->approval, t->event, next, slots);
   int k = jx_approval_slot_for(&t->approval, slots, n, actor->name,
-                               actor->role, reason, sizeof reason, remedy,
-                               sizeof remedy);
+                               actor->role, &act, reason, sizeof reason,
+                               remedy, sizeof remedy);
   if (k < 0)
     return refuse(refusal, "workflow", reason, remedy);
-  jx_approval_sign(&t->approval, next, t->event, (size_t)k, actor->name,
-                   actor->role, when);
+  int rc;
+  if (slots[k].role && act == JX_SLOT_SIGN &&
+      (rc = check_actor(actor, t, next, refusal)) < 0)
+    return rc;
+  /* The history names the real actor, and for delegated work both. */
+  const char *owner = slots[k].delegator;
+  char who[160] = "";
+  if (act == JX_SLOT_RESOLVE)
+    snprintf(who, sizeof who, "\nOn-Behalf-Of: %s (delegated, 委派)", owner);
+  else if (slots[k].resolved_by)
+    snprintf(who, sizeof who, "\nDelegate: %s (decided first)",
+             slots[k].resolved_by);
+  jx_approval_sign(next, t->event, &slots[k], act, actor->name, actor->role,
+                   when);
   n = jx_approval_slots(&t->approval, t->event, next, slots);
   *signing = !jx_approval_done(&t->approval, slots, n);
-  jx_approval_progress(&t->approval, slots, n, progress, psize);
+  char step[64];
+  snprintf(progress, psize, "%s%s",
+           jx_approval_progress(&t->approval, slots, n, step, sizeof step),
+           who);
+  return 0;
+}
+
+/* The approval transition of the project's current state, which the
+ * run-time operations (op) act on, or NULL. */
+static const jx_transition *approval_here(const jx_workflow *wf,
+                                          const char *status) {
+  for (size_t i = 0; i < wf->ntransitions; i++)
+    if (wf->transitions[i].approval.type != JX_NIL &&
+        jx_strlist_has(&wf->transitions[i].from, status))
+      return &wf->transitions[i];
+  return NULL;
+}
+
+/* Delegate (委派), transfer (转办), add (加签) or remove (减签) a signer. */
+static int change(const jx_engine *e, const jx_transition *t,
+                  const jx_actor_conf *actor, jx_value *next,
+                  const char *from, const char *when, jx_verdict *refusal) {
+  char reason[512], remedy[512];
+  const jx_transition *a = approval_here(e->wf, from);
+  const char *assignee = jx_map_str(next, "assignee");
+  if (!a) {
+    snprintf(reason, sizeof reason, "state %s has no approval to %s", from,
+             t->op);
+    snprintf(remedy, sizeof remedy, "%s where several sign (APPROVALS.md)",
+             t->op);
+    return refuse(refusal, "workflow", reason, remedy);
+  }
+  if (assignee && !jx_config_actor(e->cfg, assignee))
+    return jx_err_set(JX_EINVAL, "assignee: no actor \"%s\" in %s [actors]",
+                      assignee, e->cfg->path);
+  if (jx_approval_change(&a->approval, next, a->event, t->op, actor->name,
+                         actor->role, assignee, jx_map_str(next, "position"),
+                         when, reason, sizeof reason, remedy,
+                         sizeof remedy) < 0)
+    return refuse(refusal, "workflow", reason, remedy);
   return 0;
 }
 
@@ -797,7 +850,8 @@ static int check_undo(const jx_transition *t, const jx_actor_conf *actor,
 
 /* Where the event takes the project (*to) and whether it is a signature
  * that leaves an approval open (*signing). */
-static int route(const jx_transition *t, const jx_actor_conf *actor,
+static int route(const jx_engine *e, const jx_transition *t,
+                 const jx_actor_conf *actor,
                  jx_value *next, const char *from, const char *when,
                  const char **to, bool *signing, char *progress,
                  size_t psize, jx_verdict *refusal) {
@@ -807,12 +861,19 @@ static int route(const jx_transition *t, const jx_actor_conf *actor,
   *progress = '\0';
   if (t->approval.type != JX_NIL)
     rc = sign(t, actor, next, when, signing, progress, psize, refusal);
+  else if (*t->op)
+    rc = change(e, t, actor, next, from, when, refusal);
   else if (t->returns.len)
     rc = return_target(t, next, to, refusal);
   else if (*t->undo)
     rc = check_undo(t, actor, next, refusal);
   if (*signing)
     *to = from;
+  /* What an operation was asked with is in its event, not the project. */
+  static const char *const args[] = {"assignee", "position", "return_to"};
+  for (size_t i = 0; rc == 0 && i < sizeof args / sizeof *args; i++)
+    if (strcmp(args[i], "return_to") != 0 || t->returns.len)
+      jx_map_del(next, args[i]);
   return rc;
 }
 
@@ -881,7 +942,8 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   const char *last = jx_map_str(&next, "updated_at");
   if ((rc = find_transition(e, req->event, from, &t, refusal)) < 0 ||
       (rc = check_set(e->wf, t, req)) < 0 ||
-      (rc = check_actor(actor, t, &next, refusal)) < 0)
+      (t->approval.type == JX_NIL &&
+       (rc = check_actor(actor, t, &next, refusal)) < 0))
     goto cleanup;
   /* A history reads forward: an event may not be dated before the last. */
   if (last && strcmp(when, last) < 0) {
@@ -904,8 +966,8 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   }
   const char *to;
   bool signing;
-  char progress[64];
-  if ((rc = route(t, actor, &next, from, when, &to, &signing, progress,
+  char progress[256];
+  if ((rc = route(e, t, actor, &next, from, when, &to, &signing, progress,
                   sizeof progress, refusal)) < 0) {
     jx_value_free(&was);
     goto cleanup;

@@ -5,23 +5,31 @@
 
 #include "jx_approval.h"
 
-/* Whether actor may act on t in state now; *progress for an approval. */
+static bool may(const jx_transition *t, const jx_actor_conf *actor,
+                const jx_value *state) {
+  return jx_strlist_has(&t->roles, actor->role) &&
+         !jx_actor_scope_mismatch(actor, state);
+}
+
+/* Whether actor may act on t in state now; *progress for an approval.  A
+ * signer named in the approval (a delegate, a transferee, an added
+ * signer) acts whatever its role, as the engine lets it. */
 static bool waits(const jx_transition *t, const jx_actor_conf *actor,
                   const jx_value *state, char *progress, size_t psize) {
   *progress = '\0';
-  if (!jx_strlist_has(&t->roles, actor->role) ||
-      jx_actor_scope_mismatch(actor, state))
-    return false;
   if (t->approval.type == JX_NIL)
-    return true;
+    return may(t, actor, state);
   const char *by = jx_map_str(state, "submitted_by");
   if (by && strcmp(by, actor->name) == 0)
     return false;
   jx_slot slots[JX_APPROVAL_MAX_SLOTS];
   char reason[256], remedy[256];
+  jx_slot_act act;
   size_t n = jx_approval_slots(&t->approval, t->event, state, slots);
-  if (jx_approval_slot_for(&t->approval, slots, n, actor->name, actor->role,
-                           reason, sizeof reason, remedy, sizeof remedy) < 0)
+  int k = jx_approval_slot_for(&t->approval, slots, n, actor->name,
+                               actor->role, &act, reason, sizeof reason,
+                               remedy, sizeof remedy);
+  if (k < 0 || (slots[k].role && act == JX_SLOT_SIGN && !may(t, actor, state)))
     return false;
   jx_approval_progress(&t->approval, slots, n, progress, psize);
   return true;

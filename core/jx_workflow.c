@@ -62,6 +62,7 @@ void jx_workflow_free(jx_workflow *wf) {
     strlist_free(&t->reactions);
     strlist_free(&t->returns);
     free(t->undo);
+    free(t->op);
     jx_value_free(&t->approval);
   }
   free(wf->states);
@@ -326,7 +327,8 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
     return jx_toml_error_at(c->doc, c->keys, 2,
                             "[[transition]] must be a table");
   if ((rc = KNOWN(c, v, "event", "from", "to", "roles", "sets", "guards",
-                  "reactions", "approval", "returns", "undo", "task")) < 0 ||
+                  "reactions", "approval", "returns", "undo", "task",
+                  "op")) < 0 ||
       (rc = string_at(c, v, "event", true, &t->event)) < 0 ||
       (rc = strlist_at(c, v, "from", true, &t->from)) < 0 ||
       (rc = string_at(c, v, "to", false, &t->to)) < 0 ||
@@ -336,6 +338,7 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
       (rc = strlist_at(c, v, "reactions", false, &t->reactions)) < 0 ||
       (rc = strlist_at(c, v, "returns", false, &t->returns)) < 0 ||
       (rc = string_at(c, v, "undo", false, &t->undo)) < 0 ||
+      (rc = string_at(c, v, "op", false, &t->op)) < 0 ||
       (*t->to && (rc = check_state(c, wf, t->to, "to")) < 0) ||
       (rc = check_plugins(c, &t->guards, "guards", plugins, nplugins)) < 0 ||
       (rc = check_plugins(c, &t->reactions, "reactions", plugins, nplugins)) <
@@ -358,6 +361,23 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
     return jx_toml_error_at(c->doc, c->keys, 3,
                             "a return needs a field return_to in [fields] "
                             "(the state chosen)");
+  }
+  static const char *const ops[] = {"delegate", "transfer", "add_signer",
+                                     "remove_signer"};
+  size_t op = 0;
+  while (*t->op && op < 4 && strcmp(ops[op], t->op))
+    op++;
+  if (op == 4) {
+    c->keys[2] = "op";
+    return jx_toml_error_at(c->doc, c->keys, 3,
+                            "op is delegate (委派), transfer (转办), "
+                            "add_signer (加签) or remove_signer (减签)");
+  }
+  if (*t->op && (!jx_strlist_has(&t->sets, "assignee") ||
+                 !jx_workflow_field(wf, "assignee"))) {
+    c->keys[2] = "sets";
+    return jx_toml_error_at(c->doc, c->keys, 3,
+                            "an op sets the field assignee (the actor)");
   }
   if (*t->undo && strcmp(t->undo, "withdraw") &&
       strcmp(t->undo, "take_back")) {

@@ -64,6 +64,9 @@ typedef struct jx_transition {
                            "" for any other transition */
   bool task;            /* a work item: listed in the inboxes of who may
                            send it (an approval is one too) */
+  char *op;             /* a run-time change to the approval of the state
+                           (jx_approval_change): "delegate", "transfer",
+                           "add_signer", "remove_signer"; "" if none */
 } jx_transition;
 
 typedef struct jx_workflow {

@@ -73,6 +73,77 @@ contains "$log" "fin-perf finance_approve 1 of 2 signed \(all\)" "and the first 
 contains "$log" "fin-perf return" "and the return"
 contains "$(jx show P-BIG --json | tr -d ' \n')" '"passed_by":\["fin-perf","fin-business"\]' "who passed it on"
 
+# Run-time changes (APPROVALS.md): delegate (委派), transfer (转办), add
+# (加签) and remove (减签) a signer.
+project ops.toml P-OPS 12000000 new \
+  'ex_ante_report = "r.pdf"' 'ex_ante_conclusion = "support"' "$TARGETS"
+project tr.toml P-TR 12000000 new \
+  'ex_ante_report = "r.pdf"' 'ex_ante_conclusion = "support"' "$TARGETS"
+cat >ops.jx <<'JX'
+at 2021-04-01
+submit ops.toml
+submit tr.toml
+do P-OPS dept_approve --as edu-dept
+do P-TR dept_approve --as edu-dept
+do P-OPS ex_ante_review --as fin-perf \
+  --set 'ex_ante_scores={necessity=18, economy=17, targets=17, feasibility=16, compliance=17}'
+do P-TR ex_ante_review --as fin-perf \
+  --set 'ex_ante_scores={necessity=18, economy=17, targets=17, feasibility=16, compliance=17}'
+do P-OPS key_review --as fin-perf
+do P-TR key_review --as fin-perf
+JX
+expect 0 "two projects to finance" -- jx run ops.jx
+# 委派: fin-business asks fin-business-2 to decide; the signature stays its own.
+expect 2 "delegate needs an actor" -- jx do P-OPS delegate --as fin-business --at 2021-04-02
+contains "$ERR" "delegate needs another actor" "named"
+expect 1 "an unknown assignee" -- jx do P-OPS delegate --as fin-business --at 2021-04-02 --set assignee=nobody
+expect 2 "only the approval's signers delegate" -- jx do P-OPS delegate --as fin-budget --at 2021-04-02 --set assignee=fin-perf-2
+contains "$ERR" "refused by workflow" "refused"
+expect 0 "delegate" -- jx do P-OPS delegate --as fin-business --at 2021-04-02 --set assignee=fin-business-2
+expect 0 "the delegate's inbox" -- jx inbox --as fin-business-2
+contains "$OUT" "P-OPS +finance_review +finance_approve" "it waits for the delegate"
+expect 2 "the delegator waits for the decision" -- jx do P-OPS finance_approve --as fin-business --at 2021-04-03
+contains "$ERR" "delegated \(委派\) to fin-business-2, whose decision comes first" "why"
+expect 0 "the delegate decides" -- jx do P-OPS finance_approve --as fin-business-2 --at 2021-04-03
+contains "$OUT" "P-OPS: finance_review -> finance_review" "not signed yet: back to the delegator"
+contains "$(git --git-dir "$STORE" log -1 --format=%B refs/jx/projects/P-OPS)" "On-Behalf-Of: fin-business \(delegated, 委派\)" "the history says for whom"
+expect 0 "the delegator signs" -- jx do P-OPS finance_approve --as fin-business --at 2021-04-04
+msg=$(git --git-dir "$STORE" log -1 --format=%B refs/jx/projects/P-OPS)
+contains "$msg" "Actor: fin-business" "the real actor"
+contains "$msg" "Delegate: fin-business-2 \(decided first\)" "and the delegate"
+contains "$msg" "Approval: 1 of 2 signed" "one of two"
+# 加签 before: fin-perf adds fin-budget, who signs first.
+expect 2 "add_signer needs a position" -- jx do P-OPS add_signer --as fin-perf --at 2021-04-05 --set assignee=fin-budget
+contains "$ERR" "before or after" "named"
+expect 0 "add a signer before" -- jx do P-OPS add_signer --as fin-perf --at 2021-04-05 --set assignee=fin-budget --set position=before
+expect 2 "fin-perf waits for the added signer" -- jx do P-OPS finance_approve --as fin-perf --at 2021-04-06
+contains "$ERR" "fin-perf signs after actor fin-budget \(加签\)" "why"
+expect 0 "fin-budget's inbox" -- jx inbox --as fin-budget
+contains "$OUT" "P-OPS +finance_review +finance_approve +1 of 3 signed" "it waits for the added signer"
+expect 0 "the added signer signs" -- jx do P-OPS finance_approve --as fin-budget --at 2021-04-06
+expect 0 "fin-perf completes it" -- jx do P-OPS finance_approve --as fin-perf --at 2021-04-07
+contains "$OUT" "P-OPS: finance_review -> approved" "3 of 3: approved"
+# 转办 and 减签 on P-TR: fin-perf transfers to fin-perf-2; fin-business adds
+# fin-budget after itself, then removes it again.
+expect 0 "transfer" -- jx do P-TR transfer --as fin-perf --at 2021-04-02 --set assignee=fin-perf-2
+expect 2 "the one who transferred is out" -- jx do P-TR finance_approve --as fin-perf --at 2021-04-03
+contains "$ERR" "not among the signers still needed" "refused"
+contains "$ERR" "actor fin-perf-2" "the remedy names the transferee"
+expect 0 "add after" -- jx do P-TR add_signer --as fin-business --at 2021-04-03 --set assignee=fin-budget --set position=after
+expect 2 "an added-after signer waits" -- jx do P-TR finance_approve --as fin-budget --at 2021-04-03
+expect 2 "減签 only removes added signers" -- jx do P-TR remove_signer --as fin-business --at 2021-04-04 --set assignee=fin-perf-2
+contains "$ERR" "减签 removes those only" "why"
+expect 0 "remove it" -- jx do P-TR remove_signer --as fin-business --at 2021-04-04 --set assignee=fin-budget
+expect 0 "the transferee signs" -- jx do P-TR finance_approve --as fin-perf-2 --at 2021-04-05
+expect 0 "the business section completes it" -- jx do P-TR finance_approve --as fin-business --at 2021-04-06
+contains "$OUT" "P-TR: finance_review -> approved" "2 of 2 after the removal"
+log=$(git --git-dir "$STORE" log --format='%an %(trailers:key=Event,valueonly,separator=)' refs/jx/projects/P-TR)
+contains "$log" "fin-perf transfer" "the transfer is a commit by its actor"
+contains "$log" "fin-business remove_signer" "so is the removal"
+contains "$(jx show P-TR --json)" '"status": "approved"' "no assignee left in the project"
+checks=$((checks + 1))
+case $(jx show P-TR --json) in *'"assignee"'*) failures=$((failures + 1)); echo "FAIL assignee stayed in the state";; esac
+
 # A deployment with other approvals: N of M, chains, and an approval the
 # submitter could sign.
 cp workflows/budget.toml workflows/base.toml
