@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "jx_err.h"
 
@@ -111,12 +112,24 @@ int jx_approval_check(const jx_value *def,
     return jx_err_set(JX_EINVAL, "approval must be a table");
   for (size_t i = 0; i < def->u.m.len; i++) {
     const char *k = def->u.m.items[i].key;
-    if (strcmp(k, "mode") && strcmp(k, "quorum") && strcmp(k, "signer"))
+    if (strcmp(k, "mode") && strcmp(k, "quorum") && strcmp(k, "signer") &&
+        strcmp(k, "deadline_days") && strcmp(k, "escalate_to"))
       return *key = k, jx_err_set(JX_EINVAL,
                                   "approval: unknown key \"%s\" (mode, "
-                                  "quorum, signer)",
+                                  "quorum, signer, deadline_days, "
+                                  "escalate_to)",
                                   k);
   }
+  const jx_value *days = jx_map_get(def, "deadline_days");
+  const jx_value *to = jx_map_get(def, "escalate_to");
+  if (days && (days->type != JX_INT || days->u.i < 1 || days->u.i > 365))
+    return *key = "deadline_days",
+           jx_err_set(JX_EINVAL, "approval deadline_days is a number of "
+                                 "working days, 1 to 365");
+  if (!days != !to || (to && to->type != JX_STR))
+    return *key = days ? "deadline_days" : "escalate_to",
+           jx_err_set(JX_EINVAL, "approval deadline_days and escalate_to (an "
+                                 "actor) go together");
   size_t m = 0;
   if (jx_map_get(def, "mode")) {
     while (mode && m < sizeof modes / sizeof *modes && strcmp(modes[m], mode))
@@ -237,7 +250,7 @@ size_t jx_approval_slots(const jx_value *def, const char *event,
     jx_slot *slot = by_id(slots, n, int_of(c, "slot"));
     if (!slot)
       continue;
-    if (strcmp(op, "transfer") == 0) {
+    if (strcmp(op, "transfer") == 0 || strcmp(op, "escalate") == 0) {
       slot->actor = jx_map_str(c, "actor");
       slot->role = NULL;
       slot->delegate = slot->delegator = slot->resolved_by = NULL;
@@ -432,6 +445,22 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
                        char *remedy, size_t msize) {
   jx_slot slots[JX_APPROVAL_MAX_SLOTS];
   size_t n = jx_approval_slots(def, event, state, slots);
+  if (strcmp(op, "escalate") == 0) {
+    /* The escalation's actor decides for every signer still pending: one
+     * slot becomes its, the others are removed. */
+    const char *to = jx_map_str(def, "escalate_to");
+    size_t moved = 0;
+    for (size_t i = 0; to && i < n; i++)
+      if (!slots[i].signed_by)
+        push_change(state, event, moved++ ? "remove_signer" : op,
+                    slots[i].id, to, by, NULL, at);
+    if (moved)
+      return 0;
+    snprintf(reason, rsize, "nothing to escalate: %s",
+             to ? "every signer has signed" : "the step has no escalate_to");
+    snprintf(remedy, msize, "none needed");
+    return -1;
+  }
   bool remove = strcmp(op, "remove_signer") == 0;
   bool add = strcmp(op, "add_signer") == 0;
   /* The one who asks holds a pending slot (its own: not while delegated). */
@@ -497,6 +526,36 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
   push_change(state, event, op, anchor, assignee, by, add ? position : NULL,
               at);
   return 0;
+}
+
+bool jx_approval_deadline(const jx_value *def, const char *since,
+                          char out[11]) {
+  int64_t days;
+  struct tm tm = {0};
+  if (!jx_map_int(def, "deadline_days", &days) || !since ||
+      sscanf(since, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+    return false;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  time_t t = timegm(&tm);
+  /* Working days: Monday to Friday. */
+  while (days > 0) {
+    t += 86400;
+    gmtime_r(&t, &tm);
+    if (tm.tm_wday != 0 && tm.tm_wday != 6)
+      days--;
+  }
+  gmtime_r(&t, &tm);
+  strftime(out, 11, "%Y-%m-%d", &tm);
+  return true;
+}
+
+bool jx_approval_escalated(const jx_value *state, const char *event) {
+  const jx_value *changes = list(record(state, event), "changes");
+  for (size_t i = 0; changes && i < changes->u.a.len; i++)
+    if (strcmp(jx_map_str(&changes->u.a.items[i], "op"), "escalate") == 0)
+      return true;
+  return false;
 }
 
 const char *jx_approval_progress(const jx_value *def, const jx_slot *slots,

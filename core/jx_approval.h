@@ -16,6 +16,9 @@
  *            optionally when = { field = "amount", at_least = 10000000 }
  *            (also at_most, equals, in = [...]): the signer is needed
  *            only for projects whose field matches (conditional steps).
+ *   deadline_days = N, escalate_to = "actor": N working days after the
+ *            project entered the state, `jx tick` escalates the signers
+ *            still pending to that actor (op "escalate").
  * Signers added at run time are needed on top of what the mode asks.
  *
  * The approval's progress is kept in the project's state, in the engine
@@ -94,7 +97,9 @@ void jx_approval_sign(jx_value *state, const char *event, const jx_slot *slot,
                       const char *at);
 
 /* A run-time change (op: "delegate", "transfer", "add_signer",
- * "remove_signer") asked by `by` (of `by_role`), naming `assignee` (and
+ * "remove_signer"; "escalate", by the calendar: def's escalate_to decides
+ * for every pending signer, with one signature) asked by `by` (of
+ * `by_role`), naming `assignee` (and
  * `position`, "before" or "after", for add_signer).  Checks that it makes
  * sense now and records it; otherwise returns -1 with the reason and the
  * remedy.  The caller checks that assignee is an actor. */
@@ -103,6 +108,15 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
                        const char *assignee, const char *position,
                        const char *at, char *reason, size_t rsize,
                        char *remedy, size_t msize);
+
+/* The step's deadline, "YYYY-MM-DD": `deadline_days` working days
+ * (Monday to Friday) after the day of `since` (when the project entered
+ * the state).  False when def has no deadline. */
+bool jx_approval_deadline(const jx_value *def, const char *since,
+                          char out[11]);
+
+/* Whether the approval of `event` in state has been escalated. */
+bool jx_approval_escalated(const jx_value *state, const char *event);
 
 /* "2 of 3 signed (all)" into buf. */
 const char *jx_approval_progress(const jx_value *def, const jx_slot *slots,

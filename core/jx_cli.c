@@ -766,13 +766,15 @@ static int inbox(const options *o, jx_store *s, const jx_config *cfg) {
   if (rc == 0 && o->json) {
     print_json(&rows);
   } else if (rc == 0) {
-    printf("%-10s %-20s %-16s %-18s %-24s %s\n", "SINCE", "ID", "STATE",
-           "EVENT", "APPROVAL", "TITLE");
+    printf("%-10s %-10s %-20s %-16s %-18s %-24s %s\n", "SINCE", "DEADLINE",
+           "ID", "STATE", "EVENT", "APPROVAL", "TITLE");
     for (size_t i = 0; i < rows.u.a.len; i++) {
       const jx_value *r = &rows.u.a.items[i];
       const char *approval = jx_map_str(r, "approval");
+      const char *deadline = jx_map_str(r, "deadline");
       char b1[256], b3[1024];
-      printf("%-10.10s %-20s %-16s %-18s %-24s %s\n", jx_map_str(r, "since"),
+      printf("%-10.10s %-10s %-20s %-16s %-18s %-24s %s\n",
+             jx_map_str(r, "since"), deadline ? deadline : "-",
              safe_str(jx_map_str(r, "project"), b1, sizeof b1),
              jx_map_str(r, "state"), jx_map_str(r, "event"),
              approval ? approval : "-",

@@ -203,6 +203,38 @@ static int check_attachments(const jx_config *cfg, const jx_workflow *wf,
 /* Each timer has its own name, sends an event of the workflow that the
  * calendar actor may send, from states the workflow has: otherwise a tick
  * would silently do nothing, or fail on every project. */
+/* A step with a deadline escalates to an actor that exists, through an
+ * escalate transition the calendar may send from each of its states. */
+static int check_deadlines(const jx_config *cfg, const jx_workflow *wf) {
+  const jx_actor_conf *cal = jx_config_actor(cfg, JX_CALENDAR_ACTOR);
+  for (size_t i = 0; i < wf->ntransitions; i++) {
+    const jx_transition *t = &wf->transitions[i];
+    const char *to = jx_map_str(&t->approval, "escalate_to");
+    if (t->approval.type == JX_NIL || !to)
+      continue;
+    if (!jx_config_actor(cfg, to))
+      return jx_err_set(JX_EINVAL,
+                        "%s: %s's approval escalates to \"%s\", which is "
+                        "not in %s [actors]",
+                        wf->path, t->event, to, cfg->path);
+    for (size_t k = 0; k < t->from.len; k++) {
+      size_t j = 0;
+      while (j < wf->ntransitions &&
+             !(strcmp(wf->transitions[j].op, "escalate") == 0 &&
+               jx_strlist_has(&wf->transitions[j].from, t->from.items[k]) &&
+               cal && jx_strlist_has(&wf->transitions[j].roles, cal->role)))
+        j++;
+      if (j == wf->ntransitions)
+        return jx_err_set(JX_EINVAL,
+                          "%s: %s has a deadline, and no transition with op "
+                          "= \"escalate\" that the calendar may send from "
+                          "state %s",
+                          wf->path, t->event, t->from.items[k]);
+    }
+  }
+  return 0;
+}
+
 static int check_timers(const jx_config *cfg, const jx_workflow *wf) {
   const jx_actor_conf *cal = jx_config_actor(cfg, JX_CALENDAR_ACTOR);
   for (size_t i = 0; i < cfg->ntimers; i++) {
@@ -285,7 +317,8 @@ static int load_rules(jx_engine *e) {
     files[nfiles] = (jx_rule_file){names[i], src->data, src->len};
   }
   if ((rc = check_attachments(cfg, e->wf, e->sb)) < 0 ||
-      (rc = check_timers(cfg, e->wf)) < 0)
+      (rc = check_timers(cfg, e->wf)) < 0 ||
+      (rc = check_deadlines(cfg, e->wf)) < 0)
     goto cleanup;
   rc = jx_store_put_rules(e->store, files, nfiles, &e->rules);
 cleanup:
@@ -667,8 +700,8 @@ static int run_plugins(jx_engine *e, const jx_transition *t, jx_value *next,
   return 0;
 }
 
-/* `approval`: how far a multi-signer approval is ("1 of 2 signed (all)"),
- * or "". */
+/* `approval`: trailers of an approval step ("Approval: 1 of 2 signed
+ * (all)", "Escalated: ..."), or "". */
 static char *commit_message(const jx_engine *e, const jx_request *req,
                             const jx_actor_conf *actor, const char *from,
                             const char *to, const char *when,
@@ -692,7 +725,7 @@ static char *commit_message(const jx_engine *e, const jx_request *req,
                 req->event, actor->name, actor->role, from, to, when,
                 git_oid_tostr_s(&e->rules));
   if (*approval)
-    jx_buf_printf(&m, "Approval: %s\n", approval);
+    jx_buf_printf(&m, "%s\n", approval);
   return m.data;
 }
 
@@ -751,7 +784,7 @@ static int sign(const jx_transition *t, const jx_actor_conf *actor,
   n = jx_approval_slots(&t->approval, t->event, next, slots);
   *signing = !jx_approval_done(&t->approval, slots, n);
   char step[64];
-  snprintf(progress, psize, "%s%s",
+  snprintf(progress, psize, "Approval: %s%s",
            jx_approval_progress(&t->approval, slots, n, step, sizeof step),
            who);
   return 0;
@@ -771,10 +804,16 @@ static const jx_transition *approval_here(const jx_workflow *wf,
 /* Delegate (委派), transfer (转办), add (加签) or remove (减签) a signer. */
 static int change(const jx_engine *e, const jx_transition *t,
                   const jx_actor_conf *actor, jx_value *next,
-                  const char *from, const char *when, jx_verdict *refusal) {
-  char reason[512], remedy[512];
+                  const char *from, const char *when, char *progress,
+                  size_t psize, jx_verdict *refusal) {
+  char reason[512], remedy[512], deadline[11];
   const jx_transition *a = approval_here(e->wf, from);
   const char *assignee = jx_map_str(next, "assignee");
+  if (a && strcmp(t->op, "escalate") == 0 &&
+      jx_approval_deadline(&a->approval, jx_map_str(next, "since"),
+                           deadline))
+    snprintf(progress, psize, "Escalated: to %s, deadline %s passed",
+             jx_map_str(&a->approval, "escalate_to"), deadline);
   if (!a) {
     snprintf(reason, sizeof reason, "state %s has no approval to %s", from,
              t->op);
@@ -862,7 +901,7 @@ static int route(const jx_engine *e, const jx_transition *t,
   if (t->approval.type != JX_NIL)
     rc = sign(t, actor, next, when, signing, progress, psize, refusal);
   else if (*t->op)
-    rc = change(e, t, actor, next, from, when, refusal);
+    rc = change(e, t, actor, next, from, when, progress, psize, refusal);
   else if (t->returns.len)
     rc = return_target(t, next, to, refusal);
   else if (*t->undo)
@@ -1095,6 +1134,55 @@ static int collect_id(const char *id, const git_oid *head, void *payload) {
   return 0;
 }
 
+/* Steps past their deadline by `to` escalate (APPROVALS.md): the
+ * calendar sends the state's escalate event the day after the deadline. */
+static int escalate_overdue(jx_engine *e, const tick_ctx *t, int64_t to,
+                            jx_tick_cb decided, jx_engine_cb done,
+                            void *payload) {
+  for (size_t i = 0; i < t->n; i++) {
+    const jx_value *state = NULL;
+    char deadline[11];
+    int rc = jx_engine_state(e, t->ids[i], &state);
+    if (rc < 0)
+      return rc;
+    const char *status = jx_map_str(state, "status");
+    const jx_transition *a = status ? approval_here(e->wf, status) : NULL;
+    if (!a || jx_approval_escalated(state, a->event) ||
+        !jx_approval_deadline(&a->approval, jx_map_str(state, "since"),
+                              deadline))
+      continue;
+    int64_t when = parse_iso(deadline) + 86400;
+    const char *last = jx_map_str(state, "updated_at");
+    if (when > to)
+      continue;
+    if (last && parse_iso(last) > when)
+      when = parse_iso(last);
+    const jx_transition *esc = NULL;
+    for (size_t k = 0; k < e->wf->ntransitions && !esc; k++)
+      if (strcmp(e->wf->transitions[k].op, "escalate") == 0 &&
+          jx_strlist_has(&e->wf->transitions[k].from, status))
+        esc = &e->wf->transitions[k];
+    if (!esc)
+      continue; /* check_deadlines makes sure there is one */
+    char from[64];
+    snprintf(from, sizeof from, "%s", status);
+    jx_request req = {.project = t->ids[i], .event = esc->event,
+                      .actor = JX_CALENDAR_ACTOR, .time = when};
+    jx_verdict refusal = {0};
+    int code = jx_engine_apply(e, &req, &refusal, done, payload);
+    if (code < 0 && decided) {
+      jx_tick_report r = {.timer = "deadline", .date = deadline,
+                          .project = t->ids[i], .from = from, .code = code,
+                          .refusal = &refusal, .error = jx_err_last()->msg};
+      decided(&r, payload);
+    }
+    jx_verdict_free(&refusal);
+    if (code == JX_ESTORE)
+      return code;
+  }
+  return 0;
+}
+
 int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
                    jx_engine_cb done, void *payload) {
   const jx_config *cfg = e->cfg;
@@ -1146,6 +1234,7 @@ int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
       }
     }
   }
+  rc = escalate_overdue(e, &t, to, decided, done, payload);
 cleanup:
   free(t.ids);
   return rc;

@@ -66,8 +66,13 @@ void jx_inbox_collect(const jx_workflow *wf, const jx_actor_conf *actor,
       jx_map_set(&row, "event", jx_str(t->event));
       jx_map_set(&row, "since",
                  jx_str(str_or(p, "since", str_or(p, "updated_at", ""))));
+      char deadline[11];
       if (*progress)
         jx_map_set(&row, "approval", jx_str(progress));
+      if (t->approval.type != JX_NIL &&
+          jx_approval_deadline(&t->approval, jx_map_str(p, "since"),
+                               deadline))
+        jx_map_set(&row, "deadline", jx_str(deadline));
       jx_array_push(out, row);
     }
   }

@@ -17,8 +17,8 @@
 /* Appends to *out (a JX_ARRAY) one map per task waiting for `actor` in
  * `projects` (an array of project states, each with its id): project,
  * title, state, event, since (when the project entered the state), and
- * for an approval its progress ("1 of 2 signed (all)"); oldest first,
- * then by project id. */
+ * for an approval its progress ("1 of 2 signed (all)") and its deadline
+ * if it has one; oldest first, then by project id. */
 void jx_inbox_collect(const jx_workflow *wf, const jx_actor_conf *actor,
                       const jx_value *projects, jx_value *out);
 

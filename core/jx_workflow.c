@@ -363,17 +363,18 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
                             "(the state chosen)");
   }
   static const char *const ops[] = {"delegate", "transfer", "add_signer",
-                                     "remove_signer"};
+                                     "remove_signer", "escalate"};
   size_t op = 0;
-  while (*t->op && op < 4 && strcmp(ops[op], t->op))
+  while (*t->op && op < 5 && strcmp(ops[op], t->op))
     op++;
-  if (op == 4) {
+  if (op == 5) {
     c->keys[2] = "op";
     return jx_toml_error_at(c->doc, c->keys, 3,
                             "op is delegate (委派), transfer (转办), "
-                            "add_signer (加签) or remove_signer (减签)");
+                            "add_signer (加签), remove_signer (减签) or "
+                            "escalate");
   }
-  if (*t->op && (!jx_strlist_has(&t->sets, "assignee") ||
+  if (*t->op && op != 4 && (!jx_strlist_has(&t->sets, "assignee") ||
                  !jx_workflow_field(wf, "assignee"))) {
     c->keys[2] = "sets";
     return jx_toml_error_at(c->doc, c->keys, 3,

@@ -66,7 +66,9 @@ typedef struct jx_transition {
                            send it (an approval is one too) */
   char *op;             /* a run-time change to the approval of the state
                            (jx_approval_change): "delegate", "transfer",
-                           "add_signer", "remove_signer"; "" if none */
+                           "add_signer", "remove_signer", or "escalate"
+                           (sent by jx tick past a step's deadline); ""
+                           if none */
 } jx_transition;
 
 typedef struct jx_workflow {

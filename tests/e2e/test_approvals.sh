@@ -29,7 +29,7 @@ expect 2 "another department cannot take it back" -- jx do P-SM take_back --as h
 expect 0 "the department takes it back (取回)" -- jx do P-SM take_back --as edu-dept --at 2021-02-02
 contains "$OUT" "P-SM: finance_review -> dept_review" "back with the department"
 expect 0 "edu-dept's inbox" -- jx inbox --as edu-dept
-contains "$OUT" "^2021-02-02 +P-SM +dept_review +dept_approve +- +test project" "its review, since it came back"
+contains "$OUT" "^2021-02-02 +- +P-SM +dept_review +dept_approve +- +test project" "its review, since it came back"
 contains "$OUT" "1 waiting for edu-dept" "one item"
 expect 0 "and passes it on again" -- jx do P-SM dept_approve --as edu-dept --at 2021-02-03
 
@@ -144,6 +144,37 @@ contains "$(jx show P-TR --json)" '"status": "approved"' "no assignee left in th
 checks=$((checks + 1))
 case $(jx show P-TR --json) in *'"assignee"'*) failures=$((failures + 1)); echo "FAIL assignee stayed in the state";; esac
 
+# Deadlines: 10 working days in finance_review, then the director decides.
+project esc.toml P-ESC 12000000 new \
+  'ex_ante_report = "r.pdf"' 'ex_ante_conclusion = "support"' "$TARGETS"
+cat >esc.jx <<'JX'
+at 2021-04-30
+submit esc.toml
+do P-ESC dept_approve --as edu-dept --at 2021-05-03
+do P-ESC ex_ante_review --as fin-perf --at 2021-05-04 \
+  --set 'ex_ante_scores={necessity=18, economy=17, targets=17, feasibility=16, compliance=17}'
+do P-ESC key_review --as fin-perf --at 2021-05-04
+JX
+expect 0 "to finance on Monday 3 May" -- jx run esc.jx
+expect 0 "the inbox shows the deadline" -- jx inbox --as fin-business
+contains "$OUT" "^2021-05-03 +2021-05-17 +P-ESC" "10 working days: 17 May"
+expect 0 "on the deadline nothing happens" -- jx tick --to 2021-05-17
+checks=$((checks + 1))
+case $OUT in *P-ESC*) failures=$((failures + 1)); echo "FAIL escalated on the deadline";; esac
+expect 0 "the day after, it escalates" -- jx tick --to 2021-05-18
+contains "$OUT" "P-ESC: escalate finance_review -> finance_review" "an event of the calendar"
+msg=$(git --git-dir "$STORE" log -1 --format='%an%n%B' refs/jx/projects/P-ESC)
+contains "$msg" "^calendar" "the calendar is its actor"
+contains "$msg" "Escalated: to fin-director, deadline 2021-05-17 passed" "the history says so"
+expect 0 "ticking again escalates nothing new" -- jx tick --to 2021-05-20
+checks=$((checks + 1))
+case $OUT in *P-ESC*) failures=$((failures + 1)); echo "FAIL escalated twice";; esac
+expect 2 "the business section's slot is the director's now" -- jx do P-ESC finance_approve --as fin-business --at 2021-05-19
+expect 0 "the director's inbox" -- jx inbox --as fin-director
+contains "$OUT" "P-ESC +finance_review +finance_approve +0 of 1 signed" "one decision for the step"
+expect 0 "the director decides for the step" -- jx do P-ESC finance_approve --as fin-director --at 2021-05-19
+contains "$OUT" "P-ESC: finance_review -> approved" "approved"
+
 # A deployment with other approvals: N of M, chains, and an approval the
 # submitter could sign.
 cp workflows/budget.toml workflows/base.toml
@@ -151,7 +182,9 @@ python3 - <<'PY'
 import re
 s = open("workflows/base.toml").read()
 s = s.replace('''[transition.approval]
-mode = "all"''', '''[transition.approval]
+mode = "all"
+deadline_days = 10            # working days in finance_review; then the director decides
+escalate_to = "fin-director"''', '''[transition.approval]
 mode = "quorum"
 quorum = 2
 

@@ -180,7 +180,7 @@ static void test_config__shipped_file_loads(void **state) {
   assert_true(r3 > r2); /* in file order: guards run in that order */
   assert_null(jx_config_plugin(c, "r9"));
 
-  assert_int_equal(c->nactors, 24);
+  assert_int_equal(c->nactors, 25);
   for (size_t i = 1; i < c->nactors; i++)
     assert_true(strcmp(c->actors[i - 1].name, c->actors[i].name) < 0);
   const jx_actor_conf *a = jx_config_actor(c, "edu-dept");
