@@ -113,13 +113,20 @@ int jx_approval_check(const jx_value *def,
   for (size_t i = 0; i < def->u.m.len; i++) {
     const char *k = def->u.m.items[i].key;
     if (strcmp(k, "mode") && strcmp(k, "quorum") && strcmp(k, "signer") &&
-        strcmp(k, "deadline_days") && strcmp(k, "escalate_to"))
+        strcmp(k, "deadline_days") && strcmp(k, "escalate_to") &&
+        strcmp(k, "copy"))
       return *key = k, jx_err_set(JX_EINVAL,
                                   "approval: unknown key \"%s\" (mode, "
                                   "quorum, signer, deadline_days, "
-                                  "escalate_to)",
+                                  "escalate_to, copy)",
                                   k);
   }
+  const jx_value *copy = jx_map_get(def, "copy");
+  for (size_t i = 0; copy && i < (copy->type == JX_ARRAY ? copy->u.a.len : 1);
+       i++)
+    if (copy->type != JX_ARRAY || copy->u.a.items[i].type != JX_STR)
+      return *key = "copy", jx_err_set(JX_EINVAL, "approval copy is a list "
+                                                  "of actors (抄送)");
   const jx_value *days = jx_map_get(def, "deadline_days");
   const jx_value *to = jx_map_get(def, "escalate_to");
   if (days && (days->type != JX_INT || days->u.i < 1 || days->u.i > 365))
@@ -463,6 +470,7 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
   }
   bool remove = strcmp(op, "remove_signer") == 0;
   bool add = strcmp(op, "add_signer") == 0;
+  bool copy = strcmp(op, "copy") == 0;
   /* The one who asks holds a pending slot (its own: not while delegated). */
   jx_slot *mine = NULL;
   for (size_t i = 0; i < n && !mine; i++)
@@ -480,6 +488,15 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
     snprintf(reason, rsize, "%s needs another actor", op);
     snprintf(remedy, msize, "send %s --set assignee=ACTOR", op);
     return -1;
+  }
+  if (copy) {
+    if (jx_approval_copied(def, event, state, assignee)) {
+      snprintf(reason, rsize, "actor %s has a copy (抄送) already", assignee);
+      snprintf(remedy, msize, "nothing to do");
+      return -1;
+    }
+    push_change(state, event, op, mine->id, assignee, by, NULL, at);
+    return 0;
   }
   for (size_t i = 0; i < n; i++) {
     bool theirs = slots[i].actor && !slots[i].role &&
@@ -526,6 +543,22 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
   push_change(state, event, op, anchor, assignee, by, add ? position : NULL,
               at);
   return 0;
+}
+
+bool jx_approval_copied(const jx_value *def, const char *event,
+                        const jx_value *state, const char *actor) {
+  const jx_value *copy = jx_map_get(def, "copy");
+  for (size_t i = 0; copy && i < copy->u.a.len; i++)
+    if (strcmp(copy->u.a.items[i].u.s.ptr, actor) == 0)
+      return true;
+  const jx_value *changes = list(record(state, event), "changes");
+  for (size_t i = 0; changes && i < changes->u.a.len; i++) {
+    const jx_value *c = &changes->u.a.items[i];
+    if (strcmp(jx_map_str(c, "op"), "copy") == 0 &&
+        strcmp(jx_map_str(c, "actor"), actor) == 0)
+      return true;
+  }
+  return false;
 }
 
 bool jx_approval_deadline(const jx_value *def, const char *since,

@@ -16,6 +16,8 @@
  *            optionally when = { field = "amount", at_least = 10000000 }
  *            (also at_most, equals, in = [...]): the signer is needed
  *            only for projects whose field matches (conditional steps).
+ *   copy   = ["actor", ...]  抄送: read-only recipients (jx inbox shows
+ *            them the step; they cannot act on it)
  *   deadline_days = N, escalate_to = "actor": N working days after the
  *            project entered the state, `jx tick` escalates the signers
  *            still pending to that actor (op "escalate").
@@ -97,7 +99,7 @@ void jx_approval_sign(jx_value *state, const char *event, const jx_slot *slot,
                       const char *at);
 
 /* A run-time change (op: "delegate", "transfer", "add_signer",
- * "remove_signer"; "escalate", by the calendar: def's escalate_to decides
+ * "remove_signer", "copy"; "escalate", by the calendar: def's escalate_to decides
  * for every pending signer, with one signature) asked by `by` (of
  * `by_role`), naming `assignee` (and
  * `position`, "before" or "after", for add_signer).  Checks that it makes
@@ -114,6 +116,11 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
  * the state).  False when def has no deadline. */
 bool jx_approval_deadline(const jx_value *def, const char *since,
                           char out[11]);
+
+/* Whether actor has a read-only copy (抄送) of the approval: named in
+ * def's `copy`, or copied at run time (op "copy"). */
+bool jx_approval_copied(const jx_value *def, const char *event,
+                        const jx_value *state, const char *actor);
 
 /* Whether the approval of `event` in state has been escalated. */
 bool jx_approval_escalated(const jx_value *state, const char *event);

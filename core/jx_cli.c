@@ -522,6 +522,9 @@ static int submit(session *s, const options *o) {
 
 /* --- do ------------------------------------------------------------------- */
 
+/* ID may be several, comma-separated (bulk: 批量): each is decided on
+ * its own, with a result line each, and all are committed together; a
+ * refusal of one leaves the others as they are decided. */
 static int do_event(session *s, const options *o) {
   jx_value set = jx_map();
   int rc = 0;
@@ -530,12 +533,20 @@ static int do_event(session *s, const options *o) {
   for (size_t i = 0; i < o->nsets && rc == 0; i++)
     rc = parse_set(o->sets[i], &set);
   if (rc == 0) {
-    jx_request req = {.project = o->args[0],
-                      .event = o->args[1],
-                      .actor = o->as,
-                      .set = &set};
-    session_apply(s, o, &req);
+    char *ids = jx_xstrdup(o->args[0]), *save = NULL;
+    size_t n = 0;
+    for (char *id = strtok_r(ids, ",", &save); id;
+         id = strtok_r(NULL, ",", &save), n++) {
+      jx_request req = {.project = id,
+                        .event = o->args[1],
+                        .actor = o->as,
+                        .set = &set};
+      session_apply(s, o, &req);
+    }
     session_flush(s);
+    free(ids);
+    if (n == 0)
+      session_fail(s, jx_err_set(JX_EINVAL, "do: no project id"), NULL, NULL);
   } else {
     session_fail(s, rc, NULL, NULL);
   }
@@ -772,11 +783,14 @@ static int inbox(const options *o, jx_store *s, const jx_config *cfg) {
       const jx_value *r = &rows.u.a.items[i];
       const char *approval = jx_map_str(r, "approval");
       const char *deadline = jx_map_str(r, "deadline");
-      char b1[256], b3[1024];
+      const jx_value *copy = jx_map_get(r, "copy");
+      char b1[256], b3[1024], event[128];
+      snprintf(event, sizeof event, "%s%s", copy ? "copy: " : "",
+               jx_map_str(r, "event"));
       printf("%-10.10s %-10s %-20s %-16s %-18s %-24s %s\n",
              jx_map_str(r, "since"), deadline ? deadline : "-",
              safe_str(jx_map_str(r, "project"), b1, sizeof b1),
-             jx_map_str(r, "state"), jx_map_str(r, "event"),
+             jx_map_str(r, "state"), event,
              approval ? approval : "-",
              safe_str(jx_map_str(r, "title"), b3, sizeof b3));
     }
@@ -1259,8 +1273,11 @@ static const command commands[] = {
      "is checked before any is sent, decided on its own and committed\n"
      "together.  See workflows/demo/2021/*.toml for examples.\n",
      1, 1, OPT_AS | OPT_AT, NULL, submit},
-    {"do", "jx do ID EVENT --as ACTOR [--set KEY=VALUE ...] [--at DATE]",
-     "Send EVENT to project ID as ACTOR.  --set adds or changes fields of\n"
+    {"do", "jx do ID[,ID...] EVENT --as ACTOR [--set KEY=VALUE ...] [--at DATE]",
+     "Send EVENT to project ID as ACTOR.  Several IDs, comma-separated,\n"
+     "send it to each (批量): a result line each, a refusal of one does not\n"
+     "stop the others, all are committed together; the exit status is the\n"
+     "first failure's.  --set adds or changes fields of\n"
      "the project with the event (VALUE is read as a TOML value, else as a\n"
      "string).  --at gives the event's date (YYYY-MM-DD[THH:MM:SS], UTC;\n"
      "default: now).\n",

@@ -203,12 +203,21 @@ static int check_attachments(const jx_config *cfg, const jx_workflow *wf,
 /* Each timer has its own name, sends an event of the workflow that the
  * calendar actor may send, from states the workflow has: otherwise a tick
  * would silently do nothing, or fail on every project. */
-/* A step with a deadline escalates to an actor that exists, through an
- * escalate transition the calendar may send from each of its states. */
+/* Approvals name actors that exist (copies, escalate_to), and a step with
+ * a deadline escalates through an escalate transition the calendar may
+ * send from each of its states. */
 static int check_deadlines(const jx_config *cfg, const jx_workflow *wf) {
   const jx_actor_conf *cal = jx_config_actor(cfg, JX_CALENDAR_ACTOR);
   for (size_t i = 0; i < wf->ntransitions; i++) {
     const jx_transition *t = &wf->transitions[i];
+    const jx_value *copy = jx_map_get(&t->approval, "copy");
+    for (size_t k = 0; copy && k < copy->u.a.len; k++)
+      if (!jx_config_actor(cfg, copy->u.a.items[k].u.s.ptr))
+        return jx_err_set(JX_EINVAL,
+                          "%s: %s's approval copies \"%s\" (抄送), which "
+                          "is not in %s [actors]",
+                          wf->path, t->event, copy->u.a.items[k].u.s.ptr,
+                          cfg->path);
     const char *to = jx_map_str(&t->approval, "escalate_to");
     if (t->approval.type == JX_NIL || !to)
       continue;

@@ -56,10 +56,22 @@ void jx_inbox_collect(const jx_workflow *wf, const jx_actor_conf *actor,
     for (size_t k = 0; status && k < wf->ntransitions; k++) {
       const jx_transition *t = &wf->transitions[k];
       char progress[64];
-      if (!t->task || !jx_strlist_has(&t->from, status) ||
-          !waits(t, actor, p, progress, sizeof progress))
+      bool copy = false;
+      if (!t->task || !jx_strlist_has(&t->from, status))
         continue;
+      if (!waits(t, actor, p, progress, sizeof progress)) {
+        if (t->approval.type == JX_NIL ||
+            !jx_approval_copied(&t->approval, t->event, p, actor->name))
+          continue;
+        jx_slot slots[JX_APPROVAL_MAX_SLOTS];
+        size_t n = jx_approval_slots(&t->approval, t->event, p, slots);
+        jx_approval_progress(&t->approval, slots, n, progress,
+                             sizeof progress);
+        copy = true;
+      }
       jx_value row = jx_map();
+      if (copy)
+        jx_map_set(&row, "copy", jx_bool(true));
       jx_map_set(&row, "project", jx_str(str_or(p, "id", "")));
       jx_map_set(&row, "title", jx_str(str_or(p, "title", "")));
       jx_map_set(&row, "state", jx_str(status));

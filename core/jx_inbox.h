@@ -4,6 +4,7 @@
  * or one with an approval) may be sent by A now: A's role is one of the
  * transition's, A's scope matches the project, and for an approval A may
  * sign a slot (not the submitter, not signed yet, its turn in a chain).
+ * A read-only recipient of an approval (抄送) sees it too, marked copy.
  *
  * Memory: the result is the caller's; everything else is borrowed.
  */
@@ -18,7 +19,8 @@
  * `projects` (an array of project states, each with its id): project,
  * title, state, event, since (when the project entered the state), and
  * for an approval its progress ("1 of 2 signed (all)") and its deadline
- * if it has one; oldest first, then by project id. */
+ * if it has one, copy = true for a read-only copy; oldest first, then by
+ * project id. */
 void jx_inbox_collect(const jx_workflow *wf, const jx_actor_conf *actor,
                       const jx_value *projects, jx_value *out);
 

@@ -362,19 +362,19 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
                             "a return needs a field return_to in [fields] "
                             "(the state chosen)");
   }
-  static const char *const ops[] = {"delegate", "transfer", "add_signer",
-                                     "remove_signer", "escalate"};
-  size_t op = 0;
-  while (*t->op && op < 5 && strcmp(ops[op], t->op))
+  static const char *const ops[] = {"escalate", "delegate", "transfer",
+                                     "add_signer", "remove_signer", "copy"};
+  size_t op = 0, nops = sizeof ops / sizeof *ops;
+  while (*t->op && op < nops && strcmp(ops[op], t->op))
     op++;
-  if (op == 5) {
+  if (op == nops) {
     c->keys[2] = "op";
     return jx_toml_error_at(c->doc, c->keys, 3,
                             "op is delegate (委派), transfer (转办), "
-                            "add_signer (加签), remove_signer (减签) or "
-                            "escalate");
+                            "add_signer (加签), remove_signer (减签), copy "
+                            "(抄送) or escalate");
   }
-  if (*t->op && op != 4 && (!jx_strlist_has(&t->sets, "assignee") ||
+  if (*t->op && op != 0 && (!jx_strlist_has(&t->sets, "assignee") ||
                  !jx_workflow_field(wf, "assignee"))) {
     c->keys[2] = "sets";
     return jx_toml_error_at(c->doc, c->keys, 3,
