@@ -899,12 +899,12 @@ static int check_undo(const jx_transition *t, const jx_actor_conf *actor,
 /* Where the event takes the project (*to) and whether it is a signature
  * that leaves an approval open (*signing). */
 static int route(const jx_engine *e, const jx_transition *t,
-                 const jx_actor_conf *actor,
-                 jx_value *next, const char *from, const char *when,
-                 const char **to, bool *signing, char *progress,
-                 size_t psize, jx_verdict *refusal) {
+                 const jx_actor_conf *actor, jx_value *next,
+                 const char *from, const char *when, char *to, size_t tosize,
+                 bool *signing, char *progress, size_t psize,
+                 jx_verdict *refusal) {
   int rc = 0;
-  *to = jx_transition_target(t, from);
+  const char *target = jx_transition_target(t, from);
   *signing = false;
   *progress = '\0';
   if (t->approval.type != JX_NIL)
@@ -912,11 +912,11 @@ static int route(const jx_engine *e, const jx_transition *t,
   else if (*t->op)
     rc = change(e, t, actor, next, from, when, progress, psize, refusal);
   else if (t->returns.len)
-    rc = return_target(t, next, to, refusal);
+    rc = return_target(t, next, &target, refusal);
   else if (*t->undo)
     rc = check_undo(t, actor, next, refusal);
-  if (*signing)
-    *to = from;
+  /* Copied now: target may point into next, whose arguments go next. */
+  snprintf(to, tosize, "%s", *signing ? from : target);
   /* What an operation was asked with is in its event, not the project. */
   static const char *const args[] = {"assignee", "position", "return_to"};
   for (size_t i = 0; rc == 0 && i < sizeof args / sizeof *args; i++)
@@ -1012,17 +1012,14 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
     }
     jx_map_merge(&next, req->set);
   }
-  const char *to;
+  char to[64];
   bool signing;
   char progress[256];
-  if ((rc = route(e, t, actor, &next, from, when, &to, &signing, progress,
-                  sizeof progress, refusal)) < 0) {
+  if ((rc = route(e, t, actor, &next, from, when, to, sizeof to, &signing,
+                  progress, sizeof progress, refusal)) < 0) {
     jx_value_free(&was);
     goto cleanup;
   }
-  char to_buf[64];
-  snprintf(to_buf, sizeof to_buf, "%s", to); /* `to` may point into next */
-  to = to_buf;
   jx_value event = make_event(req, actor, from, to, when, &was);
   if ((rc = run_plugins(e, t, &next, &event, !signing, refusal)) < 0) {
     jx_value_free(&event);

@@ -88,6 +88,7 @@ void jx_inbox_collect(const jx_workflow *wf, const jx_actor_conf *actor,
       jx_array_push(out, row);
     }
   }
-  qsort(out->u.a.items + first, out->u.a.len - first, sizeof *out->u.a.items,
-        oldest_first);
+  if (out->u.a.len > first)
+    qsort(out->u.a.items + first, out->u.a.len - first,
+          sizeof *out->u.a.items, oldest_first);
 }
