@@ -32,7 +32,9 @@ enum {
   OPT_STATE = 8,
   OPT_DEPT = 16,
   OPT_TO = 32,
-  OPT_QUIET = 64
+  OPT_QUIET = 64,
+  OPT_MAP = 128,
+  OPT_DRY = 256
 };
 
 typedef struct options {
@@ -42,7 +44,8 @@ typedef struct options {
   const char *at;     /* --at DATE */
   const char *state;  /* list --state */
   const char *department;
-  const char *to; /* tick --to */
+  const char *to;  /* tick --to */
+  const char *map; /* migrate --map OLD=NEW,... */
   const char *sets[JX_MAX_SETS];
   size_t nsets;
   const char *args[4]; /* positional arguments after the command */
@@ -51,6 +54,7 @@ typedef struct options {
   bool csv;
   bool help;
   bool quiet; /* run: no line per event */
+  bool dry;   /* migrate --dry-run */
   unsigned given; /* OPT_* seen */
 } options;
 
@@ -551,6 +555,62 @@ static int do_event(session *s, const options *o) {
     session_fail(s, rc, NULL, NULL);
   }
   jx_value_free(&set);
+  return s->rc;
+}
+
+/* --- migrate --------------------------------------------------------------
+ */
+
+/* --map OLD=NEW[,OLD=NEW...] into a map of state names. */
+static int parse_map(const char *arg, jx_value *map) {
+  char *copy = jx_xstrdup(arg ? arg : ""), *save = NULL;
+  int rc = 0;
+  for (char *pair = strtok_r(copy, ",", &save); pair && rc == 0;
+       pair = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(pair, '=');
+    if (!eq || eq == pair || !eq[1])
+      rc = jx_err_set(JX_EINVAL, "--map %s: expected OLD=NEW state names",
+                      pair);
+    else
+      *eq = '\0', jx_map_set(map, pair, jx_str(eq + 1));
+  }
+  free(copy);
+  return rc;
+}
+
+/* Moves projects to the definition this deployment runs, one commit each;
+ * --dry-run says what would change and writes nothing. */
+static int migrate(session *s, const options *o) {
+  jx_value map = jx_map();
+  int rc = o->as ? parse_map(o->map, &map)
+                 : jx_err_set(JX_EINVAL, "migrate: --as ACTOR is required");
+  if (rc < 0) {
+    jx_value_free(&map);
+    return session_fail(s, rc, NULL, NULL), s->rc;
+  }
+  char *ids = jx_xstrdup(o->args[0]), *save = NULL;
+  for (char *id = strtok_r(ids, ",", &save); id;
+       id = strtok_r(NULL, ",", &save)) {
+    jx_request req = {.project = id, .event = "migrate", .actor = o->as};
+    jx_migration m;
+    char subject[300];
+    snprintf(subject, sizeof subject, "%s migrate", id);
+    if ((rc = parse_time(o->at ? o->at : s->at, &req.time)) == 0)
+      rc = jx_engine_migrate(s->engine, &req, &map, o->dry, &m, applied, s);
+    if (rc < 0)
+      session_fail(s, rc, NULL, subject);
+    else if (m.current)
+      printf("%s: runs under version %lld already\n", id,
+             (long long)m.to_version);
+    else if (o->dry)
+      printf("%s: %s -> %s, version %lld -> %lld (dry run: nothing "
+             "written)\n",
+             id, m.from, m.to, (long long)m.from_version,
+             (long long)m.to_version);
+  }
+  free(ids);
+  session_flush(s);
+  jx_value_free(&map);
   return s->rc;
 }
 
@@ -1126,6 +1186,13 @@ static int check_line(session *s, const script_cmd *sc, const char *at) {
     return rc;
   if (sc->cmd->write == do_event)
     return check_do(s, &sc->o);
+  if (sc->cmd->write == migrate) {
+    jx_value map = jx_map();
+    rc = sc->o.as ? parse_map(sc->o.map, &map)
+                  : jx_err_set(JX_EINVAL, "migrate: --as ACTOR is required");
+    jx_value_free(&map);
+    return rc;
+  }
   submissions f = {0};
   rc = read_submissions(s, sc->o.args[0], &f);
   free_submissions(&f);
@@ -1160,8 +1227,8 @@ static int read_line(session *s, const jx_script_line *line, script_cmd *sc,
     return jx_err_set(JX_EINVAL, "no command");
   if (!sc->cmd->write)
     return jx_err_set(JX_EINVAL,
-                      "a script holds writes (submit, do, tick) and `at "
-                      "DATE`, not %s",
+                      "a script holds writes (submit, do, tick, migrate), "
+                      "`at DATE` and `say TEXT`, not %s",
                       sc->cmd->name);
   if (sc->o.config || sc->o.store || sc->o.json || sc->o.csv || sc->o.help)
     return jx_err_set(JX_EINVAL, "-c, --store, --json, --csv and --help go "
@@ -1287,6 +1354,17 @@ static const command commands[] = {
     {"list", "jx list [--state S] [--department D]",
      "List projects, optionally only those in state S or of department D.\n", 0,
      0, OPT_STATE | OPT_DEPT, cmd_list, NULL},
+    {"migrate", "jx migrate ID[,ID...] --as ACTOR [--map OLD=NEW,...] "
+                "[--dry-run] [--at DATE]",
+     "Move projects to the workflow definition version this deployment\n"
+     "runs.  A project runs under the version it started with, and events\n"
+     "on a project of another version are refused until it is moved.\n"
+     "--map renames states the new version does not have (a state not\n"
+     "mapped keeps its name); an open approval starts afresh.  One commit\n"
+     "per project (trailer Definition: NAME 1 -> 2), by an actor of\n"
+     "[workflow] admin_roles.  --dry-run lists what would change and\n"
+     "writes nothing.\n",
+     1, 1, OPT_AS | OPT_AT | OPT_MAP | OPT_DRY, NULL, migrate},
     {"inbox", "jx inbox --as ACTOR",
      "List what waits for ACTOR, oldest first: every project in a state\n"
      "where ACTOR may send a task of the workflow now (an approval it may\n"
@@ -1395,6 +1473,13 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
       slot = &o->department, opt = OPT_DEPT;
     else if (!strcmp(a, "--to"))
       slot = &o->to, opt = OPT_TO;
+    else if (!strcmp(a, "--map"))
+      slot = &o->map, opt = OPT_MAP;
+    else if (!strcmp(a, "--dry-run")) {
+      o->dry = true;
+      o->given |= OPT_DRY;
+      continue;
+    }
     else if (!strcmp(a, "--set")) {
       if (o->nsets == JX_MAX_SETS)
         return usage_error("too many --set options (at most %s)", "64");
@@ -1439,7 +1524,8 @@ static int check_usage(const options *o, const command *cmd) {
   if (o->given & ~cmd->allowed) {
     static const char *const names[] = {"--as",         "--at", "--set",
                                         "--state",      "--department",
-                                        "--to",         "--quiet"};
+                                        "--to",         "--quiet",
+                                        "--map",        "--dry-run"};
     unsigned bad = o->given & ~cmd->allowed, k = 0;
     while (!(bad & (1u << k)))
       k++;

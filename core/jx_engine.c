@@ -536,7 +536,7 @@ static int refuse(jx_verdict *out, const char *rule, const char *reason,
 static const char *const engine_fields[] = {
     "id",       "status",       "seq",      "facts",    "updated_at",
     "timers",   "approval",     "previous", "passed_by", "submitted_by",
-    "since"};
+    "since",    "definition_version"};
 
 static int check_fields(const jx_value *set) {
   if (!set)
@@ -943,6 +943,76 @@ static void moved_on(jx_value *next, const jx_actor_conf *actor,
   jx_map_del(next, "approval");
 }
 
+/* A project is decided under the definition version it runs under
+ * (engine field definition_version): a newer deployment does not change
+ * the meaning of its states under it; jx migrate moves it. */
+static int check_version(const jx_engine *e, const char *id,
+                         const jx_value *state, jx_verdict *refusal) {
+  int64_t v;
+  char reason[512], remedy[512];
+  if (!jx_map_int(state, "definition_version", &v) || v == e->wf->version)
+    return 0;
+  snprintf(reason, sizeof reason,
+           "project %s runs under version %lld of workflow %s; this "
+           "deployment has version %lld",
+           id, (long long)v, e->wf->name, (long long)e->wf->version);
+  snprintf(remedy, sizeof remedy,
+           "move it to version %lld first: jx migrate %s --as ACTOR "
+           "[--map OLD=NEW,...] (try --dry-run)",
+           (long long)e->wf->version, id);
+  return refuse(refusal, "workflow", reason, remedy);
+}
+
+/* Completes a decided state (status, seq, updated_at, the timer fired)
+ * and queues its commit; takes next and event.  `trailers`: lines added to
+ * the commit message. */
+static int queue(jx_engine *e, const jx_request *req,
+                 const jx_actor_conf *actor, project *p, jx_value *next,
+                 jx_value *event, const char *from, const char *to,
+                 const char *when, const char *trailers, jx_engine_cb cb,
+                 void *payload) {
+  int64_t seq = 0;
+  int rc;
+  jx_map_int(next, "seq", &seq);
+  jx_map_set(next, "status", jx_str(to));
+  jx_map_set(next, "seq", jx_int(seq + 1));
+  jx_map_set(next, "updated_at", jx_str(when));
+  if (req->timer) {
+    jx_value *fired = jx_map_get(next, "timers");
+    if (!fired)
+      fired = jx_map_set(next, "timers", jx_array());
+    jx_array_push(fired, jx_str(req->timer));
+  }
+  /* The fields' old values are in the parent commit's state already. */
+  jx_map_del(event, "was");
+  /* Encode now: a state that could not be read back is refused before
+   * anything is recorded, not discovered by the writer. */
+  pending q = {.cb = cb, .payload = payload, .event = *event, .state = *next};
+  *event = jx_nil();
+  if ((rc = jx_codec_encode(&q.req.event, &q.event, e->cfg->max_frame)) < 0 ||
+      (rc = jx_codec_encode(&q.req.state, &q.state, e->cfg->max_frame)) < 0) {
+    jx_err_wrap("project %s", req->project);
+    jx_buf_free(&q.req.event);
+    jx_buf_free(&q.req.state);
+    jx_value_free(&q.event);
+    return rc; /* next stays the caller's to free */
+  }
+  if (!p)
+    p = table_add(e, req->project);
+  jx_value_free(&p->state);
+  p->state = jx_value_copy(next);
+  q.p = p;
+  snprintf(q.req.id, sizeof q.req.id, "%s", req->project);
+  snprintf(q.req.actor, sizeof q.req.actor, "%s", actor->name);
+  q.req.time = req->time;
+  q.req.message = commit_message(e, req, actor, from, to, when, trailers);
+  q.req.rules = e->rules;
+  q.req.parent_in_batch = -1;
+  *next = jx_nil();
+  enqueue(e, &q);
+  return 0;
+}
+
 int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
                     jx_engine_cb cb, void *payload) {
   const jx_actor_conf *actor;
@@ -988,6 +1058,8 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   char from[64];
   snprintf(from, sizeof from, "%s", status ? status : "?");
   const char *last = jx_map_str(&next, "updated_at");
+  if ((rc = check_version(e, req->project, &next, refusal)) < 0)
+    goto cleanup;
   if ((rc = find_transition(e, req->event, from, &t, refusal)) < 0 ||
       (rc = check_set(e->wf, t, req)) < 0 ||
       (t->approval.type == JX_NIL &&
@@ -1031,44 +1103,10 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
     jx_map_del(&next, "approval"); /* done, the state kept: a new round */
   if (req->create)
     jx_map_set(&next, "submitted_by", jx_str(actor->name));
-  int64_t seq = 0;
-  jx_map_int(&next, "seq", &seq);
-  jx_map_set(&next, "status", jx_str(to));
-  jx_map_set(&next, "seq", jx_int(seq + 1));
-  jx_map_set(&next, "updated_at", jx_str(when));
-  if (req->timer) {
-    jx_value *fired = jx_map_get(&next, "timers");
-    if (!fired)
-      fired = jx_map_set(&next, "timers", jx_array());
-    jx_array_push(fired, jx_str(req->timer));
-  }
-
-  /* The fields' old values are in the parent commit's state already. */
-  jx_map_del(&event, "was");
-  /* Encode now: a state that could not be read back is refused before
-   * anything is recorded, not discovered by the writer. */
-  pending q = {.cb = cb, .payload = payload, .event = event, .state = next};
-  if ((rc = jx_codec_encode(&q.req.event, &event, e->cfg->max_frame)) < 0 ||
-      (rc = jx_codec_encode(&q.req.state, &next, e->cfg->max_frame)) < 0) {
-    jx_err_wrap("project %s", req->project);
-    jx_buf_free(&q.req.event);
-    jx_buf_free(&q.req.state);
-    jx_value_free(&event);
-    goto cleanup;
-  }
-  if (!p)
-    p = table_add(e, req->project);
-  jx_value_free(&p->state);
-  p->state = jx_value_copy(&next);
-  q.p = p;
-  snprintf(q.req.id, sizeof q.req.id, "%s", req->project);
-  snprintf(q.req.actor, sizeof q.req.actor, "%s", actor->name);
-  q.req.time = req->time;
-  q.req.message = commit_message(e, req, actor, from, to, when, progress);
-  q.req.rules = e->rules;
-  q.req.parent_in_batch = -1;
-  next = jx_nil();
-  enqueue(e, &q);
+  if (req->create)
+    jx_map_set(&next, "definition_version", jx_int(e->wf->version));
+  rc = queue(e, req, actor, p, &next, &event, from, to, when, progress, cb,
+             payload);
 cleanup:
   jx_value_free(&next);
   return rc;
@@ -1243,5 +1281,83 @@ int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
   rc = escalate_overdue(e, &t, to, decided, done, payload);
 cleanup:
   free(t.ids);
+  return rc;
+}
+
+int jx_engine_migrate(jx_engine *e, const jx_request *req, const jx_value *map,
+                      bool dry, jx_migration *out, jx_engine_cb cb,
+                      void *payload) {
+  const jx_actor_conf *actor;
+  project *p = NULL;
+  jx_value next = jx_nil(), event = jx_nil();
+  char when[32], trailers[128];
+  int64_t v = e->wf->version;
+  int rc;
+  *out = (jx_migration){0};
+  if ((rc = jx_id_check("project id", req->project)) < 0 ||
+      (rc = jx_id_check("actor", req->actor)) < 0 ||
+      (rc = iso_time(when, sizeof when, req->time)) < 0)
+    return rc;
+  if (!(actor = jx_config_actor(e->cfg, req->actor)))
+    return jx_err_set(JX_EINVAL, "unknown actor \"%s\" (add it to [actors] "
+                                 "in %s)",
+                      req->actor, e->cfg->path);
+  if (!jx_strlist_has(&e->wf->admin_roles, actor->role))
+    return jx_err_set(JX_EREFUSED,
+                      "refused by workflow: actor %s has role %s; migrating "
+                      "needs one of [workflow] admin_roles",
+                      actor->name, actor->role);
+  if ((rc = project_get(e, req->project, &p)) < 0)
+    return rc;
+  next = jx_value_copy(&p->state);
+  const char *status = jx_map_str(&next, "status");
+  const char *last = jx_map_str(&next, "updated_at");
+  snprintf(out->from, sizeof out->from, "%s", status ? status : "?");
+  jx_map_int(&next, "definition_version", &v);
+  out->from_version = v;
+  out->to_version = e->wf->version;
+  const char *to = map ? jx_map_str(map, out->from) : NULL;
+  snprintf(out->to, sizeof out->to, "%s", to ? to : out->from);
+  if (v == e->wf->version && !to) {
+    out->current = true;
+    goto cleanup;
+  }
+  if (!jx_workflow_state(e->wf, out->to)) {
+    rc = jx_err_set(JX_EINVAL,
+                    "project %s is in state %s, which version %lld of "
+                    "workflow %s does not have: map it (--map %s=NEW)",
+                    req->project, out->from, (long long)e->wf->version,
+                    e->wf->name, out->from);
+    goto cleanup;
+  }
+  if (last && strcmp(when, last) < 0) {
+    rc = jx_err_set(JX_EINVAL,
+                    "the migration is dated %s, before the project's last "
+                    "event (%s)",
+                    when, last);
+    goto cleanup;
+  }
+  if (dry)
+    goto cleanup;
+  /* Steps start afresh under the new definition. */
+  jx_map_del(&next, "approval");
+  jx_map_set(&next, "definition_version", jx_int(e->wf->version));
+  event = jx_map();
+  jx_map_set(&event, "name", jx_str(req->event));
+  jx_map_set(&event, "project", jx_str(req->project));
+  jx_map_set(&event, "actor", jx_str(actor->name));
+  jx_map_set(&event, "role", jx_str(actor->role));
+  jx_map_set(&event, "time", jx_str(when));
+  jx_map_set(&event, "from", jx_str(out->from));
+  jx_map_set(&event, "to", jx_str(out->to));
+  jx_map_set(&event, "definition_from", jx_int(v));
+  jx_map_set(&event, "definition_to", jx_int(e->wf->version));
+  snprintf(trailers, sizeof trailers, "Definition: %s %lld -> %lld",
+           e->wf->name, (long long)v, (long long)e->wf->version);
+  rc = queue(e, req, actor, p, &next, &event, out->from, out->to, when,
+             trailers, cb, payload);
+cleanup:
+  jx_value_free(&event);
+  jx_value_free(&next);
   return rc;
 }

@@ -108,4 +108,25 @@ typedef void (*jx_tick_cb)(const jx_tick_report *r, void *payload);
 int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
                    jx_engine_cb done, void *payload);
 
+/* What a migration found: the project's state and definition version
+ * before and after (the version it runs under, then the engine's). */
+typedef struct jx_migration {
+  char from[64], to[64];
+  int64_t from_version, to_version;
+  bool current; /* it runs under the engine's version already: nothing done */
+} jx_migration;
+
+/* Moves project req->project to the workflow definition the engine runs
+ * (jx migrate): its state renamed by `map` (old state -> new state; a
+ * state not in the map keeps its name, which the definition must have),
+ * its open approval dropped (steps start afresh), as actor req->actor
+ * (whose role must be one of [workflow] admin_roles) at req->time, under
+ * the event name req->event.  One commit, like a transition; cb runs when
+ * it is durable.  With `dry`, only *out is filled and nothing is queued.
+ * JX_EINVAL (unmapped state, bad id, actor or date), JX_EREFUSED (role),
+ * JX_ENOTFOUND, JX_ESTORE. */
+int jx_engine_migrate(jx_engine *e, const jx_request *req, const jx_value *map,
+                      bool dry, jx_migration *out, jx_engine_cb cb,
+                      void *payload);
+
 #endif

@@ -70,6 +70,7 @@ void jx_workflow_free(jx_workflow *wf) {
   free(wf->path);
   free(wf->name);
   free(wf->initial);
+  strlist_free(&wf->admin_roles);
   free(wf);
 }
 
@@ -446,9 +447,12 @@ int jx_workflow_load_text(jx_workflow **out, const char *path, const char *text,
     goto cleanup;
   c.keys[0] = "workflow";
   c.depth = 1;
-  if ((rc = KNOWN(&c, head, "name", "version", "initial")) < 0 ||
+  if ((rc = KNOWN(&c, head, "name", "version", "initial", "admin_roles")) <
+          0 ||
       (rc = string_at(&c, head, "name", true, &wf->name)) < 0 ||
-      (rc = string_at(&c, head, "initial", true, &wf->initial)) < 0)
+      (rc = string_at(&c, head, "initial", true, &wf->initial)) < 0 ||
+      (rc = strlist_at(&c, head, "admin_roles", false, &wf->admin_roles)) <
+          0)
     goto cleanup;
   if (!jx_map_int(head, "version", &wf->version))
     wf->version = 1;

@@ -76,6 +76,7 @@ typedef struct jx_workflow {
   char *name;
   int64_t version;
   char *initial;
+  jx_strlist admin_roles; /* roles that may migrate projects (jx migrate) */
   jx_state_def *states;
   size_t nstates;
   jx_field_def *fields;
