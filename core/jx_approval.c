@@ -282,8 +282,14 @@ size_t jx_approval_slots(const jx_value *def, const char *event,
 }
 
 static const char *slot_name(const jx_slot *s, char *buf, size_t size) {
-  snprintf(buf, size, "%s %s", s->role ? "role" : "actor",
-           s->role ? s->role : s->actor);
+  if (s->delegate && !s->resolved_by)
+    snprintf(buf, size, "actor %s (delegated by %s)", s->delegate,
+             s->delegator);
+  else if (s->delegator)
+    snprintf(buf, size, "actor %s", s->delegator);
+  else
+    snprintf(buf, size, "%s %s", s->role ? "role" : "actor",
+             s->role ? s->role : s->actor);
   return buf;
 }
 
@@ -317,22 +323,26 @@ int jx_approval_slot_for(const jx_value *def, const jx_slot *slots, size_t n,
                          jx_slot_act *act, char *reason, size_t rsize,
                          char *remedy, size_t msize) {
   bool chain = strcmp(mode_of(def), "chain") == 0;
+  bool signed_one = false;
   char who[128];
   for (size_t i = 0; i < n; i++)
-    if (slots[i].signed_by && strcmp(slots[i].signed_by, actor) == 0) {
-      snprintf(reason, rsize, "actor %s has signed this approval already",
-               actor);
-      snprintf(remedy, msize, "wait for the other signers");
-      return -1;
+    signed_one |= slots[i].signed_by && strcmp(slots[i].signed_by, actor) == 0;
+  /* A decision delegated to the actor comes first: it is asked by name. */
+  for (size_t i = 0; i < n; i++)
+    if (!slots[i].signed_by && slots[i].delegate && !slots[i].resolved_by &&
+        strcmp(slots[i].delegate, actor) == 0) {
+      *act = JX_SLOT_RESOLVE;
+      return (int)i;
     }
   for (size_t i = 0; i < n; i++) {
     const jx_slot *s = &slots[i];
     if (s->signed_by)
       continue;
     bool delegated = s->delegate && !s->resolved_by;
-    bool mine = delegated ? strcmp(s->delegate, actor) == 0
-                          : owns(s, actor, role);
-    if (!mine && delegated && owns(s, actor, role)) {
+    /* One role slot per actor; a slot handed to it by name is its too. */
+    bool mine = !delegated && owns(s, actor, role) &&
+                !(signed_one && s->role && !s->delegator);
+    if (delegated && owns(s, actor, role)) {
       snprintf(reason, rsize, "the signature is delegated (委派) to %s, whose "
                               "decision comes first",
                s->delegate);
@@ -357,7 +367,7 @@ int jx_approval_slot_for(const jx_value *def, const jx_slot *slots, size_t n,
         snprintf(remedy, msize, "wait until %s has signed", who);
         return -1;
       }
-      *act = delegated ? JX_SLOT_RESOLVE : JX_SLOT_SIGN;
+      *act = JX_SLOT_SIGN;
       return (int)i;
     }
     if (chain) {
@@ -368,11 +378,36 @@ int jx_approval_slot_for(const jx_value *def, const jx_slot *slots, size_t n,
       return -1;
     }
   }
+  if (signed_one) {
+    snprintf(reason, rsize, "actor %s has signed this approval already",
+             actor);
+    snprintf(remedy, msize, "wait for the other signers");
+    return -1;
+  }
   snprintf(reason, rsize,
            "actor %s (%s) is not among the signers still needed", actor,
            role);
   needed(slots, n, remedy, msize);
   return -1;
+}
+
+int jx_approval_find(const jx_value *def, const char *event,
+                     const jx_value *state, const char *actor,
+                     const char *role, jx_slot *slots, size_t *n,
+                     jx_slot_act *act, char *reason, size_t rsize,
+                     char *remedy, size_t msize) {
+  const char *by = jx_map_str(state, "submitted_by");
+  *n = jx_approval_slots(def, event, state, slots);
+  if (by && strcmp(by, actor) == 0) {
+    snprintf(reason, rsize,
+             "actor %s submitted this project and cannot approve its own "
+             "request",
+             actor);
+    snprintf(remedy, msize, "another signer sends %s", event);
+    return -1;
+  }
+  return jx_approval_slot_for(def, slots, *n, actor, role, act, reason, rsize,
+                              remedy, msize);
 }
 
 bool jx_approval_done(const jx_value *def, const jx_slot *slots, size_t n) {
@@ -413,6 +448,19 @@ static jx_value *record_for(jx_value *state, const char *event) {
   return a;
 }
 
+/* Whether the added signer of slot `id` was added by `by`. */
+static bool added_by(const jx_value *def, const jx_value *state,
+                     const char *event, int id, const char *by) {
+  const jx_value *changes = list(record(state, event), "changes");
+  size_t k = signers_of(def)->u.a.len;
+  for (size_t i = 0; changes && i < changes->u.a.len; i++) {
+    const jx_value *c = &changes->u.a.items[i];
+    if (strcmp(jx_map_str(c, "op"), "add_signer") == 0 && (int)k++ == id)
+      return strcmp(jx_map_str(c, "by"), by) == 0;
+  }
+  return false;
+}
+
 static void push_change(jx_value *state, const char *event, const char *op,
                         int slot, const char *actor, const char *by,
                         const char *position, const char *at) {
@@ -447,9 +495,9 @@ void jx_approval_sign(jx_value *state, const char *event, const jx_slot *slot,
 
 int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
                        const char *op, const char *by, const char *by_role,
-                       const char *assignee, const char *position,
-                       const char *at, char *reason, size_t rsize,
-                       char *remedy, size_t msize) {
+                       const char *assignee, const char *assignee_role,
+                       const char *position, const char *at, char *reason,
+                       size_t rsize, char *remedy, size_t msize) {
   jx_slot slots[JX_APPROVAL_MAX_SLOTS];
   size_t n = jx_approval_slots(def, event, state, slots);
   if (strcmp(op, "escalate") == 0) {
@@ -478,9 +526,16 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
         owns(&slots[i], by, by_role))
       mine = &slots[i];
   if (!mine) {
+    bool delegated = false;
+    for (size_t i = 0; i < n; i++)
+      delegated |= !slots[i].signed_by && slots[i].delegator &&
+                   strcmp(slots[i].delegator, by) == 0;
     snprintf(reason, rsize, "%s is for a signer still to sign this "
-                            "approval; actor %s is not one",
-             op, by);
+                            "approval; actor %s %s",
+             op, by,
+             delegated ? "has delegated its signature (委派), whose decision "
+                         "comes first"
+                       : "is not one");
     needed(slots, n, remedy, msize);
     return -1;
   }
@@ -502,13 +557,26 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
     bool theirs = slots[i].actor && !slots[i].role &&
                   strcmp(slots[i].actor, assignee) == 0;
     if (remove && theirs && slots[i].added && !slots[i].signed_by) {
+      if (!added_by(def, state, event, slots[i].id, by)) {
+        snprintf(reason, rsize, "actor %s was added by another signer; only "
+                                "who added a signer removes it (减签)",
+                 assignee);
+        snprintf(remedy, msize, "ask who added %s", assignee);
+        return -1;
+      }
       push_change(state, event, op, slots[i].id, assignee, by, NULL, at);
       return 0;
     }
-    if (!remove && (theirs || (slots[i].signed_by &&
-                               strcmp(slots[i].signed_by, assignee) == 0))) {
-      snprintf(reason, rsize, "actor %s is a signer of this approval already",
-               assignee);
+    /* A role slot still open would be the assignee's to sign as well;
+     * the asker's own is handed over by a delegation or a transfer. */
+    bool could = !(&slots[i] == mine && !add) && !slots[i].signed_by &&
+                 slots[i].role && assignee_role &&
+                 strcmp(slots[i].role, assignee_role) == 0;
+    if (!remove && (theirs || could ||
+                    (slots[i].signed_by &&
+                     strcmp(slots[i].signed_by, assignee) == 0))) {
+      snprintf(reason, rsize, "actor %s is a signer of this approval already%s",
+               assignee, could ? " (its role fills a slot still open)" : "");
       snprintf(remedy, msize, "name another actor");
       return -1;
     }
@@ -532,14 +600,9 @@ int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
     snprintf(remedy, msize, "remove a signer first");
     return -1;
   }
-  /* An added signer's slot is anchored at the defined signer's it is added
-   * to, the nearest defined one when the asker is itself added. */
-  int anchor = mine->id;
-  for (int i = (int)(mine - slots); add && mine->added && i >= 0; i--)
-    if (!slots[i].added) {
-      anchor = slots[i].id;
-      break;
-    }
+  /* An added signer's slot is anchored at a defined signer's: the
+   * asker's, or the one the asker was itself added to. */
+  int anchor = add && mine->added ? mine->anchor : mine->id;
   push_change(state, event, op, anchor, assignee, by, add ? position : NULL,
               at);
   return 0;

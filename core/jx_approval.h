@@ -78,7 +78,9 @@ int jx_approval_check(const jx_value *def,
 size_t jx_approval_slots(const jx_value *def, const char *event,
                          const jx_value *state, jx_slot *slots);
 
-/* The slot `actor` (of `role`) may act on now, and how (*act).  A role
+/* The slot `actor` (of `role`) may act on now, and how (*act): a decision
+ * delegated to it first, then a slot of its own (a role slot only if it
+ * has signed none yet; a slot handed to it by name in any case).  A role
  * slot is only for actors of that role; the caller checks their scope.
  * Returns the index into slots, or -1 with the reason and the remedy
  * written into the buffers. */
@@ -86,6 +88,16 @@ int jx_approval_slot_for(const jx_value *def, const jx_slot *slots, size_t n,
                          const char *actor, const char *role,
                          jx_slot_act *act, char *reason, size_t rsize,
                          char *remedy, size_t msize);
+
+/* The slots of def for state and the one `actor` may act on now (as
+ * jx_approval_slot_for), refusing the project's submitter: everything but
+ * the role and scope of a role slot, which the caller checks.  *n gets
+ * the number of slots. */
+int jx_approval_find(const jx_value *def, const char *event,
+                     const jx_value *state, const char *actor,
+                     const char *role, jx_slot *slots, size_t *n,
+                     jx_slot_act *act, char *reason, size_t rsize,
+                     char *remedy, size_t msize);
 
 /* Whether the signatures complete the approval: def's mode over the
  * defined signers, and every added signer. */
@@ -103,13 +115,15 @@ void jx_approval_sign(jx_value *state, const char *event, const jx_slot *slot,
  * for every pending signer, with one signature) asked by `by` (of
  * `by_role`), naming `assignee` (and
  * `position`, "before" or "after", for add_signer).  Checks that it makes
- * sense now and records it; otherwise returns -1 with the reason and the
- * remedy.  The caller checks that assignee is an actor. */
+ * sense now (the asker holds a pending slot; the assignee, of
+ * `assignee_role`, is no signer yet and could fill no open role slot; only
+ * who added a signer removes it) and records it; otherwise returns -1 with
+ * the reason and the remedy.  The caller checks who the assignee may be. */
 int jx_approval_change(const jx_value *def, jx_value *state, const char *event,
                        const char *op, const char *by, const char *by_role,
-                       const char *assignee, const char *position,
-                       const char *at, char *reason, size_t rsize,
-                       char *remedy, size_t msize);
+                       const char *assignee, const char *assignee_role,
+                       const char *position, const char *at, char *reason,
+                       size_t rsize, char *remedy, size_t msize);
 
 /* The step's deadline, "YYYY-MM-DD": `deadline_days` working days
  * (Monday to Friday) after the day of `since` (when the project entered

@@ -526,6 +526,27 @@ static int submit(session *s, const options *o) {
 
 /* --- do ------------------------------------------------------------------- */
 
+/* A list of ids names each project once: a second event for the same
+ * project in one bulk operation is a mistake of the list. */
+static int check_distinct(const char *list) {
+  char *ids = jx_xstrdup(list), *save = NULL;
+  int rc = 0;
+  size_t n = 0, cap = 8;
+  const char **seen = jx_xmalloc(cap * sizeof *seen);
+  for (char *id = strtok_r(ids, ",", &save); id && rc == 0;
+       id = strtok_r(NULL, ",", &save)) {
+    for (size_t i = 0; i < n && rc == 0; i++)
+      if (strcmp(seen[i], id) == 0)
+        rc = jx_err_set(JX_EINVAL, "%s is named twice in %s", id, list);
+    if (n == cap)
+      seen = jx_xrealloc(seen, (cap *= 2) * sizeof *seen);
+    seen[n++] = id;
+  }
+  free(seen);
+  free(ids);
+  return rc;
+}
+
 /* ID may be several, comma-separated (bulk: 批量): each is decided on
  * its own, with a result line each, and all are committed together; a
  * refusal of one leaves the others as they are decided. */
@@ -539,6 +560,11 @@ static int do_event(session *s, const options *o) {
   if (rc == 0) {
     char *ids = jx_xstrdup(o->args[0]), *save = NULL;
     size_t n = 0;
+    if ((rc = check_distinct(o->args[0])) < 0) {
+      free(ids);
+      jx_value_free(&set);
+      return session_fail(s, rc, NULL, NULL), s->rc;
+    }
     for (char *id = strtok_r(ids, ",", &save); id;
          id = strtok_r(NULL, ",", &save), n++) {
       jx_request req = {.project = id,

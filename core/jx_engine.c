@@ -200,16 +200,22 @@ static int check_attachments(const jx_config *cfg, const jx_workflow *wf,
   return 0;
 }
 
-/* Each timer has its own name, sends an event of the workflow that the
- * calendar actor may send, from states the workflow has: otherwise a tick
- * would silently do nothing, or fail on every project. */
-/* Approvals name actors that exist (copies, escalate_to), and a step with
- * a deadline escalates through an escalate transition the calendar may
- * send from each of its states. */
-static int check_deadlines(const jx_config *cfg, const jx_workflow *wf) {
+/* Approvals name actors that exist (signers, copies, escalate_to), and a
+ * step with a deadline escalates through an escalate transition the
+ * calendar may send from each of its states. */
+static int check_approvals(const jx_config *cfg, const jx_workflow *wf) {
   const jx_actor_conf *cal = jx_config_actor(cfg, JX_CALENDAR_ACTOR);
   for (size_t i = 0; i < wf->ntransitions; i++) {
     const jx_transition *t = &wf->transitions[i];
+    const jx_value *signers = jx_map_get(&t->approval, "signer");
+    for (size_t k = 0; signers && k < signers->u.a.len; k++) {
+      const char *named = jx_map_str(&signers->u.a.items[k], "actor");
+      if (named && !jx_config_actor(cfg, named))
+        return jx_err_set(JX_EINVAL,
+                          "%s: %s's approval names signer \"%s\", which is "
+                          "not in %s [actors]",
+                          wf->path, t->event, named, cfg->path);
+    }
     const jx_value *copy = jx_map_get(&t->approval, "copy");
     for (size_t k = 0; copy && k < copy->u.a.len; k++)
       if (!jx_config_actor(cfg, copy->u.a.items[k].u.s.ptr))
@@ -244,6 +250,9 @@ static int check_deadlines(const jx_config *cfg, const jx_workflow *wf) {
   return 0;
 }
 
+/* Each timer has its own name, sends an event of the workflow that the
+ * calendar actor may send, from states the workflow has: otherwise a tick
+ * would silently do nothing, or fail on every project. */
 static int check_timers(const jx_config *cfg, const jx_workflow *wf) {
   const jx_actor_conf *cal = jx_config_actor(cfg, JX_CALENDAR_ACTOR);
   for (size_t i = 0; i < cfg->ntimers; i++) {
@@ -327,7 +336,7 @@ static int load_rules(jx_engine *e) {
   }
   if ((rc = check_attachments(cfg, e->wf, e->sb)) < 0 ||
       (rc = check_timers(cfg, e->wf)) < 0 ||
-      (rc = check_deadlines(cfg, e->wf)) < 0)
+      (rc = check_approvals(cfg, e->wf)) < 0)
     goto cleanup;
   rc = jx_store_put_rules(e->store, files, nfiles, &e->rules);
 cleanup:
@@ -738,10 +747,18 @@ static char *commit_message(const jx_engine *e, const jx_request *req,
   return m.data;
 }
 
+/* Whether someone has acted in the current step: signed, or decided as a
+ * delegate. */
 static bool signed_here(const jx_value *state) {
   const jx_value *a = jx_map_get(state, "approval");
   const jx_value *sigs = a ? jx_map_get(a, "signatures") : NULL;
-  return sigs && sigs->type == JX_ARRAY && sigs->u.a.len > 0;
+  const jx_value *changes = a ? jx_map_get(a, "changes") : NULL;
+  if (sigs && sigs->type == JX_ARRAY && sigs->u.a.len > 0)
+    return true;
+  for (size_t i = 0; changes && i < changes->u.a.len; i++)
+    if (strcmp(jx_map_str(&changes->u.a.items[i], "op"), "resolve") == 0)
+      return true;
+  return false;
 }
 
 static bool in_list(const jx_value *list, const char *s) {
@@ -761,22 +778,15 @@ static int sign(const jx_transition *t, const jx_actor_conf *actor,
   jx_slot slots[JX_APPROVAL_MAX_SLOTS];
   char reason[512], remedy[512];
   jx_slot_act act;
-  const char *by = jx_map_str(next, "submitted_by");
-  if (by && strcmp(by, actor->name) == 0) {
-    snprintf(reason, sizeof reason,
-             "actor %s submitted this project and cannot approve its own "
-             "request",
-             actor->name);
-    snprintf(remedy, sizeof remedy, "another signer sends %s", t->event);
-    return refuse(refusal, "workflow", reason, remedy);
-  }
-  size_t n = jx_approval_slots(&t->approval, t->event, next, slots);
-  int k = jx_approval_slot_for(&t->approval, slots, n, actor->name,
-                               actor->role, &act, reason, sizeof reason,
-                               remedy, sizeof remedy);
+  size_t n;
+  int rc;
+  if (jx_approval_slots(&t->approval, t->event, next, slots) == 0)
+    return check_actor(actor, t, next, refusal); /* no signer applies */
+  int k = jx_approval_find(&t->approval, t->event, next, actor->name,
+                           actor->role, slots, &n, &act, reason,
+                           sizeof reason, remedy, sizeof remedy);
   if (k < 0)
     return refuse(refusal, "workflow", reason, remedy);
-  int rc;
   if (slots[k].role && act == JX_SLOT_SIGN &&
       (rc = check_actor(actor, t, next, refusal)) < 0)
     return rc;
@@ -815,14 +825,28 @@ static int change(const jx_engine *e, const jx_transition *t,
                   const jx_actor_conf *actor, jx_value *next,
                   const char *from, const char *when, char *progress,
                   size_t psize, jx_verdict *refusal) {
-  char reason[512], remedy[512], deadline[11];
+  char reason[512], remedy[512], deadline[11] = "";
   const jx_transition *a = approval_here(e->wf, from);
   const char *assignee = jx_map_str(next, "assignee");
-  if (a && strcmp(t->op, "escalate") == 0 &&
-      jx_approval_deadline(&a->approval, jx_map_str(next, "since"),
-                           deadline))
+  const jx_actor_conf *who = assignee ? jx_config_actor(e->cfg, assignee)
+                                      : NULL;
+  bool escalate = strcmp(t->op, "escalate") == 0;
+  if (a)
+    jx_approval_deadline(&a->approval, jx_map_str(next, "since"), deadline);
+  if (escalate) {
+    /* Only the calendar escalates, and only past the deadline. */
+    if (strcmp(actor->name, JX_CALENDAR_ACTOR) != 0 || !*deadline ||
+        strncmp(when, deadline, 10) <= 0) {
+      snprintf(reason, sizeof reason,
+               "a step escalates when its deadline (%s) has passed, by the "
+               "calendar",
+               *deadline ? deadline : "none");
+      snprintf(remedy, sizeof remedy, "jx tick past the deadline sends it");
+      return refuse(refusal, "workflow", reason, remedy);
+    }
     snprintf(progress, psize, "Escalated: to %s, deadline %s passed",
              jx_map_str(&a->approval, "escalate_to"), deadline);
+  }
   if (!a) {
     snprintf(reason, sizeof reason, "state %s has no approval to %s", from,
              t->op);
@@ -830,13 +854,31 @@ static int change(const jx_engine *e, const jx_transition *t,
              t->op);
     return refuse(refusal, "workflow", reason, remedy);
   }
-  if (assignee && !jx_config_actor(e->cfg, assignee))
+  if (assignee && !who)
     return jx_err_set(JX_EINVAL, "assignee: no actor \"%s\" in %s [actors]",
                       assignee, e->cfg->path);
+  /* Who is named must be someone who could act on the step: a role of its
+   * transition, the project in its scope, not the submitter or the
+   * calendar (a copy is only read: any actor). */
+  const char *submitter = jx_map_str(next, "submitted_by");
+  if (who && strcmp(t->op, "copy") != 0 &&
+      (!jx_strlist_has(&a->roles, who->role) ||
+       jx_actor_scope_mismatch(who, next) ||
+       (submitter && strcmp(submitter, who->name) == 0) ||
+       strcmp(who->name, JX_CALENDAR_ACTOR) == 0)) {
+    snprintf(reason, sizeof reason,
+             "actor %s cannot sign %s of this project (its role %s, its "
+             "scope, or it submitted the project)",
+             who->name, a->event, who->role);
+    snprintf(remedy, sizeof remedy,
+             "name an actor of a role of %s whose scope covers the project",
+             a->event);
+    return refuse(refusal, "workflow", reason, remedy);
+  }
   if (jx_approval_change(&a->approval, next, a->event, t->op, actor->name,
-                         actor->role, assignee, jx_map_str(next, "position"),
-                         when, reason, sizeof reason, remedy,
-                         sizeof remedy) < 0)
+                         actor->role, assignee, who ? who->role : NULL,
+                         jx_map_str(next, "position"), when, reason,
+                         sizeof reason, remedy, sizeof remedy) < 0)
     return refuse(refusal, "workflow", reason, remedy);
   return 0;
 }
@@ -917,22 +959,26 @@ static int route(const jx_engine *e, const jx_transition *t,
     rc = check_undo(t, actor, next, refusal);
   /* Copied now: target may point into next, whose arguments go next. */
   snprintf(to, tosize, "%s", *signing ? from : target);
-  /* What an operation was asked with is in its event, not the project. */
+  /* What an operation was asked with is in its event, never kept in the
+   * project, where a later operation would find it. */
   static const char *const args[] = {"assignee", "position", "return_to"};
   for (size_t i = 0; rc == 0 && i < sizeof args / sizeof *args; i++)
-    if (strcmp(args[i], "return_to") != 0 || t->returns.len)
-      jx_map_del(next, args[i]);
+    jx_map_del(next, args[i]);
   return rc;
 }
 
 /* A state change: where the project came from, who passed it on (the
  * signers of the approval, or the actor), since when it is in its new
  * state, and a fresh approval. */
-static void moved_on(jx_value *next, const jx_actor_conf *actor,
-                     const char *from, const char *when) {
+static void moved_on(jx_value *next, const jx_transition *t,
+                     const jx_actor_conf *actor, const char *from,
+                     const char *when) {
   jx_value by = jx_array();
   const jx_value *a = jx_map_get(next, "approval");
-  const jx_value *sigs = a ? jx_map_get(a, "signatures") : NULL;
+  const char *done = a ? jx_map_str(a, "event") : NULL;
+  const jx_value *sigs = done && strcmp(done, t->event) == 0
+                             ? jx_map_get(a, "signatures")
+                             : NULL;
   for (size_t i = 0; sigs && i < sigs->u.a.len; i++)
     jx_array_push(&by, jx_str(jx_map_str(&sigs->u.a.items[i], "actor")));
   if (by.u.a.len == 0)
@@ -1098,7 +1144,7 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
     goto cleanup;
   }
   if (strcmp(to, from) != 0)
-    moved_on(&next, actor, from, when);
+    moved_on(&next, t, actor, from, when);
   else if (t->approval.type != JX_NIL && !signing)
     jx_map_del(&next, "approval"); /* done, the state kept: a new round */
   if (req->create)

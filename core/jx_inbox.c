@@ -19,16 +19,15 @@ static bool waits(const jx_transition *t, const jx_actor_conf *actor,
   *progress = '\0';
   if (t->approval.type == JX_NIL)
     return may(t, actor, state);
-  const char *by = jx_map_str(state, "submitted_by");
-  if (by && strcmp(by, actor->name) == 0)
-    return false;
   jx_slot slots[JX_APPROVAL_MAX_SLOTS];
   char reason[256], remedy[256];
   jx_slot_act act;
-  size_t n = jx_approval_slots(&t->approval, t->event, state, slots);
-  int k = jx_approval_slot_for(&t->approval, slots, n, actor->name,
-                               actor->role, &act, reason, sizeof reason,
-                               remedy, sizeof remedy);
+  size_t n;
+  if (jx_approval_slots(&t->approval, t->event, state, slots) == 0)
+    return may(t, actor, state); /* no signer applies: a plain task */
+  int k = jx_approval_find(&t->approval, t->event, state, actor->name,
+                           actor->role, slots, &n, &act, reason,
+                           sizeof reason, remedy, sizeof remedy);
   if (k < 0 || (slots[k].role && act == JX_SLOT_SIGN && !may(t, actor, state)))
     return false;
   jx_approval_progress(&t->approval, slots, n, progress, psize);

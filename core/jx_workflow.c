@@ -160,6 +160,10 @@ static int load_states(ctx *c, jx_workflow *wf, const jx_value *states) {
     jx_state_def *st = &wf->states[wf->nstates++];
     st->name = jx_xstrdup(p->key);
     c->keys[1] = p->key;
+    if (strlen(p->key) > JX_STATE_NAME_MAX)
+      return jx_toml_error_at(c->doc, c->keys, 2,
+                              "state name \"%s\" is longer than %d bytes",
+                              p->key, JX_STATE_NAME_MAX);
     c->depth = 2;
     if (p->val.type != JX_MAP)
       return jx_toml_error_at(c->doc, c->keys, 2,
@@ -347,6 +351,15 @@ static int load_transition(ctx *c, jx_workflow *wf, const jx_value *v,
     return rc;
   if ((rc = load_approval(c, wf, t, jx_map_get(v, "approval"))) < 0)
     return rc;
+  /* One kind of transition each: the engine would use only one of them. */
+  int kinds = (t->approval.type != JX_NIL) + (t->returns.len > 0) +
+              (*t->undo != '\0') + (jx_map_get(v, "op") != NULL);
+  if (kinds > 1) {
+    c->keys[2] = "approval";
+    return jx_toml_error_at(c->doc, c->keys, 2,
+                            "a transition has at most one of approval, "
+                            "returns, undo and op");
+  }
   const jx_value *task = jx_map_get(v, "task");
   if (task && task->type != JX_BOOL) {
     c->keys[2] = "task";

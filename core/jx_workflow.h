@@ -34,6 +34,9 @@ typedef struct jx_state_def {
   char *text;  /* one line for people; may be empty */
 } jx_state_def;
 
+/* The longest state name: states are copied into fixed buffers. */
+#define JX_STATE_NAME_MAX 63
+
 /* One field of a project: what a submission or an event may put there. */
 typedef struct jx_field_def {
   char *name;

@@ -62,6 +62,7 @@ contains "$ERR" "return_to=STATE, one of returned, previous, dept_review" "the c
 expect 2 "not to a state it does not list" -- jx do P-BIG return --as fin-perf --at 2021-02-05 --set return_to=draft
 expect 0 "the performance section returns it to the previous step" -- jx do P-BIG return --as fin-perf --at 2021-02-05 --set return_to=previous --set 'review_note="targets too vague"'
 contains "$OUT" "P-BIG: finance_review -> dept_review" "back to the department"
+contains "$(jx show P-BIG --json | tr -d ' \n')" '"passed_by":\["fin-perf"\]' "passed on by who returned it, not by the partial signer"
 expect 0 "the department approves again" -- jx do P-BIG dept_approve --as edu-dept --at 2021-02-06
 expect 0 "the performance section signs first this time" -- jx do P-BIG finance_approve --as fin-perf --at 2021-02-07
 contains "$OUT" "finance_review -> finance_review" "one of two: the old signature was void"
@@ -112,19 +113,23 @@ msg=$(git --git-dir "$STORE" log -1 --format=%B refs/jx/projects/P-OPS)
 contains "$msg" "Actor: fin-business" "the real actor"
 contains "$msg" "Delegate: fin-business-2 \(decided first\)" "and the delegate"
 contains "$msg" "Approval: 1 of 2 signed" "one of two"
-# 加签 before: fin-perf adds fin-budget, who signs first.
-expect 2 "add_signer needs a position" -- jx do P-OPS add_signer --as fin-perf --at 2021-04-05 --set assignee=fin-budget
+# 加签 before: fin-perf adds the director, who signs first.
+expect 2 "add_signer needs a position" -- jx do P-OPS add_signer --as fin-perf --at 2021-04-05 --set assignee=fin-director
 contains "$ERR" "before or after" "named"
-expect 0 "add a signer before" -- jx do P-OPS add_signer --as fin-perf --at 2021-04-05 --set assignee=fin-budget --set position=before
+expect 2 "only who could sign the step is added" -- jx do P-OPS add_signer --as fin-perf --at 2021-04-05 --set assignee=hlt-dept --set position=before
+contains "$ERR" "actor hlt-dept cannot sign finance_approve of this project" "why"
+expect 2 "not the submitter either" -- jx do P-OPS add_signer --as fin-perf --at 2021-04-05 --set assignee=edu-school-1 --set position=before
+expect 0 "add a signer before" -- jx do P-OPS add_signer --as fin-perf --at 2021-04-05 --set assignee=fin-director --set position=before
 expect 2 "fin-perf waits for the added signer" -- jx do P-OPS finance_approve --as fin-perf --at 2021-04-06
-contains "$ERR" "fin-perf signs after actor fin-budget \(加签\)" "why"
-expect 0 "fin-budget's inbox" -- jx inbox --as fin-budget
+contains "$ERR" "fin-perf signs after actor fin-director \(加签\)" "why"
+expect 0 "the director's inbox" -- jx inbox --as fin-director
 contains "$OUT" "P-OPS +finance_review +finance_approve +1 of 3 signed" "it waits for the added signer"
-expect 0 "the added signer signs" -- jx do P-OPS finance_approve --as fin-budget --at 2021-04-06
+expect 0 "the added signer signs" -- jx do P-OPS finance_approve --as fin-director --at 2021-04-06
 expect 0 "fin-perf completes it" -- jx do P-OPS finance_approve --as fin-perf --at 2021-04-07
 contains "$OUT" "P-OPS: finance_review -> approved" "3 of 3: approved"
 # 转办 and 减签 on P-TR: fin-perf transfers to fin-perf-2; fin-business adds
-# fin-budget after itself, then removes it again.
+# fin-perf after itself (a colleague of its own section could sign its
+# slot too: refused), then removes it again.
 expect 0 "transfer" -- jx do P-TR transfer --as fin-perf --at 2021-04-02 --set assignee=fin-perf-2
 # 抄送: the budget section has a copy of every finance approval (the
 # definition's copy); fin-business copies hlt-dept in at run time.
@@ -139,11 +144,16 @@ expect 2 "a copy cannot act" -- jx do P-TR finance_approve --as hlt-dept --at 20
 expect 2 "the one who transferred is out" -- jx do P-TR finance_approve --as fin-perf --at 2021-04-03
 contains "$ERR" "not among the signers still needed" "refused"
 contains "$ERR" "actor fin-perf-2" "the remedy names the transferee"
-expect 0 "add after" -- jx do P-TR add_signer --as fin-business --at 2021-04-03 --set assignee=fin-budget --set position=after
-expect 2 "an added-after signer waits" -- jx do P-TR finance_approve --as fin-budget --at 2021-04-03
+expect 2 "not a colleague who could sign the adder's slot" -- jx do P-TR add_signer --as fin-business --at 2021-04-03 --set assignee=fin-business-2 --set position=after
+contains "$ERR" "its role fills a slot still open" "why"
+expect 0 "add after" -- jx do P-TR add_signer --as fin-business --at 2021-04-03 --set assignee=fin-perf --set position=after
+expect 2 "an added-after signer waits" -- jx do P-TR finance_approve --as fin-perf --at 2021-04-03
+contains "$ERR" "fin-perf signs after role finance_business" "why"
+expect 2 "only who added a signer removes it" -- jx do P-TR remove_signer --as fin-perf-2 --at 2021-04-04 --set assignee=fin-perf
+contains "$ERR" "only who added a signer removes it" "why"
 expect 2 "減签 only removes added signers" -- jx do P-TR remove_signer --as fin-business --at 2021-04-04 --set assignee=fin-perf-2
 contains "$ERR" "减签 removes those only" "why"
-expect 0 "remove it" -- jx do P-TR remove_signer --as fin-business --at 2021-04-04 --set assignee=fin-budget
+expect 0 "remove it" -- jx do P-TR remove_signer --as fin-business --at 2021-04-04 --set assignee=fin-perf
 expect 0 "the transferee signs" -- jx do P-TR finance_approve --as fin-perf-2 --at 2021-04-05
 expect 0 "the business section completes it" -- jx do P-TR finance_approve --as fin-business --at 2021-04-06
 contains "$OUT" "P-TR: finance_review -> approved" "2 of 2 after the removal"
@@ -174,6 +184,21 @@ contains "$OUT" "B-1: finance_review -> dept_review" "B-1 returned"
 contains "$OUT" "B-3: finance_review -> dept_review" "B-3 returned"
 expect 1 "no id" -- jx do , dept_approve --as edu-dept --at 2021-04-22
 
+expect 1 "a project named twice" -- jx do B-1,B-1 dept_approve --as edu-dept --at 2021-04-23
+contains "$ERR" "B-1 is named twice" "why"
+# An operation's parameters are the event's: a return_to left in a
+# submitted file is not kept for a later return.
+project R-1.toml R-1 1000 new 'return_to = "returned"' "$TARGETS"
+expect 0 "submit with a stray return_to" -- jx submit R-1.toml --at 2021-04-20
+checks=$((checks + 1))
+case $(jx show R-1 --json) in *return_to*) failures=$((failures + 1)); echo "FAIL return_to kept";; esac
+expect 2 "a return without return_to asks where" -- jx do R-1 return --as edu-dept --at 2021-04-21
+contains "$ERR" "a return says where to" "asked"
+# passed_by after a return names who returned it, not a partial signer.
+expect 0 "B-1 back to finance" -- jx do B-1 dept_approve --as edu-dept --at 2021-04-23
+expect 0 "fin-business signs B-1" -- jx do B-1 finance_approve --as fin-business --at 2021-04-24
+contains "$OUT" "B-1: finance_review -> approved" "small: one signer"
+
 # Deadlines: 10 working days in finance_review, then the director decides.
 project esc.toml P-ESC 12000000 new \
   'ex_ante_report = "r.pdf"' 'ex_ante_conclusion = "support"' "$TARGETS"
@@ -188,6 +213,9 @@ JX
 expect 0 "to finance on Monday 3 May" -- jx run esc.jx
 expect 0 "the inbox shows the deadline" -- jx inbox --as fin-business
 contains "$OUT" "^2021-05-03 +2021-05-17 +P-ESC" "10 working days: 17 May"
+expect 2 "only the calendar escalates" -- jx do P-ESC escalate --as fin-business --at 2021-05-20
+expect 2 "and only after the deadline" -- jx do P-ESC escalate --as calendar --at 2021-05-17
+contains "$ERR" "escalates when its deadline \(2021-05-17\) has passed" "why"
 expect 0 "on the deadline nothing happens" -- jx tick --to 2021-05-17
 checks=$((checks + 1))
 case $OUT in *P-ESC*) failures=$((failures + 1)); echo "FAIL escalated on the deadline";; esac
