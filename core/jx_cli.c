@@ -16,6 +16,7 @@
 #include "jx_err.h"
 #include "jx_inbox.h"
 #include "jx_json.h"
+#include "jx_refs.h"
 #include "jx_sandbox.h"
 #include "jx_script.h"
 #include "jx_store.h"
@@ -182,6 +183,34 @@ static int load_workflow(const jx_config *cfg, jx_workflow **wf) {
   return rc;
 }
 
+/* The actors are the store's registry once one has been written (jx actor
+ * add/remove), else workflow.toml [actors].  Editing [actors] afterwards
+ * changes nothing: say so rather than leave it a mystery. */
+static int use_registry(jx_config *cfg, jx_store *store) {
+  git_oid head;
+  jx_value reg = jx_nil();
+  int rc = jx_store_head(store, JX_REGISTRY_ID, &head, &reg);
+  if (rc == JX_ENOTFOUND) {
+    jx_err_clear();
+    return 0;
+  }
+  const jx_value *actors = rc == 0 ? jx_map_get(&reg, "actors") : NULL;
+  if (rc == 0 && !actors)
+    rc = jx_err_set(JX_ESTORE, "the registry of actors has no actors");
+  if (rc == 0) {
+    jx_value mine = jx_config_actors(cfg);
+    if (!jx_value_equal(&mine, actors))
+      fprintf(stderr, "jx: note: %s [actors] differs from the registry of "
+                      "actors in the store, which is used (jx actor list; "
+                      "jx actor add/remove change it)\n",
+              cfg->path);
+    jx_value_free(&mine);
+    rc = jx_config_set_actors(cfg, actors);
+  }
+  jx_value_free(&reg);
+  return rc;
+}
+
 /* Readers take no lock: the store overlays the last seal's heads, so they
  * see every durable transition even right after a crash, and never make a
  * writer wait or fail.  Writers wait for the lock (jx_store_open). */
@@ -327,6 +356,7 @@ static int session_open(session *s, const options *o) {
   uv_loop_init(&s->loop);
   if ((rc = load_config(o, &s->cfg)) < 0 ||
       (rc = open_store(s->cfg, true, &s->store)) < 0 ||
+      (rc = use_registry(s->cfg, s->store)) < 0 ||
       (rc = jx_engine_new(&s->engine, &s->loop, s->cfg, s->store)) < 0)
     return rc;
   return 0;
@@ -746,6 +776,8 @@ static int with_store(const options *o, int (*fn)(const options *, jx_store *,
   int rc = load_config(o, &cfg);
   if (rc == 0)
     rc = open_store(cfg, false, &store);
+  if (rc == 0)
+    rc = use_registry(cfg, store);
   if (rc == 0)
     rc = fn(o, store, cfg);
   if (rc < 0)
@@ -1352,6 +1384,78 @@ static int write_once(const command *cmd, const options *o) {
   return rc;
 }
 
+/* --- actor: the registry of actors --------------------------------------
+ */
+
+static int actor_list(const options *o, jx_store *s, const jx_config *cfg) {
+  (void)s;
+  jx_value all = jx_config_actors(cfg);
+  if (o->json) {
+    print_json(&all);
+  } else {
+    printf("%-16s %-20s %s\n", "ACTOR", "ROLE", "SCOPE");
+    for (size_t i = 0; i < cfg->nactors; i++) {
+      const jx_actor_conf *a = &cfg->actors[i];
+      jx_buf scope = JX_BUF_INIT;
+      for (size_t k = 0; k < a->scope.u.m.len; k++)
+        jx_buf_printf(&scope, "%s%s=%s", k ? ", " : "",
+                      a->scope.u.m.items[k].key,
+                      a->scope.u.m.items[k].val.u.s.ptr);
+      printf("%-16s %-20s %s\n", a->name, a->role,
+             scope.data ? scope.data : "-");
+      jx_buf_free(&scope);
+    }
+  }
+  jx_value_free(&all);
+  return 0;
+}
+
+/* jx actor add NAME --set role=R [--set KEY=VALUE ...] / remove NAME. */
+static int actor_change(session *s, const options *o) {
+  bool add = strcmp(o->args[0], "add") == 0;
+  jx_value entry = jx_map();
+  int rc = 0;
+  if (!o->as)
+    rc = jx_err_set(JX_EINVAL, "actor: --as ACTOR is required");
+  else if (o->nargs != 2)
+    rc = jx_err_set(JX_EINVAL, "actor %s: NAME is required", o->args[0]);
+  for (size_t i = 0; rc == 0 && add && i < o->nsets; i++)
+    rc = parse_set(o->sets[i], &entry);
+  if (rc == 0 && !add && o->nsets)
+    rc = jx_err_set(JX_EINVAL, "actor remove takes no --set");
+  jx_request req = {.actor = o->as, .event = add ? "register" : "unregister"};
+  if (rc == 0)
+    rc = parse_time(o->at, &req.time);
+  if (rc == 0)
+    rc = jx_engine_register(s->engine, &req, o->args[1], add ? &entry : NULL,
+                            applied, s);
+  if (rc < 0) {
+    char subject[300];
+    snprintf(subject, sizeof subject, "actor %s", o->nargs > 1 ? o->args[1]
+                                                                : "");
+    session_fail(s, rc, NULL, subject);
+  }
+  session_flush(s);
+  jx_value_free(&entry);
+  return s->rc;
+}
+
+static int cmd_actor(const options *o) {
+  const char *sub = o->args[0];
+  if (strcmp(sub, "list") == 0 && o->nargs == 1)
+    return with_store(o, actor_list);
+  if (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0) {
+    static const command change = {"actor", NULL, NULL, 0, 0, 0, NULL,
+                                   actor_change};
+    return write_once(&change, o);
+  }
+  return fail(o,
+              jx_err_set(JX_EINVAL, "actor: expected list, add NAME or "
+                                    "remove NAME, not \"%s\"",
+                         sub),
+              NULL, NULL);
+}
+
 static const command commands[] = {
     {"init", "jx init",
      "Create the store named by [store].path (a bare git repository).\n"
@@ -1391,6 +1495,16 @@ static const command commands[] = {
      "[workflow] admin_roles.  --dry-run lists what would change and\n"
      "writes nothing.\n",
      1, 1, OPT_AS | OPT_AT | OPT_MAP | OPT_DRY, NULL, migrate},
+    {"actor", "jx actor list | add NAME --set role=R [--set KEY=V ...] | "
+              "remove NAME  (--as ACTOR)",
+     "The registry of actors (departments, units, people and their roles),\n"
+     "kept in the store and changed by commits like everything else.  Until\n"
+     "the first change it is workflow.toml [actors]; from then on the\n"
+     "store's.  add: role and scope keys (department, unit) with --set, as\n"
+     "in [actors]; add an existing NAME to change it.  Changes are made by\n"
+     "an actor of [workflow] admin_roles (--as); each is a commit on\n"
+     "refs/jx/registry naming who made it.\n",
+     1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
     {"inbox", "jx inbox --as ACTOR",
      "List what waits for ACTOR, oldest first: every project in a state\n"
      "where ACTOR may send a task of the workflow now (an approval it may\n"

@@ -499,6 +499,57 @@ int jx_config_load(jx_config **out, const char *path) {
   return rc;
 }
 
+void jx_config_clear_actors(jx_config *c) {
+  for (size_t i = 0; i < c->nactors; i++) {
+    free(c->actors[i].name);
+    free(c->actors[i].role);
+    jx_value_free(&c->actors[i].scope);
+  }
+  free(c->actors);
+  c->actors = NULL;
+  c->nactors = 0;
+}
+
+int jx_config_set_actors(jx_config *c, const jx_value *actors) {
+  if (actors->type != JX_MAP)
+    return jx_err_set(JX_ESTORE, "the registry of actors is not a map");
+  for (size_t i = 0; i < actors->u.m.len; i++) {
+    const jx_pair *e = &actors->u.m.items[i];
+    bool ok = jx_id_check("actor", e->key) == 0 && e->val.type == JX_MAP &&
+              jx_map_str(&e->val, "role");
+    for (size_t k = 0; ok && k < e->val.u.m.len; k++)
+      ok = e->val.u.m.items[k].val.type == JX_STR;
+    if (!ok)
+      return jx_err_set(JX_ESTORE,
+                        "the registry of actors has a malformed entry for "
+                        "\"%s\" (an actor name mapped to role and scope "
+                        "strings)",
+                        e->key);
+  }
+  jx_config_clear_actors(c);
+  /* Map keys are sorted, so the actors come out sorted for bsearch. */
+  c->actors = jx_xmalloc((actors->u.m.len + 1) * sizeof *c->actors);
+  for (size_t i = 0; i < actors->u.m.len; i++) {
+    const jx_pair *e = &actors->u.m.items[i];
+    jx_actor_conf *a = &c->actors[c->nactors++];
+    a->name = jx_xstrdup(e->key);
+    a->role = jx_xstrdup(jx_map_str(&e->val, "role"));
+    a->scope = jx_value_copy(&e->val);
+    jx_map_del(&a->scope, "role");
+  }
+  return 0;
+}
+
+jx_value jx_config_actors(const jx_config *c) {
+  jx_value all = jx_map();
+  for (size_t i = 0; i < c->nactors; i++) {
+    jx_value a = jx_value_copy(&c->actors[i].scope);
+    jx_map_set(&a, "role", jx_str(c->actors[i].role));
+    jx_map_set(&all, c->actors[i].name, a);
+  }
+  return all;
+}
+
 static int actor_cmp(const void *name, const void *actor) {
   return strcmp(name, ((const jx_actor_conf *)actor)->name);
 }
@@ -536,13 +587,8 @@ void jx_config_free(jx_config *c) {
     jx_value_free(&c->plugins[i].guard_on);
     jx_value_free(&c->plugins[i].params);
   }
-  for (size_t i = 0; i < c->nactors; i++) {
-    free(c->actors[i].name);
-    free(c->actors[i].role);
-    jx_value_free(&c->actors[i].scope);
-  }
+  jx_config_clear_actors(c);
   free(c->plugins);
-  free(c->actors);
   jx_buf_free(&c->source);
   free(c->path);
   free(c->dir);

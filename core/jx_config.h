@@ -97,6 +97,17 @@ const jx_actor_conf *jx_config_actor(const jx_config *c, const char *name);
 const char *jx_actor_scope_mismatch(const jx_actor_conf *a,
                                     const jx_value *state);
 
+/* Replaces the actors with a registry: a map of actor name -> { role,
+ * scope keys... } (the store's, see jx_engine_register).  JX_ESTORE, and
+ * the actors unchanged, if it is malformed. */
+int jx_config_set_actors(jx_config *c, const jx_value *actors);
+
+/* Frees the actors (c keeps none). */
+void jx_config_clear_actors(jx_config *c);
+
+/* The actors as such a map (the caller's). */
+jx_value jx_config_actors(const jx_config *c);
+
 /* The plugin called `name`, or NULL if there is none; borrowed. */
 const jx_plugin_conf *jx_config_plugin(const jx_config *c, const char *name);
 

@@ -1,6 +1,7 @@
 #include "jx_engine.h"
 
 #include "jx_approval.h"
+#include "jx_refs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -1403,6 +1404,97 @@ int jx_engine_migrate(jx_engine *e, const jx_request *req, const jx_value *map,
   rc = queue(e, req, actor, p, &next, &event, out->from, out->to, when,
              trailers, cb, payload);
 cleanup:
+  jx_value_free(&event);
+  jx_value_free(&next);
+  return rc;
+}
+
+int jx_engine_register(jx_engine *e, const jx_request *req, const char *name,
+                       const jx_value *entry, jx_engine_cb cb,
+                       void *payload) {
+  const jx_actor_conf *actor;
+  project *p = NULL;
+  jx_value next = jx_nil(), event = jx_nil();
+  char when[32], trailers[512];
+  int rc;
+  if ((rc = jx_id_check("actor", req->actor)) < 0 ||
+      (rc = jx_id_check("actor", name)) < 0 ||
+      (rc = iso_time(when, sizeof when, req->time)) < 0)
+    return rc;
+  if (!(actor = jx_config_actor(e->cfg, req->actor)))
+    return jx_err_set(JX_EINVAL, "unknown actor \"%s\"", req->actor);
+  if (!jx_strlist_has(&e->wf->admin_roles, actor->role))
+    return jx_err_set(JX_EREFUSED,
+                      "refused by workflow: actor %s has role %s; the "
+                      "registry of actors is changed by [workflow] "
+                      "admin_roles",
+                      actor->name, actor->role);
+  rc = project_get(e, JX_REGISTRY_ID, &p);
+  if (rc < 0 && rc != JX_ENOTFOUND)
+    return rc;
+  if (rc == 0) {
+    next = jx_value_copy(&p->state);
+  } else {
+    /* The first registry is what workflow.toml [actors] says. */
+    next = jx_map();
+    jx_map_set(&next, "actors", jx_config_actors(e->cfg));
+    jx_map_set(&next, "status", jx_str("registry"));
+    jx_map_set(&next, "seq", jx_int(0));
+  }
+  jx_value *actors = jx_map_get(&next, "actors");
+  bool known = jx_map_get(actors, name) != NULL;
+  jx_buf what = JX_BUF_INIT;
+  if (!entry) {
+    if (!known || strcmp(name, req->actor) == 0 ||
+        strcmp(name, JX_CALENDAR_ACTOR) == 0) {
+      rc = jx_err_set(JX_EINVAL, "%s: %s", name,
+                      !known ? "no such actor in the registry"
+                             : "an actor cannot remove itself or the "
+                               "calendar");
+      goto cleanup;
+    }
+    jx_map_del(actors, name);
+    jx_buf_printf(&what, "Registry: remove %s", name);
+  } else {
+    /* The same checks as workflow.toml [actors] gets at load. */
+    jx_config one = {.path = "the registry"};
+    jx_value single = jx_map();
+    jx_map_set(&single, name, jx_value_copy(entry));
+    rc = jx_config_set_actors(&one, &single);
+    jx_value_free(&single);
+    if (rc == 0)
+      rc = check_actors(&one, e->wf);
+    for (size_t i = 0; rc == 0 && i < one.actors[0].scope.u.m.len; i++)
+      jx_buf_printf(&what, "%s%s=%s", i ? ", " : "; ",
+                    one.actors[0].scope.u.m.items[i].key,
+                    one.actors[0].scope.u.m.items[i].val.u.s.ptr);
+    jx_config_clear_actors(&one);
+    if (rc < 0) {
+      rc = jx_err_recode(JX_EINVAL);
+      goto cleanup;
+    }
+    char scope[256];
+    snprintf(scope, sizeof scope, "%s", what.data ? what.data : "");
+    what.len = 0;
+    jx_buf_printf(&what, "Registry: %s %s (%s%s)", known ? "change" : "add",
+                  name, jx_map_str(entry, "role"), scope);
+    jx_map_set(actors, name, jx_value_copy(entry));
+  }
+  snprintf(trailers, sizeof trailers, "%s", what.data);
+  event = jx_map();
+  jx_map_set(&event, "name", jx_str(req->event));
+  jx_map_set(&event, "actor", jx_str(actor->name));
+  jx_map_set(&event, "role", jx_str(actor->role));
+  jx_map_set(&event, "time", jx_str(when));
+  jx_map_set(&event, "subject", jx_str(name));
+  if (entry)
+    jx_map_set(&event, "entry", jx_value_copy(entry));
+  jx_request r = *req;
+  r.project = JX_REGISTRY_ID;
+  rc = queue(e, &r, actor, p, &next, &event, "registry", "registry", when,
+             trailers, cb, payload);
+cleanup:
+  jx_buf_free(&what);
   jx_value_free(&event);
   jx_value_free(&next);
   return rc;

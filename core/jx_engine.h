@@ -129,4 +129,16 @@ int jx_engine_migrate(jx_engine *e, const jx_request *req, const jx_value *map,
                       bool dry, jx_migration *out, jx_engine_cb cb,
                       void *payload);
 
+/* Changes the registry of actors kept in the store (JX_REGISTRY_ID): adds
+ * or replaces actor `name` with `entry` ({ role, scope keys... }, checked
+ * as workflow.toml [actors] is), or removes it when entry is NULL; as
+ * req->actor, whose role must be one of [workflow] admin_roles, at
+ * req->time, under the event name req->event.  The first change starts
+ * from workflow.toml [actors].  One commit (trailer "Registry: add ...");
+ * cb runs when it is durable.  The caller puts the new registry into its
+ * jx_config (jx_config_set_actors) for what it decides next. */
+int jx_engine_register(jx_engine *e, const jx_request *req, const char *name,
+                       const jx_value *entry, jx_engine_cb cb,
+                       void *payload);
+
 #endif

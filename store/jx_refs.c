@@ -1,5 +1,7 @@
 #include "jx_refs.h"
 
+#include "jx_id.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,7 +34,14 @@ struct jx_refs {
 };
 
 void jx_refs_project(char *out, size_t size, const char *id) {
-  snprintf(out, size, JX_REFS_PROJECTS "%s", id);
+  if (strcmp(id, JX_REGISTRY_ID) == 0)
+    snprintf(out, size, JX_REFS_REGISTRY);
+  else
+    snprintf(out, size, JX_REFS_PROJECTS "%s", id);
+}
+
+int jx_refs_check_id(const char *id) {
+  return strcmp(id, JX_REGISTRY_ID) == 0 ? 0 : jx_id_check("project id", id);
 }
 
 const char *jx_refs_project_id(const char *ref) {

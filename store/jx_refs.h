@@ -6,6 +6,8 @@
  *                           whose "heads" blob lists every project head the
  *                           batch advanced; the single commit point
  *   refs/jx/projects/<id>   one commit chain per budget project
+ *   refs/jx/registry        the registry of actors (JX_REGISTRY_ID), a
+ *                           commit chain like a project's
  *
  * Project ids are globally unique (a bureau's project code already carries
  * its year), so a project is found without knowing its year; the fiscal year
@@ -29,13 +31,21 @@
 #include <stddef.h>
 
 #define JX_REFS_SEAL "refs/jx/seal"
+#define JX_REFS_REGISTRY "refs/jx/registry"
+/* The registry of actors is kept like a project, under this id, which no
+ * project id can be (':' is not allowed in one): written in batches,
+ * sealed, rolled forward, on refs/jx/registry. */
+#define JX_REGISTRY_ID ":registry"
 #define JX_REFS_PROJECTS "refs/jx/projects/"
 #define JX_REFS_PROJECTS_GLOB "refs/jx/projects/*"
 #define JX_REFS_NAME_MAX 128
 
 /* Writes the ref name of project `id` into out (size >= JX_REFS_NAME_MAX).
- * `id` must already have passed jx_id_check. */
+ * `id` must already have passed jx_refs_check_id. */
 void jx_refs_project(char *out, size_t size, const char *id);
+
+/* jx_id_check for a record's id: a project id, or JX_REGISTRY_ID. */
+int jx_refs_check_id(const char *id);
 
 /* The project id inside a project ref name, or NULL if `ref` is not one. */
 const char *jx_refs_project_id(const char *ref);

@@ -351,7 +351,7 @@ static int read_seal(jx_store *s, git_repository *repo, seal_heads *out) {
     }
     memcpy(h.ids[h.n], p + GIT_OID_HEXSZ + 1, idlen);
     h.ids[h.n][idlen] = '\0';
-    if (jx_id_check("project id", h.ids[h.n]) < 0) {
+    if (jx_refs_check_id(h.ids[h.n]) < 0) {
       jx_err_wrap("seal %s", git_oid_tostr_s(&s->seal));
       rc = jx_err_recode(JX_ESTORE);
       goto cleanup;
@@ -736,7 +736,7 @@ int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
   for (size_t i = 0; i < n; i++) {
     /* An id in the seal that roll-forward refuses would make the store
      * unopenable for writing: check again, cheaply, before sealing. */
-    if ((rc = jx_id_check("project id", reqs[i].id)) < 0 ||
+    if ((rc = jx_refs_check_id(reqs[i].id)) < 0 ||
         (rc = jx_id_check("actor", reqs[i].actor)) < 0 ||
         (rc = write_transition(s, reqs, i)) < 0)
       goto cleanup;
@@ -776,7 +776,7 @@ cleanup:
 
 static int lookup_head(git_oid *out, jx_store *s, const char *id) {
   char name[JX_REFS_NAME_MAX];
-  int rc = jx_id_check("project id", id);
+  int rc = jx_refs_check_id(id);
   if (rc < 0)
     return rc;
   jx_ref_update key = {.id = id};
@@ -791,7 +791,9 @@ static int lookup_head(git_oid *out, jx_store *s, const char *id) {
   jx_refs_project(name, sizeof name, id);
   rc = git_reference_name_to_id(out, s->rd, name);
   if (rc == GIT_ENOTFOUND)
-    return jx_err_set(JX_ENOTFOUND, "no project %s in %s", id, s->path);
+    return jx_err_set(JX_ENOTFOUND, "no %s %s in %s",
+                      strcmp(id, JX_REGISTRY_ID) ? "project" : "registry",
+                      strcmp(id, JX_REGISTRY_ID) ? id : "of actors", s->path);
   return rc < 0 ? git_fail(name) : 0;
 }
 
@@ -919,6 +921,8 @@ int jx_store_foreach(jx_store *s, jx_store_each_cb cb, void *payload) {
   }
   for (size_t i = 0; i < s->overlay.n; i++) {
     size_t k = 0;
+    if (strcmp(s->overlay.u[i].id, JX_REGISTRY_ID) == 0)
+      continue; /* a seal lists the registry too; it is no project */
     while (k < n && strcmp(heads[k].id, s->overlay.u[i].id) != 0)
       k++;
     if (k == n) {
