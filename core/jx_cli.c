@@ -1682,15 +1682,37 @@ static void print_events(const jx_workflow *wf) {
   printf("\nEvents of workflow %s (%s):\n", wf->name, wf->path);
   for (size_t i = 0; i < wf->ntransitions; i++) {
     const jx_transition *t = &wf->transitions[i];
-    char from[256], roles[256], guards[256], sets[256];
+    char from[256], roles[256], guards[256], sets[256], to[320];
+    if (t->returns.len) {
+      char list[256];
+      snprintf(to, sizeof to, "one of %s (return_to)",
+               jx_strlist_join(&t->returns, list, sizeof list));
+    } else {
+      snprintf(to, sizeof to, "%s", *t->to ? t->to : "(same state)");
+    }
     printf("  %-16s %s -> %s\n  %-16s roles: %s%s%s%s%s\n", t->event,
-           jx_strlist_join(&t->from, from, sizeof from),
-           *t->to ? t->to : "(same state)", "",
+           jx_strlist_join(&t->from, from, sizeof from), to, "",
            jx_strlist_join(&t->roles, roles, sizeof roles),
            t->guards.len ? "; guards: " : "",
            jx_strlist_join(&t->guards, guards, sizeof guards),
            t->sets.len ? "; sets: " : "",
            jx_strlist_join(&t->sets, sets, sizeof sets));
+    if (t->approval.type != JX_NIL) {
+      const jx_value *signers = jx_map_get(&t->approval, "signer");
+      const char *mode = jx_map_str(&t->approval, "mode");
+      printf("  %-16s approval (%s):", "", mode ? mode : "any");
+      for (size_t k = 0; k < signers->u.a.len; k++) {
+        const jx_value *sg = &signers->u.a.items[k];
+        const char *role = jx_map_str(sg, "role");
+        printf("%s %s %s%s", k ? "," : "", role ? "role" : "actor",
+               role ? role : jx_map_str(sg, "actor"),
+               jx_map_get(sg, "when") ? " (conditional)" : "");
+      }
+      printf("\n");
+    }
+    if (*t->op || *t->undo)
+      printf("  %-16s %s: %s\n", "", *t->op ? "op" : "undo",
+             *t->op ? t->op : t->undo);
   }
 }
 
