@@ -1487,8 +1487,8 @@ static const command commands[] = {
     {"migrate", "jx migrate ID[,ID...] --as ACTOR [--map OLD=NEW,...] "
                 "[--dry-run] [--at DATE]",
      "Move projects to the workflow definition version this deployment\n"
-     "runs.  A project runs under the version it started with, and events\n"
-     "on a project of another version are refused until it is moved.\n"
+     "runs.  A project runs under the version it started with (read from\n"
+     "the rule set of its commits) until it is moved.\n"
      "--map renames states the new version does not have (a state not\n"
      "mapped keeps its name); an open approval starts afresh.  One commit\n"
      "per project (trailer Definition: NAME 1 -> 2), by an actor of\n"

@@ -25,6 +25,9 @@ typedef struct project {
   long batch_index;   /* ... and its position there */
 } project;
 
+/* Older definition versions an engine keeps loaded at once. */
+#define JX_OLDER_DEFINITIONS 8
+
 typedef struct pending {
   jx_commit_req req;
   jx_value event, state; /* decoded forms of req's bytes, for the callback */
@@ -48,6 +51,10 @@ struct jx_engine {
   const jx_config *cfg;
   jx_store *store;
   jx_workflow *wf;
+  /* Older versions of the definition that projects still run under,
+   * loaded from their commits' rule sets when first needed. */
+  jx_workflow *older[JX_OLDER_DEFINITIONS];
+  size_t nolder;
   jx_sandbox *sb;
   git_oid rules;
   project **slots; /* hash table of projects */
@@ -510,6 +517,8 @@ void jx_engine_free(jx_engine *e) {
   free(e->slots);
   free(e->queue);
   jx_workflow_free(e->wf);
+  for (size_t i = 0; i < e->nolder; i++)
+    jx_workflow_free(e->older[i]);
   jx_sandbox_free(e->sb);
   free(e);
 }
@@ -561,30 +570,31 @@ static int check_fields(const jx_value *set) {
   return 0;
 }
 
-static int find_transition(jx_engine *e, const char *event, const char *status,
-                           const jx_transition **out, jx_verdict *refusal) {
-  *out = jx_workflow_find(e->wf, event, status);
+static int find_transition(const jx_workflow *wf, const char *event,
+                           const char *status, const jx_transition **out,
+                           jx_verdict *refusal) {
+  *out = jx_workflow_find(wf, event, status);
   if (*out)
     return 0;
-  if (!jx_workflow_event(e->wf, event)) {
+  if (!jx_workflow_event(wf, event)) {
     jx_buf names = JX_BUF_INIT;
-    for (size_t i = 0; i < e->wf->ntransitions; i++) {
-      const char *ev = e->wf->transitions[i].event;
-      if (jx_workflow_event(e->wf, ev) == &e->wf->transitions[i])
+    for (size_t i = 0; i < wf->ntransitions; i++) {
+      const char *ev = wf->transitions[i].event;
+      if (jx_workflow_event(wf, ev) == &wf->transitions[i])
         jx_buf_printf(&names, "%s%s", names.len ? ", " : "", ev);
     }
     int rc = jx_err_set(JX_EINVAL, "unknown event \"%s\" (workflow %s has: %s)",
-                        event, e->wf->name, names.data ? names.data : "");
+                        event, wf->name, names.data ? names.data : "");
     jx_buf_free(&names);
     return rc;
   }
   char reason[256], remedy[512], from[256];
   jx_buf where = JX_BUF_INIT;
-  for (size_t i = 0; i < e->wf->ntransitions; i++)
-    if (strcmp(e->wf->transitions[i].event, event) == 0)
+  for (size_t i = 0; i < wf->ntransitions; i++)
+    if (strcmp(wf->transitions[i].event, event) == 0)
       jx_buf_printf(
           &where, "%s%s", where.len ? ", " : "",
-          jx_strlist_join(&e->wf->transitions[i].from, from, sizeof from));
+          jx_strlist_join(&wf->transitions[i].from, from, sizeof from));
   snprintf(reason, sizeof reason, "event %s is not allowed in state %s", event,
            status);
   snprintf(remedy, sizeof remedy, "send %s when the project is in: %s", event,
@@ -822,12 +832,13 @@ static const jx_transition *approval_here(const jx_workflow *wf,
 }
 
 /* Delegate (委派), transfer (转办), add (加签) or remove (减签) a signer. */
-static int change(const jx_engine *e, const jx_transition *t,
+static int change(const jx_engine *e, const jx_workflow *wf,
+                  const jx_transition *t,
                   const jx_actor_conf *actor, jx_value *next,
                   const char *from, const char *when, char *progress,
                   size_t psize, jx_verdict *refusal) {
   char reason[512], remedy[512], deadline[11] = "";
-  const jx_transition *a = approval_here(e->wf, from);
+  const jx_transition *a = approval_here(wf, from);
   const char *assignee = jx_map_str(next, "assignee");
   const jx_actor_conf *who = assignee ? jx_config_actor(e->cfg, assignee)
                                       : NULL;
@@ -941,7 +952,8 @@ static int check_undo(const jx_transition *t, const jx_actor_conf *actor,
 
 /* Where the event takes the project (*to) and whether it is a signature
  * that leaves an approval open (*signing). */
-static int route(const jx_engine *e, const jx_transition *t,
+static int route(const jx_engine *e, const jx_workflow *wf,
+                 const jx_transition *t,
                  const jx_actor_conf *actor, jx_value *next,
                  const char *from, const char *when, char *to, size_t tosize,
                  bool *signing, char *progress, size_t psize,
@@ -953,7 +965,7 @@ static int route(const jx_engine *e, const jx_transition *t,
   if (t->approval.type != JX_NIL)
     rc = sign(t, actor, next, when, signing, progress, psize, refusal);
   else if (*t->op)
-    rc = change(e, t, actor, next, from, when, progress, psize, refusal);
+    rc = change(e, wf, t, actor, next, from, when, progress, psize, refusal);
   else if (t->returns.len)
     rc = return_target(t, next, &target, refusal);
   else if (*t->undo)
@@ -990,24 +1002,51 @@ static void moved_on(jx_value *next, const jx_transition *t,
   jx_map_del(next, "approval");
 }
 
-/* A project is decided under the definition version it runs under
- * (engine field definition_version): a newer deployment does not change
- * the meaning of its states under it; jx migrate moves it. */
-static int check_version(const jx_engine *e, const char *id,
-                         const jx_value *state, jx_verdict *refusal) {
+/* The definition project `id` runs under: the engine's, or the older
+ * version its state names (definition_version), read from the rule set of
+ * its last commit, which was decided under it.  A new definition does not
+ * change the meaning of running projects; jx migrate moves them. */
+static int definition_for(jx_engine *e, const char *id, const jx_value *state,
+                          const jx_workflow **wf) {
   int64_t v;
-  char reason[512], remedy[512];
+  *wf = e->wf;
   if (!jx_map_int(state, "definition_version", &v) || v == e->wf->version)
     return 0;
-  snprintf(reason, sizeof reason,
-           "project %s runs under version %lld of workflow %s; this "
-           "deployment has version %lld",
-           id, (long long)v, e->wf->name, (long long)e->wf->version);
-  snprintf(remedy, sizeof remedy,
-           "move it to version %lld first: jx migrate %s --as ACTOR "
-           "[--map OLD=NEW,...] (try --dry-run)",
-           (long long)e->wf->version, id);
-  return refuse(refusal, "workflow", reason, remedy);
+  for (size_t i = 0; i < e->nolder; i++)
+    if (e->older[i]->version == v)
+      return *wf = e->older[i], 0;
+  jx_buf text = JX_BUF_INIT;
+  jx_workflow *old = NULL;
+  char label[256];
+  const char **plugins = jx_xcalloc(e->cfg->nplugins + 1, sizeof *plugins);
+  for (size_t i = 0; i < e->cfg->nplugins; i++)
+    plugins[i] = e->cfg->plugins[i].name;
+  snprintf(label, sizeof label, "version %lld of the definition (rule set of "
+                                "project %s)",
+           (long long)v, id);
+  int rc = jx_store_rule_file(e->store, id, "definition.toml", &text);
+  if (rc == 0)
+    rc = jx_workflow_load_text(&old, label, text.data ? text.data : "",
+                               text.len, plugins, e->cfg->nplugins);
+  if (rc == 0 && old->version != v)
+    rc = jx_err_set(JX_ESTORE, "%s says version %lld", label,
+                    (long long)old->version);
+  if (rc == 0 && e->nolder == JX_OLDER_DEFINITIONS)
+    rc = jx_err_set(JX_EINVAL,
+                    "projects run under more than %d older versions of the "
+                    "definition: move some (jx migrate)",
+                    JX_OLDER_DEFINITIONS);
+  if (rc == 0) {
+    e->older[e->nolder++] = old;
+    *wf = old;
+    old = NULL;
+  } else {
+    jx_err_wrap("project %s", id);
+  }
+  jx_workflow_free(old);
+  free(plugins);
+  jx_buf_free(&text);
+  return rc;
 }
 
 /* Completes a decided state (status, seq, updated_at, the timer fired)
@@ -1064,6 +1103,7 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
                     jx_engine_cb cb, void *payload) {
   const jx_actor_conf *actor;
   const jx_transition *t;
+  const jx_workflow *wf;
   project *p = NULL;
   jx_value next = jx_nil();
   int rc;
@@ -1105,10 +1145,9 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   char from[64];
   snprintf(from, sizeof from, "%s", status ? status : "?");
   const char *last = jx_map_str(&next, "updated_at");
-  if ((rc = check_version(e, req->project, &next, refusal)) < 0)
-    goto cleanup;
-  if ((rc = find_transition(e, req->event, from, &t, refusal)) < 0 ||
-      (rc = check_set(e->wf, t, req)) < 0 ||
+  if ((rc = definition_for(e, req->project, &next, &wf)) < 0 ||
+      (rc = find_transition(wf, req->event, from, &t, refusal)) < 0 ||
+      (rc = check_set(wf, t, req)) < 0 ||
       (t->approval.type == JX_NIL &&
        (rc = check_actor(actor, t, &next, refusal)) < 0))
     goto cleanup;
@@ -1134,7 +1173,7 @@ int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
   char to[64];
   bool signing;
   char progress[256];
-  if ((rc = route(e, t, actor, &next, from, when, to, sizeof to, &signing,
+  if ((rc = route(e, wf, t, actor, &next, from, when, to, sizeof to, &signing,
                   progress, sizeof progress, refusal)) < 0) {
     jx_value_free(&was);
     goto cleanup;
@@ -1237,7 +1276,10 @@ static int escalate_overdue(jx_engine *e, const tick_ctx *t, int64_t to,
     if (rc < 0)
       return rc;
     const char *status = jx_map_str(state, "status");
-    const jx_transition *a = status ? approval_here(e->wf, status) : NULL;
+    const jx_workflow *wf;
+    if ((rc = definition_for(e, t->ids[i], state, &wf)) < 0)
+      return rc;
+    const jx_transition *a = status ? approval_here(wf, status) : NULL;
     if (!a || jx_approval_escalated(state, a->event) ||
         !jx_approval_deadline(&a->approval, jx_map_str(state, "since"),
                               deadline))
@@ -1249,10 +1291,10 @@ static int escalate_overdue(jx_engine *e, const tick_ctx *t, int64_t to,
     if (last && parse_iso(last) > when)
       when = parse_iso(last);
     const jx_transition *esc = NULL;
-    for (size_t k = 0; k < e->wf->ntransitions && !esc; k++)
-      if (strcmp(e->wf->transitions[k].op, "escalate") == 0 &&
-          jx_strlist_has(&e->wf->transitions[k].from, status))
-        esc = &e->wf->transitions[k];
+    for (size_t k = 0; k < wf->ntransitions && !esc; k++)
+      if (strcmp(wf->transitions[k].op, "escalate") == 0 &&
+          jx_strlist_has(&wf->transitions[k].from, status))
+        esc = &wf->transitions[k];
     if (!esc)
       continue; /* check_deadlines makes sure there is one */
     char from[64];

@@ -116,8 +116,9 @@ typedef struct jx_migration {
   bool current; /* it runs under the engine's version already: nothing done */
 } jx_migration;
 
-/* Moves project req->project to the workflow definition the engine runs
- * (jx migrate): its state renamed by `map` (old state -> new state; a
+/* Moves project req->project, which runs under the definition version it
+ * started with (read from its rule set), to the workflow definition the
+ * engine runs (jx migrate): its state renamed by `map` (old state -> new state; a
  * state not in the map keeps its name, which the definition must have),
  * its open approval dropped (steps start afresh), as actor req->actor
  * (whose role must be one of [workflow] admin_roles) at req->time, under

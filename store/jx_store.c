@@ -841,6 +841,36 @@ int jx_store_head(jx_store *s, const char *id, git_oid *commit,
   return rc;
 }
 
+int jx_store_rule_file(jx_store *s, const char *id, const char *path,
+                       jx_buf *out) {
+  git_oid head;
+  git_commit *c = NULL;
+  git_tree *tree = NULL;
+  git_tree_entry *te = NULL;
+  git_blob *blob = NULL;
+  char full[256];
+  int rc = lookup_head(&head, s, id);
+  if (rc < 0)
+    return rc;
+  snprintf(full, sizeof full, "rules/%s", path);
+  if (git_commit_lookup(&c, s->rd, &head) < 0 ||
+      git_commit_tree(&tree, c) < 0) {
+    rc = git_fail("reading the head commit");
+  } else if (git_tree_entry_bypath(&te, tree, full) < 0 ||
+             git_blob_lookup(&blob, s->rd, git_tree_entry_id(te)) < 0) {
+    rc = jx_err_set(JX_ENOTFOUND, "project %s: its rule set has no %s", id,
+                    path);
+  } else {
+    jx_buf_append(out, git_blob_rawcontent(blob),
+                  (size_t)git_blob_rawsize(blob));
+  }
+  git_blob_free(blob);
+  git_tree_entry_free(te);
+  git_tree_free(tree);
+  git_commit_free(c);
+  return rc;
+}
+
 int jx_store_log(jx_store *s, const char *id, jx_store_log_cb cb,
                  void *payload) {
   git_oid oid;

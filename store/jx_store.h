@@ -107,6 +107,12 @@ int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n);
 int jx_store_head(jx_store *s, const char *id, git_oid *commit,
                   jx_value *state);
 
+/* The bytes of rules/<path> in the rule set of project id's head commit
+ * (the rule set its last event was decided under) into out (the
+ * caller's).  JX_ENOTFOUND if no such project or file. */
+int jx_store_rule_file(jx_store *s, const char *id, const char *path,
+                       jx_buf *out);
+
 /* One commit of a project's history, as jx_store_log hands it out.
  * Everything is borrowed for the duration of the callback. */
 typedef struct jx_store_entry {
