@@ -889,9 +889,13 @@ static int inbox(const options *o, jx_store *s, const jx_config *cfg) {
   int rc = actor ? 0
                  : jx_err_set(JX_EINVAL, "no actor \"%s\" in %s [actors]",
                               o->as, cfg->path);
+  jx_versions versions = {0};
   if (rc == 0 && (rc = load_workflow(cfg, &wf)) == 0 &&
-      (rc = jx_store_foreach(s, collect_state, &ctx)) == 0)
-    jx_inbox_collect(wf, actor, &ctx.projects, &rows);
+      (rc = jx_store_foreach(s, collect_state, &ctx)) == 0) {
+    versions.current = wf;
+    rc = jx_inbox_collect(&versions, s, cfg, actor, &ctx.projects, &rows);
+  }
+  jx_versions_clear(&versions);
   if (rc == 0 && o->json) {
     print_json(&rows);
   } else if (rc == 0) {

@@ -2,6 +2,7 @@
 
 #include "jx_approval.h"
 #include "jx_refs.h"
+#include "jx_versions.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,9 +25,6 @@ typedef struct project {
   unsigned batch_gen; /* the batch this project last joined ... */
   long batch_index;   /* ... and its position there */
 } project;
-
-/* Older definition versions an engine keeps loaded at once. */
-#define JX_OLDER_DEFINITIONS 8
 
 typedef struct pending {
   jx_commit_req req;
@@ -51,10 +49,7 @@ struct jx_engine {
   const jx_config *cfg;
   jx_store *store;
   jx_workflow *wf;
-  /* Older versions of the definition that projects still run under,
-   * loaded from their commits' rule sets when first needed. */
-  jx_workflow *older[JX_OLDER_DEFINITIONS];
-  size_t nolder;
+  jx_versions versions; /* the definitions projects run under */
   jx_sandbox *sb;
   git_oid rules;
   project **slots; /* hash table of projects */
@@ -320,6 +315,7 @@ static int load_rules(jx_engine *e) {
                                   plugins, cfg->nplugins)) < 0 ||
       (rc = check_actors(cfg, e->wf)) < 0)
     goto cleanup;
+  e->versions.current = e->wf;
   files[1] = (jx_rule_file){"definition.toml", bufs[1].data, bufs[1].len};
   if (cfg->library_path) {
     jx_buf *lib = &bufs[nfiles];
@@ -516,9 +512,8 @@ void jx_engine_free(jx_engine *e) {
   table_clear(e);
   free(e->slots);
   free(e->queue);
+  jx_versions_clear(&e->versions);
   jx_workflow_free(e->wf);
-  for (size_t i = 0; i < e->nolder; i++)
-    jx_workflow_free(e->older[i]);
   jx_sandbox_free(e->sb);
   free(e);
 }
@@ -1002,51 +997,9 @@ static void moved_on(jx_value *next, const jx_transition *t,
   jx_map_del(next, "approval");
 }
 
-/* The definition project `id` runs under: the engine's, or the older
- * version its state names (definition_version), read from the rule set of
- * its last commit, which was decided under it.  A new definition does not
- * change the meaning of running projects; jx migrate moves them. */
 static int definition_for(jx_engine *e, const char *id, const jx_value *state,
                           const jx_workflow **wf) {
-  int64_t v;
-  *wf = e->wf;
-  if (!jx_map_int(state, "definition_version", &v) || v == e->wf->version)
-    return 0;
-  for (size_t i = 0; i < e->nolder; i++)
-    if (e->older[i]->version == v)
-      return *wf = e->older[i], 0;
-  jx_buf text = JX_BUF_INIT;
-  jx_workflow *old = NULL;
-  char label[256];
-  const char **plugins = jx_xcalloc(e->cfg->nplugins + 1, sizeof *plugins);
-  for (size_t i = 0; i < e->cfg->nplugins; i++)
-    plugins[i] = e->cfg->plugins[i].name;
-  snprintf(label, sizeof label, "version %lld of the definition (rule set of "
-                                "project %s)",
-           (long long)v, id);
-  int rc = jx_store_rule_file(e->store, id, "definition.toml", &text);
-  if (rc == 0)
-    rc = jx_workflow_load_text(&old, label, text.data ? text.data : "",
-                               text.len, plugins, e->cfg->nplugins);
-  if (rc == 0 && old->version != v)
-    rc = jx_err_set(JX_ESTORE, "%s says version %lld", label,
-                    (long long)old->version);
-  if (rc == 0 && e->nolder == JX_OLDER_DEFINITIONS)
-    rc = jx_err_set(JX_EINVAL,
-                    "projects run under more than %d older versions of the "
-                    "definition: move some (jx migrate)",
-                    JX_OLDER_DEFINITIONS);
-  if (rc == 0) {
-    e->older[e->nolder++] = old;
-    *wf = old;
-    old = NULL;
-  } else {
-    jx_err_wrap("project %s", id);
-  }
-  jx_workflow_free(old);
-  free(plugins);
-  jx_buf_free(&text);
-  return rc;
+  return jx_versions_get(&e->versions, e->store, e->cfg, id, state, wf);
 }
 
 /* Completes a decided state (status, seq, updated_at, the timer fired)

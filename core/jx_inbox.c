@@ -46,12 +46,17 @@ static int oldest_first(const void *a, const void *b) {
   return c ? c : strcmp(str_or(x, "project", ""), str_or(y, "project", ""));
 }
 
-void jx_inbox_collect(const jx_workflow *wf, const jx_actor_conf *actor,
-                      const jx_value *projects, jx_value *out) {
+int jx_inbox_collect(jx_versions *v, jx_store *s, const jx_config *cfg,
+                     const jx_actor_conf *actor, const jx_value *projects,
+                     jx_value *out) {
   size_t first = out->u.a.len;
-  for (size_t i = 0; i < projects->u.a.len; i++) {
+  int rc = 0;
+  for (size_t i = 0; i < projects->u.a.len && rc == 0; i++) {
     const jx_value *p = &projects->u.a.items[i];
     const char *status = jx_map_str(p, "status");
+    const jx_workflow *wf;
+    if ((rc = jx_versions_get(v, s, cfg, str_or(p, "id", ""), p, &wf)) < 0)
+      break;
     for (size_t k = 0; status && k < wf->ntransitions; k++) {
       const jx_transition *t = &wf->transitions[k];
       char progress[64];
@@ -90,4 +95,5 @@ void jx_inbox_collect(const jx_workflow *wf, const jx_actor_conf *actor,
   if (out->u.a.len > first)
     qsort(out->u.a.items + first, out->u.a.len - first,
           sizeof *out->u.a.items, oldest_first);
+  return rc;
 }

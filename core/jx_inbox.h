@@ -12,16 +12,20 @@
 #define JX_INBOX_H
 
 #include "jx_config.h"
+#include "jx_store.h"
 #include "jx_value.h"
+#include "jx_versions.h"
 #include "jx_workflow.h"
 
 /* Appends to *out (a JX_ARRAY) one map per task waiting for `actor` in
- * `projects` (an array of project states, each with its id): project,
+ * `projects` (an array of project states, each with its id; each judged
+ * under the definition it runs under, from v and the store s): project,
  * title, state, event, since (when the project entered the state), and
  * for an approval its progress ("1 of 2 signed (all)") and its deadline
  * if it has one, copy = true for a read-only copy; oldest first, then by
- * project id. */
-void jx_inbox_collect(const jx_workflow *wf, const jx_actor_conf *actor,
-                      const jx_value *projects, jx_value *out);
+ * project id.  Returns 0, or an error of jx_versions_get. */
+int jx_inbox_collect(jx_versions *v, jx_store *s, const jx_config *cfg,
+                     const jx_actor_conf *actor, const jx_value *projects,
+                     jx_value *out);
 
 #endif

@@ -20,6 +20,8 @@ sed -i 's/^version = 1 /version = 2 /; s/\bdept_review\b/department_review/g' wo
 sed -i 's/"dept_review", "finance_review", "returned"/"department_review", "finance_review", "returned"/' workflow.toml
 # M-3 stays under version 1: its state is version 1's, and so are its
 # events, while version 2 knows no dept_review.
+expect 0 "the inbox judges each project by its version" -- jx inbox --as edu-dept
+contains "$OUT" "M-3 +dept_review +dept_approve" "version 1's task"
 expect 0 "a version-1 project goes on under version 1" -- jx do M-3 dept_approve --as edu-dept --at 2021-03-02
 contains "$OUT" "M-3: dept_review -> finance_review" "version 1's transition"
 expect 0 "a new project starts under version 2" -- sh -c 'sed "s/M-3/M-4/" M-3.toml >M-4.toml && "$0" submit M-4.toml --at 2021-03-02' "$JX"
