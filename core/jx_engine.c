@@ -1283,6 +1283,10 @@ int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
     int64_t due = parse_iso(tm->date);
     if (due > to)
       break;
+    /* Deadlines passed by this timer's day escalate first: each event is
+     * dated on its own day, and a project's history reads forward. */
+    if ((rc = escalate_overdue(e, &t, due, decided, done, payload)) < 0)
+      goto cleanup;
     for (size_t i = 0; i < t.n; i++) {
       const jx_value *state = NULL;
       if ((rc = jx_engine_state(e, t.ids[i], &state)) < 0)

@@ -233,6 +233,13 @@ contains "$OUT" "P-ESC +finance_review +finance_approve +0 of 1 signed" "one dec
 expect 0 "the director decides for the step" -- jx do P-ESC finance_approve --as fin-director --at 2021-05-19
 contains "$OUT" "P-ESC: finance_review -> approved" "approved"
 
+# A tick over several dates escalates on the deadline's day, before the
+# calendar's later timers.
+project late.toml P-LATE 1000 new "$TARGETS"
+expect 0 "P-LATE to finance on 24 May" -- sh -c '"$0" submit late.toml --at 2021-05-21 && "$0" do P-LATE dept_approve --as edu-dept --at 2021-05-24' "$JX"
+expect 0 "tick past the half-year" -- jx tick --to 2021-07-01
+contains "$(git --git-dir "$STORE" log -1 --format='%ad %s' --date=short refs/jx/projects/P-LATE)" "^2021-06-08 escalate" "escalated on 8 June, its day"
+
 # A deployment with other approvals: N of M, chains, and an approval the
 # submitter could sign.
 cp workflows/budget.toml workflows/base.toml
