@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "jx_buf.h"
+#include "jx_codec.h"
 #include "jx_config.h"
 #include "jx_engine.h"
 #include "jx_err.h"
@@ -35,7 +36,8 @@ enum {
   OPT_TO = 32,
   OPT_QUIET = 64,
   OPT_MAP = 128,
-  OPT_DRY = 256
+  OPT_DRY = 256,
+  OPT_FORMAT = 512
 };
 
 typedef struct options {
@@ -979,6 +981,7 @@ static int log_cmd(const options *o, jx_store *s, const jx_config *cfg) {
 
 static int cmd_log(const options *o) { return with_store(o, log_cmd); }
 
+
 /* --- reports ------------------------------------------------------------- */
 
 /* A cell as text: strings as they are, numbers and the rest as JSON. */
@@ -1388,6 +1391,137 @@ static int write_once(const command *cmd, const options *o) {
   return rc;
 }
 
+/* --- export: the decision log for auditors' tools ------------------------
+ */
+
+typedef struct export_ctx {
+  jx_store *s;
+  jx_value rows; /* one array per decision, in export_columns order */
+  const options *o;
+} export_ctx;
+
+static const char *const export_columns[] = {
+    "project", "seq",  "time", "event", "actor", "role",
+    "from",    "to",   "commit", "rule_set", "set"};
+#define NEXPORT (sizeof export_columns / sizeof *export_columns)
+
+static int export_one(const jx_store_entry *e, void *payload) {
+  jx_value *rows = payload; /* this project's, newest first */
+  jx_value r = jx_array();
+  char when[32], commit[GIT_OID_HEXSZ + 1], rules[GIT_OID_HEXSZ + 1] = "";
+  time_t t = (time_t)e->time;
+  struct tm tm;
+  int64_t seq = 0;
+  gmtime_r(&t, &tm);
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  git_oid_tostr(commit, sizeof commit, e->commit);
+  if (e->rules)
+    git_oid_tostr(rules, sizeof rules, e->rules);
+  jx_map_int(e->state, "seq", &seq);
+  const jx_value *set = jx_map_get(e->event, "set");
+  const char *cells[] = {jx_map_str(e->event, "name"),
+                         jx_map_str(e->event, "actor"),
+                         jx_map_str(e->event, "role"),
+                         jx_map_str(e->event, "from"),
+                         jx_map_str(e->state, "status"),
+                         commit,
+                         rules};
+  jx_array_push(&r, jx_nil()); /* the project, filled by the caller */
+  jx_array_push(&r, jx_int(seq));
+  jx_array_push(&r, jx_str(when));
+  for (size_t i = 0; i < sizeof cells / sizeof *cells; i++)
+    jx_array_push(&r, jx_str(cells[i] ? cells[i] : ""));
+  /* CSV prints it as JSON; an empty set as an empty cell. */
+  jx_array_push(&r, set && set->type == JX_MAP && set->u.m.len
+                        ? jx_value_copy(set)
+                        : jx_str(""));
+  jx_array_push(rows, r);
+  return 0;
+}
+
+/* One project's history, oldest first, after the rows so far. */
+static int export_project(const char *id, const git_oid *head, void *payload) {
+  export_ctx *c = payload;
+  jx_value mine = jx_array();
+  (void)head;
+  int rc = jx_store_log(c->s, id, export_one, &mine);
+  for (size_t i = mine.u.a.len; rc == 0 && i-- > 0;) {
+    jx_value *r = &mine.u.a.items[i];
+    r->u.a.items[0] = jx_str(id);
+    jx_array_push(&c->rows, *r);
+    *r = jx_nil();
+  }
+  jx_value_free(&mine);
+  return rc;
+}
+
+static int export_log(const options *o, jx_store *s, const jx_config *cfg) {
+  export_ctx c = {.s = s, .rows = jx_array(), .o = o};
+  (void)cfg;
+  int rc = jx_store_foreach(s, export_project, &c);
+  /* The registry of actors is part of what decided: its changes too. */
+  if (rc == 0 && (rc = export_project(JX_REGISTRY_ID, NULL, &c)) ==
+                     JX_ENOTFOUND) {
+    jx_err_clear();
+    rc = 0;
+  }
+  if (rc == 0 && o->json) {
+    jx_value list = jx_array();
+    for (size_t i = 0; i < c.rows.u.a.len; i++) {
+      jx_value obj = jx_map();
+      for (size_t k = 0; k < NEXPORT; k++)
+        jx_map_set(&obj, export_columns[k],
+                   jx_value_copy(&c.rows.u.a.items[i].u.a.items[k]));
+      jx_array_push(&list, obj);
+    }
+    print_json(&list);
+    jx_value_free(&list);
+  } else if (rc == 0) {
+    jx_value table = jx_map(), cols = jx_array();
+    for (size_t k = 0; k < NEXPORT; k++)
+      jx_array_push(&cols, jx_str(export_columns[k]));
+    jx_map_set(&table, "columns", cols);
+    jx_map_set(&table, "rows", c.rows);
+    c.rows = jx_nil();
+    print_report(&table, true);
+    jx_value_free(&table);
+  }
+  jx_value_free(&c.rows);
+  return rc;
+}
+
+static int cmd_export(const options *o) { return with_store(o, export_log); }
+
+/* --- cat: msgpack as text, for git's textconv ---------------------------
+ */
+
+/* jx cat FILE: a state or event blob (msgpack) as JSON; git runs it as the
+ * textconv of the store's *.msgpack files (diff=jx), so that git log -p
+ * and git show print decisions as text. */
+static int cmd_cat(const options *o) {
+  jx_buf b = JX_BUF_INIT;
+  jx_value v = jx_nil();
+  const char *path = o->args[0];
+  int err = jx_buf_read_file(&b, path, JX_FILE_MAX);
+  int rc = err ? jx_err_set(JX_EINVAL, "%s: cannot read: %s", path,
+                            strerror(err))
+               : jx_codec_decode(&v, b.data ? b.data : "", b.len,
+                                 JX_FILE_MAX);
+  if (rc < 0 && !err)
+    jx_err_wrap("%s", path);
+  if (rc == 0) {
+    jx_buf text = JX_BUF_INIT;
+    jx_json_write(&text, &v, true);
+    printf("%s\n", text.data);
+    jx_buf_free(&text);
+  } else {
+    fail(o, rc, NULL, NULL);
+  }
+  jx_value_free(&v);
+  jx_buf_free(&b);
+  return rc;
+}
+
 /* --- actor: the registry of actors --------------------------------------
  */
 
@@ -1509,6 +1643,19 @@ static const command commands[] = {
      "an actor of [workflow] admin_roles (--as); each is a commit on\n"
      "refs/jx/registry naming who made it.\n",
      1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
+    {"export", "jx export [--format csv|json]",
+     "The whole decision log, for auditors' own tools: one row per commit\n"
+     "of every project, oldest first, and of the registry of actors\n"
+     "(project :registry): project, seq, time, event, actor, role, from,\n"
+     "to, commit, rule_set, and the fields the event set (JSON).  CSV by\n"
+     "default.\n",
+     0, 0, OPT_FORMAT, cmd_export, NULL},
+    {"cat", "jx cat FILE",
+     "Print a state or event blob of the store (msgpack) as JSON.  Git runs\n"
+     "it for the store's *.msgpack files once a reader sets\n"
+     "  git --git-dir STORE config diff.jx.textconv \"jx cat\"\n"
+     "so that git log -p and git show print decisions as text.\n",
+     1, 1, 0, cmd_cat, NULL},
     {"inbox", "jx inbox --as ACTOR",
      "List what waits for ACTOR, oldest first: every project in a state\n"
      "where ACTOR may send a task of the workflow now (an approval it may\n"
@@ -1634,6 +1781,17 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
     } else if (!strcmp(a, "--csv")) {
       o->csv = true;
       continue;
+    } else if (!strcmp(a, "--format")) {
+      if (++i == argc)
+        return usage_error("option %s needs a value", a);
+      if (!strcmp(argv[i], "csv"))
+        o->csv = true;
+      else if (!strcmp(argv[i], "json"))
+        o->json = true;
+      else
+        return usage_error("--format %s: csv or json", argv[i]);
+      o->given |= OPT_FORMAT;
+      continue;
     } else if (!strcmp(a, "--quiet")) {
       o->quiet = true;
       o->given |= OPT_QUIET;
@@ -1669,7 +1827,8 @@ static int check_usage(const options *o, const command *cmd) {
     static const char *const names[] = {"--as",         "--at", "--set",
                                         "--state",      "--department",
                                         "--to",         "--quiet",
-                                        "--map",        "--dry-run"};
+                                        "--map",        "--dry-run",
+                                        "--format"};
     unsigned bad = o->given & ~cmd->allowed, k = 0;
     while (!(bad & (1u << k)))
       k++;

@@ -176,8 +176,11 @@ int jx_store_init(const char *path, bool *created) {
   char attributes[4096];
   snprintf(attributes, sizeof attributes, "%s/info/attributes", tmp.data);
   FILE *f = fopen(attributes, "w");
-  /* git show and git diff print msgpack as binary, not as garbled text. */
-  if (!f || fputs("*.msgpack binary\n", f) < 0 || fclose(f) != 0) {
+  /* git show and git diff print msgpack as binary, not as garbled text,
+   * unless the reader sets the jx driver's textconv (git config
+   * diff.jx.textconv "jx cat"): then as readable JSON. */
+  if (!f || fputs("*.msgpack -text -merge diff=jx\n", f) < 0 ||
+      fclose(f) != 0) {
     rc = jx_err_set(JX_ESTORE, "%s: %s", attributes, strerror(errno));
     goto cleanup;
   }

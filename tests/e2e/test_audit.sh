@@ -1,0 +1,39 @@
+# The audit trail read with plain git (textconv: jx cat) and exported for
+# auditors' own tools (jx export).
+. "$JX_SOURCE_DIR/tests/e2e/lib.sh"
+expect 0 "init" -- jx init
+project a.toml A-1 1000 new "$TARGETS"
+cat >a.jx <<'JX'
+at 2021-03-01
+submit a.toml
+do A-1 dept_approve --as edu-dept --at 2021-03-02
+do A-1 return --as fin-business --at 2021-03-03 --set return_to=previous \
+  --set 'review_note="a note, with a comma"'
+JX
+expect 0 "three decisions" -- jx run a.jx
+ref=refs/jx/projects/A-1
+# Without the textconv, msgpack is binary to git; with it, readable JSON.
+expect 0 "git show" -- git --git-dir "$STORE" show $ref
+contains "$OUT" "Binary files a/state.msgpack and b/state.msgpack differ" "binary without the driver"
+expect 0 "git log -p with jx cat" -- git --git-dir "$STORE" -c diff.jx.textconv="$JX cat" log -p -1 $ref
+contains "$OUT" '^-  "status": "finance_review"' "the old status, as text"
+contains "$OUT" '^\+  "status": "dept_review"' "the new status"
+contains "$OUT" '^\+ +"return_to": "previous"' "what the event set"
+printf 'not msgpack \377' >bad.msgpack
+expect 1 "jx cat of a file that is no msgpack" -- jx cat bad.msgpack
+contains "$ERR" "bad.msgpack" "the file is named"
+expect 1 "jx cat of a missing file" -- jx cat nosuch.msgpack
+# Export: one row per commit, oldest first, as CSV and JSON.
+expect 0 "export" -- jx export
+contains "$OUT" "^project,seq,time,event,actor,role,from,to,commit,rule_set,set$" "the header"
+contains "$OUT" "^A-1,3,2021-03-03T00:00:00Z,return,fin-business,finance_business,finance_review,dept_review," "the return"
+rows=$(printf '%s\n' "$OUT" | grep -c '^A-1,')
+commits=$(git --git-dir "$STORE" rev-list --count $ref)
+contains "$rows" "^$commits\$" "a row per commit ($commits)"
+contains "$OUT" '"a note, with a comma"' "JSON of the set fields, quoted as CSV"
+expect 0 "export as JSON" -- jx export --format json
+contains "$OUT" '"event": "submit"' "JSON"
+expect 1 "an unknown format" -- jx export --format xml
+contains "$ERR" "csv or json" "named"
+store_intact "after the audit reads"
+finish
