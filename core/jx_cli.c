@@ -1492,6 +1492,201 @@ static int export_log(const options *o, jx_store *s, const jx_config *cfg) {
 
 static int cmd_export(const options *o) { return with_store(o, export_log); }
 
+/* --- why: a decision explained ------------------------------------------
+ */
+
+typedef struct why_ctx {
+  const char *want; /* a commit id or a prefix of one; NULL: the head */
+  jx_value entry;   /* the decision found: commit, rules, time, message,
+                       event, state */
+  jx_value parent;  /* the state before it, or nil */
+  bool found, done;
+} why_ctx;
+
+static int why_one(const jx_store_entry *e, void *payload) {
+  why_ctx *w = payload;
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, e->commit);
+  if (w->found) { /* the next older entry: the parent */
+    w->parent = jx_value_copy(e->state);
+    return 1;
+  }
+  if (w->want && strncmp(hex, w->want, strlen(w->want)) != 0)
+    return 0;
+  w->found = true;
+  w->entry = jx_map();
+  jx_map_set(&w->entry, "commit", jx_str(hex));
+  if (e->rules)
+    jx_map_set(&w->entry, "rules", jx_str(git_oid_tostr_s(e->rules)));
+  jx_map_set(&w->entry, "message", jx_str(e->message));
+  jx_map_set(&w->entry, "event", jx_value_copy(e->event));
+  jx_map_set(&w->entry, "state", jx_value_copy(e->state));
+  return 0;
+}
+
+static void print_kv(const char *indent, const jx_value *m) {
+  for (size_t i = 0; m && m->type == JX_MAP && i < m->u.m.len; i++) {
+    jx_buf b = JX_BUF_INIT;
+    jx_json_write(&b, &m->u.m.items[i].val, false);
+    printf("%s%s = %s\n", indent, m->u.m.items[i].key, b.data);
+    jx_buf_free(&b);
+  }
+}
+
+/* The plugins' parameters in the rule set's workflow.toml, by name. */
+static jx_value rule_set_params(jx_store *s, const git_oid *commit) {
+  jx_buf text = JX_BUF_INIT;
+  jx_toml_doc *doc = NULL;
+  jx_value out = jx_map();
+  if (jx_store_rule_file_at(s, commit, "workflow.toml", &text) == 0 &&
+      jx_toml_load_string(&doc, text.data ? text.data : "", text.len,
+                          "workflow.toml") == 0) {
+    const jx_value *plugins = jx_map_get(jx_toml_root(doc), "plugin");
+    for (size_t i = 0; plugins && plugins->type == JX_ARRAY &&
+                       i < plugins->u.a.len;
+         i++) {
+      jx_value p = jx_value_copy(&plugins->u.a.items[i]);
+      const char *name = jx_map_str(&p, "name");
+      if (name) {
+        jx_value params = jx_value_copy(&p);
+        jx_map_del(&params, "name");
+        jx_map_del(&params, "file");
+        jx_map_set(&out, name, params);
+      }
+      jx_value_free(&p);
+    }
+  }
+  jx_err_clear();
+  jx_toml_free(doc);
+  jx_buf_free(&text);
+  return out;
+}
+
+static int why(const options *o, jx_store *s, const jx_config *cfg) {
+  why_ctx w = {.want = o->nargs > 1 ? o->args[1] : NULL,
+               .entry = jx_nil(),
+               .parent = jx_nil()};
+  jx_workflow *wf = NULL;
+  jx_buf def = JX_BUF_INIT;
+  git_oid commit, rules;
+  int rc = jx_store_log(s, o->args[0], why_one, &w);
+  if (rc > 0)
+    rc = 0;
+  if (rc == 0 && !w.found)
+    rc = jx_err_set(JX_ENOTFOUND, "project %s has no commit %s", o->args[0],
+                    w.want);
+  if (rc < 0)
+    goto cleanup;
+  if (o->json) {
+    jx_map_set(&w.entry, "parent_state", jx_value_copy(&w.parent));
+    print_json(&w.entry);
+    goto cleanup;
+  }
+  const jx_value *ev = jx_map_get(&w.entry, "event");
+  const jx_value *st = jx_map_get(&w.entry, "state");
+  const char *event = jx_map_str(ev, "name");
+  git_oid_fromstr(&commit, jx_map_str(&w.entry, "commit"));
+  printf("%s, commit %.12s, %s\n", o->args[0], jx_map_str(&w.entry, "commit"),
+         jx_map_str(ev, "time"));
+  printf("  %s sent %s (role %s): %s -> %s.\n", jx_map_str(ev, "actor"),
+         event, jx_map_str(ev, "role"), jx_map_str(ev, "from"),
+         jx_map_str(st, "status"));
+  const jx_value *set = jx_map_get(ev, "set");
+  if (set && set->type == JX_MAP && set->u.m.len) {
+    printf("  It set:\n");
+    print_kv("    ", set);
+  }
+  /* The rules: the transition of the rule set's own definition. */
+  const char *rules_hex = jx_map_str(&w.entry, "rules");
+  if (rules_hex && jx_store_rule_file_at(s, &commit, "definition.toml",
+                                         &def) == 0) {
+    const char **names = jx_xcalloc(cfg->nplugins + 1, sizeof *names);
+    size_t n = 0;
+    jx_value params = rule_set_params(s, &commit);
+    for (size_t i = 0; i < params.u.m.len; i++)
+      names[n++] = params.u.m.items[i].key;
+    git_oid_fromstr(&rules, rules_hex);
+    if (jx_workflow_load_text(&wf, "definition.toml",
+                              def.data ? def.data : "", def.len, names,
+                              n) == 0) {
+      const jx_transition *t =
+          jx_workflow_find(wf, event, jx_map_str(ev, "from"));
+      printf("  Rule set %.12s, definition %s version %lld.\n", rules_hex,
+             wf->name, (long long)wf->version);
+      for (size_t i = 0; t && i < params.u.m.len; i++) {
+        const char *name = params.u.m.items[i].key;
+        const jx_value *p = &params.u.m.items[i].val;
+        const jx_value *on = jx_map_get(p, "guard_on");
+        bool guard = jx_strlist_has(&t->guards, name);
+        for (size_t k = 0; on && on->type == JX_ARRAY && k < on->u.a.len; k++)
+          guard |= on->u.a.items[k].type == JX_STR &&
+                   strcmp(on->u.a.items[k].u.s.ptr, event) == 0;
+        bool react = jx_strlist_has(&t->reactions, name);
+        if (!guard && !react)
+          continue;
+        printf("  %s %s%s%s, with:\n", name, guard ? "guarded it" : "",
+               guard && react ? " and " : "", react ? "reacted" : "");
+        jx_value shown = jx_value_copy(p);
+        jx_map_del(&shown, "guard_on");
+        if (shown.u.m.len)
+          print_kv("    ", &shown);
+        else
+          printf("    (no parameters)\n");
+        jx_value_free(&shown);
+      }
+      if (t && (t->guards.len || t->reactions.len))
+        printf("  Every guard accepted it: a refusal makes no commit.\n");
+      else if (t)
+        printf("  No rule guards %s; the definition allows it to roles "
+               "of the transition.\n",
+               event);
+    } else {
+      jx_err_clear();
+    }
+    jx_value_free(&params);
+    free(names);
+  }
+  /* What the reactions recorded: the facts that changed. */
+  const jx_value *facts = jx_map_get(st, "facts");
+  const jx_value *before = jx_map_get(&w.parent, "facts");
+  bool header = false;
+  for (size_t i = 0; facts && facts->type == JX_MAP && i < facts->u.m.len;
+       i++) {
+    const jx_pair *f = &facts->u.m.items[i];
+    const jx_value *old = before ? jx_map_get(before, f->key) : NULL;
+    if (old && jx_value_equal(old, &f->val))
+      continue;
+    if (!header)
+      printf("  Facts recorded:\n");
+    header = true;
+    jx_value one = jx_map();
+    jx_map_set(&one, f->key, jx_value_copy(&f->val));
+    print_kv("    ", &one);
+    jx_value_free(&one);
+  }
+  /* Trailers beyond the usual ones (approval, delegation, escalation). */
+  const char *m = jx_map_str(&w.entry, "message");
+  static const char *const extra[] = {"Approval:", "On-Behalf-Of:",
+                                      "Delegate:", "Escalated:",
+                                      "Definition:", "Registry:"};
+  while (m && *m) {
+    const char *nl = strchr(m, '\n');
+    size_t len = nl ? (size_t)(nl - m) : strlen(m);
+    for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
+      if (strncmp(m, extra[i], strlen(extra[i])) == 0)
+        printf("  %.*s\n", (int)len, m);
+    m += len + (nl != NULL);
+  }
+cleanup:
+  jx_workflow_free(wf);
+  jx_buf_free(&def);
+  jx_value_free(&w.entry);
+  jx_value_free(&w.parent);
+  return rc;
+}
+
+static int cmd_why(const options *o) { return with_store(o, why); }
+
 /* --- cat: msgpack as text, for git's textconv ---------------------------
  */
 
@@ -1643,6 +1838,13 @@ static const command commands[] = {
      "an actor of [workflow] admin_roles (--as); each is a commit on\n"
      "refs/jx/registry naming who made it.\n",
      1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
+    {"why", "jx why ID [COMMIT]",
+     "Explain a decision in words: which event, which actor, what it set,\n"
+     "the rule set and definition version it was decided under, which\n"
+     "plugins guarded it or reacted and with which parameters (from the\n"
+     "rule set's own workflow.toml), the facts the reactions recorded, and\n"
+     "the approval trailers.  COMMIT (or a prefix): default the head.\n",
+     1, 2, 0, cmd_why, NULL},
     {"export", "jx export [--format csv|json]",
      "The whole decision log, for auditors' own tools: one row per commit\n"
      "of every project, oldest first, and of the registry of actors\n"

@@ -847,22 +847,30 @@ int jx_store_head(jx_store *s, const char *id, git_oid *commit,
 int jx_store_rule_file(jx_store *s, const char *id, const char *path,
                        jx_buf *out) {
   git_oid head;
+  int rc = lookup_head(&head, s, id);
+  if (rc == 0)
+    rc = jx_store_rule_file_at(s, &head, path, out);
+  if (rc < 0)
+    jx_err_wrap("project %s", id);
+  return rc;
+}
+
+int jx_store_rule_file_at(jx_store *s, const git_oid *commit, const char *path,
+                          jx_buf *out) {
   git_commit *c = NULL;
   git_tree *tree = NULL;
   git_tree_entry *te = NULL;
   git_blob *blob = NULL;
   char full[256];
-  int rc = lookup_head(&head, s, id);
-  if (rc < 0)
-    return rc;
+  int rc = 0;
   snprintf(full, sizeof full, "rules/%s", path);
-  if (git_commit_lookup(&c, s->rd, &head) < 0 ||
+  if (git_commit_lookup(&c, s->rd, commit) < 0 ||
       git_commit_tree(&tree, c) < 0) {
-    rc = git_fail("reading the head commit");
+    rc = git_fail("reading a commit");
   } else if (git_tree_entry_bypath(&te, tree, full) < 0 ||
              git_blob_lookup(&blob, s->rd, git_tree_entry_id(te)) < 0) {
-    rc = jx_err_set(JX_ENOTFOUND, "project %s: its rule set has no %s", id,
-                    path);
+    rc = jx_err_set(JX_ENOTFOUND, "commit %s: its rule set has no %s",
+                    git_oid_tostr_s(commit), path);
   } else {
     jx_buf_append(out, git_blob_rawcontent(blob),
                   (size_t)git_blob_rawsize(blob));

@@ -113,6 +113,10 @@ int jx_store_head(jx_store *s, const char *id, git_oid *commit,
 int jx_store_rule_file(jx_store *s, const char *id, const char *path,
                        jx_buf *out);
 
+/* As jx_store_rule_file, for the rule set of any commit. */
+int jx_store_rule_file_at(jx_store *s, const git_oid *commit, const char *path,
+                          jx_buf *out);
+
 /* One commit of a project's history, as jx_store_log hands it out.
  * Everything is borrowed for the duration of the callback. */
 typedef struct jx_store_entry {

@@ -35,5 +35,21 @@ expect 0 "export as JSON" -- jx export --format json
 contains "$OUT" '"event": "submit"' "JSON"
 expect 1 "an unknown format" -- jx export --format xml
 contains "$ERR" "csv or json" "named"
+# jx why: a decision in words, from the commit and its own rule set.
+expect 0 "why the head" -- jx why A-1
+contains "$OUT" "fin-business sent return \(role finance_business\): finance_review -> dept_review" "the event and actor"
+contains "$OUT" 'return_to = "previous"' "what it set"
+first=$(git --git-dir "$STORE" rev-list --reverse $ref | head -1)
+expect 0 "why the submission" -- jx why A-1 "$(printf '%.10s' "$first")"
+contains "$OUT" "r2_ex_ante guarded it, with:" "the rules that ran"
+contains "$OUT" "threshold = 5000000" "with their parameters"
+contains "$OUT" "Rule set [0-9a-f]{12}, definition budget-project version 1" "the rule set"
+contains "$OUT" "Every guard accepted it" "what they said"
+# The parameters are the rule set's, not today's workflow.toml.
+sed -i 's/^threshold = 5000000 /threshold = 3000000 /' workflow.toml
+expect 0 "why, after the deployment changed" -- jx why A-1 "$first"
+contains "$OUT" "threshold = 5000000" "the threshold in force then"
+expect 3 "an unknown commit" -- jx why A-1 deadbeef
+expect 3 "an unknown project" -- jx why NOPE
 store_intact "after the audit reads"
 finish
