@@ -22,6 +22,7 @@
 #include "jx_script.h"
 #include "jx_store.h"
 #include "jx_toml.h"
+#include "jx_verify.h"
 #include "jx_workflow.h"
 
 #define JX_MAX_SETS 64
@@ -1492,6 +1493,64 @@ static int export_log(const options *o, jx_store *s, const jx_config *cfg) {
 
 static int cmd_export(const options *o) { return with_store(o, export_log); }
 
+/* --- audit: verify ------------------------------------------------------
+ */
+
+typedef struct verify_ctx {
+  bool json;
+  jx_value rows; /* --json: the problems */
+} verify_ctx;
+
+static void verify_problem(const char *record, const char *commit,
+                           const char *what, void *payload) {
+  verify_ctx *v = payload;
+  char r[256], w[1100];
+  if (v->json) {
+    jx_value p = jx_map();
+    jx_map_set(&p, "record", jx_str(record));
+    jx_map_set(&p, "commit", jx_str(commit));
+    jx_map_set(&p, "problem", jx_str(what));
+    jx_array_push(&v->rows, p);
+  } else {
+    printf("%s%s%.12s: %s\n", safe_str(record, r, sizeof r),
+           *commit ? " " : "", commit, safe_str(what, w, sizeof w));
+  }
+}
+
+static int audit_verify(const options *o, jx_store *s, const jx_config *cfg) {
+  verify_ctx v = {.json = o->json, .rows = jx_array()};
+  jx_verify_report rep;
+  (void)cfg;
+  int rc = jx_verify(s, verify_problem, &v, &rep);
+  if (rc == 0 && o->json) {
+    jx_value out = jx_map();
+    jx_map_set(&out, "records", jx_int((int64_t)rep.records));
+    jx_map_set(&out, "commits", jx_int((int64_t)rep.commits));
+    jx_map_set(&out, "seals", jx_int((int64_t)rep.seals));
+    jx_map_set(&out, "problems", v.rows);
+    v.rows = jx_nil();
+    print_json(&out);
+    jx_value_free(&out);
+  } else if (rc == 0) {
+    printf("verified %zu records, %zu commits, %zu seals: %s\n", rep.records,
+           rep.commits, rep.seals, rep.problems ? "PROBLEMS" : "ok");
+  }
+  if (rc == 0 && rep.problems)
+    rc = jx_err_set(JX_ESTORE, "%zu problems in %s", rep.problems,
+                    jx_store_path(s));
+  jx_value_free(&v.rows);
+  return rc;
+}
+
+static int cmd_audit(const options *o) {
+  if (strcmp(o->args[0], "verify") == 0)
+    return with_store(o, audit_verify);
+  return fail(o,
+              jx_err_set(JX_EINVAL, "audit: expected verify, not \"%s\"",
+                         o->args[0]),
+              NULL, NULL);
+}
+
 /* --- why: a decision explained ------------------------------------------
  */
 
@@ -1838,6 +1897,15 @@ static const command commands[] = {
      "an actor of [workflow] admin_roles (--as); each is a commit on\n"
      "refs/jx/registry naming who made it.\n",
      1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
+    {"audit", "jx audit verify",
+     "Check the store without trusting whoever wrote it: every project's\n"
+     "chain (and the registry's) to its root, each commit's state, event,\n"
+     "rule set, trailers and author, each state following from its\n"
+     "parent's, and every ref against the seals (refs/jx/seal), so that a\n"
+     "ref moved back, deleted, forged or rewritten is caught; replace refs\n"
+     "are reported.  Prints each problem (record, commit, what) and a\n"
+     "summary; exit status 4 when there is any.\n",
+     1, 1, 0, cmd_audit, NULL},
     {"why", "jx why ID [COMMIT]",
      "Explain a decision in words: which event, which actor, what it set,\n"
      "the rule set and definition version it was decided under, which\n"

@@ -407,11 +407,19 @@ int jx_store_open(jx_store **out, const char *path, jx_store_mode mode,
   s->lock_fd = -1;
   if ((rc = open_repo(&s->rd, path)) < 0)
     goto cleanup;
+  git_oid seal;
   if (git_repository_config_snapshot(&cfg, s->rd) < 0 ||
       git_config_get_int32(&format, cfg, "jx.format") < 0) {
-    rc = jx_err_set(JX_ESTORE, "%s is a git repository but not a jixiao store",
-                    path);
-    goto cleanup;
+    /* A mirror (git clone --mirror, push --mirror) carries the refs and
+     * objects but not the config: it is read as the store it copies. */
+    if (mode == JX_STORE_READ &&
+        git_reference_name_to_id(&seal, s->rd, JX_REFS_SEAL) == 0) {
+      format = JX_STORE_FORMAT;
+    } else {
+      rc = jx_err_set(JX_ESTORE,
+                      "%s is a git repository but not a jixiao store", path);
+      goto cleanup;
+    }
   }
   if (format != JX_STORE_FORMAT) {
     rc = jx_err_set(JX_ESTORE, "%s has store format %d; this jx reads %d", path,
@@ -826,6 +834,13 @@ static int read_commit(jx_store *s, const git_commit *c, jx_value *state,
   if (rc < 0)
     jx_err_wrap("commit %s", git_oid_tostr_s(git_commit_id(c)));
   return rc;
+}
+
+git_repository *jx_store_repo(jx_store *s) { return s->rd; }
+
+int jx_store_read_commit(jx_store *s, const git_commit *c, jx_value *state,
+                         jx_value *event) {
+  return read_commit(s, c, state, event);
 }
 
 int jx_store_head(jx_store *s, const char *id, git_oid *commit,

@@ -117,6 +117,13 @@ int jx_store_rule_file(jx_store *s, const char *id, const char *path,
 int jx_store_rule_file_at(jx_store *s, const git_oid *commit, const char *path,
                           jx_buf *out);
 
+/* For the verifier (jx_verify): the reading repository, and a commit's
+ * state and event decoded as jx_store_log does (JX_ESTORE naming the
+ * commit if they are missing or damaged). */
+git_repository *jx_store_repo(jx_store *s);
+int jx_store_read_commit(jx_store *s, const git_commit *c, jx_value *state,
+                         jx_value *event);
+
 /* One commit of a project's history, as jx_store_log hands it out.
  * Everything is borrowed for the duration of the callback. */
 typedef struct jx_store_entry {
