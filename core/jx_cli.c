@@ -1522,6 +1522,12 @@ static int audit_verify(const options *o, jx_store *s, const jx_config *cfg) {
   jx_verify_report rep;
   (void)cfg;
   int rc = jx_verify(s, verify_problem, &v, &rep);
+  if (rc == 0 && o->nargs > 1 && jx_verify_published(s, o->args[1]) < 0) {
+    verify_problem("", "", jx_err_last()->msg, &v);
+    rep.problems++;
+  } else if (rc == 0 && o->nargs > 1 && !o->json) {
+    printf("the published seal %.12s is in the seal chain\n", o->args[1]);
+  }
   if (rc == 0 && o->json) {
     jx_value out = jx_map();
     jx_map_set(&out, "records", jx_int((int64_t)rep.records));
@@ -1897,15 +1903,17 @@ static const command commands[] = {
      "an actor of [workflow] admin_roles (--as); each is a commit on\n"
      "refs/jx/registry naming who made it.\n",
      1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
-    {"audit", "jx audit verify",
+    {"audit", "jx audit verify [SEAL]",
      "Check the store without trusting whoever wrote it: every project's\n"
      "chain (and the registry's) to its root, each commit's state, event,\n"
      "rule set, trailers and author, each state following from its\n"
      "parent's, and every ref against the seals (refs/jx/seal), so that a\n"
      "ref moved back, deleted, forged or rewritten is caught; replace refs\n"
-     "are reported.  Prints each problem (record, commit, what) and a\n"
-     "summary; exit status 4 when there is any.\n",
-     1, 1, 0, cmd_audit, NULL},
+     "are reported.  SEAL: a seal the bureau published earlier (a commit\n"
+     "id); it must be in the seal chain, or the history was rewritten.\n"
+     "Prints each problem (record, commit, what) and a summary; exit\n"
+     "status 4 when there is any.\n",
+     1, 2, 0, cmd_audit, NULL},
     {"why", "jx why ID [COMMIT]",
      "Explain a decision in words: which event, which actor, what it set,\n"
      "the rule set and definition version it was decided under, which\n"

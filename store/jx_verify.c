@@ -366,3 +366,21 @@ int jx_verify(jx_store *s, jx_verify_cb cb, void *payload,
   free(v.rule_sets);
   return rc;
 }
+
+int jx_verify_published(jx_store *s, const char *hex) {
+  git_repository *repo = jx_store_repo(s);
+  git_oid published, seal;
+  if (git_oid_fromstr(&published, hex) < 0)
+    return jx_err_set(JX_EINVAL, "seal %s: not a full commit id (40 hex "
+                                 "digits)",
+                      hex);
+  if (git_reference_name_to_id(&seal, repo, JX_REFS_SEAL) < 0)
+    return jx_err_set(JX_ESTORE, "%s has no seal", jx_store_path(s));
+  if (git_oid_equal(&published, &seal) ||
+      git_graph_descendant_of(repo, &seal, &published) == 1)
+    return 0;
+  return jx_err_set(JX_ESTORE,
+                    "the published seal %s is not in the store's seal chain "
+                    "(now %s): its history was rewritten since",
+                    hex, git_oid_tostr_s(&seal));
+}

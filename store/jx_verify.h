@@ -35,4 +35,9 @@ typedef void (*jx_verify_cb)(const char *record, const char *commit,
 int jx_verify(jx_store *s, jx_verify_cb cb, void *payload,
               jx_verify_report *out);
 
+/* Whether a seal published earlier (`hex`, a commit id) is the store's
+ * seal or one of its ancestors: if the history was rewritten since, it is
+ * not.  0 if it is; JX_ESTORE saying why not. */
+int jx_verify_published(jx_store *s, const char *hex);
+
 #endif

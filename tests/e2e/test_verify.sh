@@ -14,6 +14,9 @@ JX
 expect 0 "a few decisions" -- jx run a.jx
 expect 0 "a clean store verifies" -- jx audit verify
 contains "$OUT" "verified 2 records, 5 commits, [0-9]+ seals: ok" "the summary"
+published=$(git --git-dir "$STORE" rev-parse refs/jx/seal)
+expect 0 "the published seal is in the chain" -- jx audit verify "$published"
+contains "$OUT" "the published seal [0-9a-f]{12} is in the seal chain" "said"
 cp -r "$STORE" base.git
 g() { git --git-dir "$STORE" "$@"; }
 fresh() { rm -rf "$STORE"; cp -r base.git "$STORE"; }
@@ -54,6 +57,13 @@ fresh
 g config user.name tester && g config user.email t@example.org
 FILTER_BRANCH_SQUELCH_WARNING=1 git --git-dir "$STORE" filter-branch -f --msg-filter 'sed s/finance_approve/approve/' -- $A >/dev/null 2>&1
 tampered "a rewritten history (filter-branch)" "^A-1 [0-9a-f]{12}: "
+
+# A history rewritten and sealed again: the seal published before is not
+# in the new chain.
+fresh
+g update-ref refs/jx/seal "$(g commit-tree -m 'seal: forged' refs/jx/seal^{tree})"
+expect 4 "a re-sealed history against the published seal" -- jx audit verify "$published"
+contains "$OUT" "the published seal $published is not in the store's seal chain" "named"
 
 fresh
 # Truncated object files: every pack cut to half.
