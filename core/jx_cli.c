@@ -38,7 +38,8 @@ enum {
   OPT_QUIET = 64,
   OPT_MAP = 128,
   OPT_DRY = 256,
-  OPT_FORMAT = 512
+  OPT_FORMAT = 512,
+  OPT_KEY = 1024
 };
 
 typedef struct options {
@@ -50,6 +51,7 @@ typedef struct options {
   const char *department;
   const char *to;  /* tick --to */
   const char *map; /* migrate --map OLD=NEW,... */
+  const char *key; /* audit verify --key PUB */
   const char *sets[JX_MAX_SETS];
   size_t nsets;
   const char *args[4]; /* positional arguments after the command */
@@ -218,9 +220,12 @@ static int use_registry(jx_config *cfg, jx_store *store) {
  * see every durable transition even right after a crash, and never make a
  * writer wait or fail.  Writers wait for the lock (jx_store_open). */
 static int open_store(const jx_config *cfg, bool write, jx_store **s) {
-  return jx_store_open(s, cfg->store_path,
-                       write ? JX_STORE_WRITE : JX_STORE_READ, cfg->max_frame,
-                       cfg->lock_wait_ms);
+  int rc = jx_store_open(s, cfg->store_path,
+                         write ? JX_STORE_WRITE : JX_STORE_READ,
+                         cfg->max_frame, cfg->lock_wait_ms);
+  if (rc == 0 && write && cfg->signing_key)
+    jx_store_set_signing_key(*s, cfg->signing_key);
+  return rc;
 }
 
 /* --set key=value: key is a field name (letters, digits, '_', '-'); the
@@ -1521,7 +1526,7 @@ static int audit_verify(const options *o, jx_store *s, const jx_config *cfg) {
   verify_ctx v = {.json = o->json, .rows = jx_array()};
   jx_verify_report rep;
   (void)cfg;
-  int rc = jx_verify(s, verify_problem, &v, &rep);
+  int rc = jx_verify(s, o->key, verify_problem, &v, &rep);
   if (rc == 0 && o->nargs > 1 && jx_verify_published(s, o->args[1]) < 0) {
     verify_problem("", "", jx_err_last()->msg, &v);
     rep.problems++;
@@ -1903,7 +1908,7 @@ static const command commands[] = {
      "an actor of [workflow] admin_roles (--as); each is a commit on\n"
      "refs/jx/registry naming who made it.\n",
      1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
-    {"audit", "jx audit verify [SEAL]",
+    {"audit", "jx audit verify [SEAL] [--key PUB]",
      "Check the store without trusting whoever wrote it: every project's\n"
      "chain (and the registry's) to its root, each commit's state, event,\n"
      "rule set, trailers and author, each state following from its\n"
@@ -1911,9 +1916,10 @@ static const command commands[] = {
      "ref moved back, deleted, forged or rewritten is caught; replace refs\n"
      "are reported.  SEAL: a seal the bureau published earlier (a commit\n"
      "id); it must be in the seal chain, or the history was rewritten.\n"
-     "Prints each problem (record, commit, what) and a summary; exit\n"
-     "status 4 when there is any.\n",
-     1, 2, 0, cmd_audit, NULL},
+     "--key PUB: every seal must be signed by that SSH key ([store]\n"
+     "signing_key signs them).  Prints each problem (record, commit, what)\n"
+     "and a summary; exit status 4 when there is any.\n",
+     1, 2, OPT_KEY, cmd_audit, NULL},
     {"why", "jx why ID [COMMIT]",
      "Explain a decision in words: which event, which actor, what it set,\n"
      "the rule set and definition version it was decided under, which\n"
@@ -2044,6 +2050,8 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
       slot = &o->to, opt = OPT_TO;
     else if (!strcmp(a, "--map"))
       slot = &o->map, opt = OPT_MAP;
+    else if (!strcmp(a, "--key"))
+      slot = &o->key, opt = OPT_KEY;
     else if (!strcmp(a, "--dry-run")) {
       o->dry = true;
       o->given |= OPT_DRY;
@@ -2106,7 +2114,7 @@ static int check_usage(const options *o, const command *cmd) {
                                         "--state",      "--department",
                                         "--to",         "--quiet",
                                         "--map",        "--dry-run",
-                                        "--format"};
+                                        "--format",     "--key"};
     unsigned bad = o->given & ~cmd->allowed, k = 0;
     while (!(bad & (1u << k)))
       k++;

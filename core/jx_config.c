@@ -183,11 +183,13 @@ static int set_dir(jx_config *c) {
   return 0;
 }
 
+static int check_readable(const table *t, const char *key, const char *path);
+
 static int read_store(jx_config *c, const jx_toml_doc *doc) {
   static const char *const known[] = {"path", "max_batch", "max_frame",
-                                      "lock_wait_ms"};
+                                      "lock_wait_ms", "signing_key"};
   table t;
-  const char *path;
+  const char *path, *key = NULL;
   uint64_t batch, frame, wait;
   int rc;
   if ((rc = section(doc, "store", "[store]", &t)) != 0 ||
@@ -198,8 +200,15 @@ static int read_store(jx_config *c, const jx_toml_doc *doc) {
       (rc = count_field(&t, "max_frame", SIZE_MAX, DEFAULT_MAX_FRAME,
                         &frame)) != 0 ||
       (rc = count_field(&t, "lock_wait_ms", UINT32_MAX, DEFAULT_LOCK_WAIT_MS,
-                        &wait)) != 0)
+                        &wait)) != 0 ||
+      (t.map && jx_map_get(t.map, "signing_key") &&
+       (rc = str_field(&t, "signing_key", true, &key)) != 0))
     return rc;
+  if (key) {
+    c->signing_key = resolve(c->dir, key);
+    if ((rc = check_readable(&t, "signing_key", c->signing_key)) != 0)
+      return rc;
+  }
   c->lock_wait_ms = (uint32_t)wait;
   c->store_path = resolve(c->dir, path);
   c->max_batch = (size_t)batch;
@@ -593,6 +602,7 @@ void jx_config_free(jx_config *c) {
   free(c->path);
   free(c->dir);
   free(c->store_path);
+  free(c->signing_key);
   free(c->workflow_path);
   for (size_t i = 0; i < c->ntimers; i++) {
     free(c->timers[i].name);

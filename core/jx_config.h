@@ -65,6 +65,8 @@ typedef struct jx_config {
   char *dir;        /* its directory, absolute; relative paths in the
                        file resolve against it */
   char *store_path; /* [store] path, resolved (required) */
+  char *signing_key; /* [store] signing_key: an SSH private key signing
+                        every seal (jx_sign.h), resolved; or NULL */
   size_t max_batch; /* [store] transitions per group commit (1000) */
   size_t max_frame;      /* [store] largest state or event, bytes (1 MiB) */
   uint32_t lock_wait_ms; /* [store] how long a writer waits for the lock */

@@ -19,6 +19,7 @@
 #include "jx_codec.h"
 #include "jx_err.h"
 #include "jx_refs.h"
+#include "jx_sign.h"
 
 #define JX_STORE_FORMAT 1
 #define LOCK_FILE "jx.lock"
@@ -35,6 +36,7 @@ typedef struct seal_heads {
 
 struct jx_store {
   char *path;
+  char *signing_key; /* an SSH private key signing each seal, or NULL */
   size_t max_frame;
   git_repository *rd; /* loop thread: reads */
   /* Writer thread only (NULL in READ mode): `wr` writes objects into the
@@ -462,10 +464,16 @@ void jx_store_free(jx_store *s) {
   if (s->lock_fd >= 0)
     close(s->lock_fd); /* releases the flock */
   free(s->path);
+  free(s->signing_key);
   free(s);
 }
 
 const char *jx_store_path(const jx_store *s) { return s->path; }
+
+void jx_store_set_signing_key(jx_store *s, const char *path) {
+  free(s->signing_key);
+  s->signing_key = path ? jx_xstrdup(path) : NULL;
+}
 
 void jx_commit_req_clear(jx_commit_req *r) {
   free(r->message);
@@ -676,6 +684,44 @@ static int make_commit(git_oid *out, jx_store *s, const char *actor,
   return rc;
 }
 
+/* A seal commit signed with the store's SSH key: the commit text is
+ * signed by ssh-keygen and the signature goes into its gpgsig header, as
+ * git signs commits (git verify-commit checks it with gpg.format ssh). */
+static int make_signed_seal(git_oid *out, jx_store *s, const char *msg,
+                            const git_oid *tree_id) {
+  git_signature *me = NULL;
+  git_tree *tree = NULL;
+  git_commit *parent = NULL;
+  git_buf text = {0};
+  jx_buf sig = JX_BUF_INIT;
+  int rc = 0;
+  if (git_signature_now(&me, "jixiao", "engine@jixiao") < 0 ||
+      git_tree_lookup(&tree, s->wr, tree_id) < 0 ||
+      (s->has_seal && git_commit_lookup(&parent, s->wr, &s->seal) < 0) ||
+      git_commit_create_buffer(&text, s->wr, me, me, NULL, msg, tree,
+                               parent ? 1 : 0,
+                               (const git_commit **)&parent) < 0) {
+    rc = git_fail("writing the seal");
+    goto cleanup;
+  }
+  if ((rc = jx_sign(s->signing_key, text.ptr, text.size, &sig)) < 0) {
+    jx_err_wrap("signing the seal with %s", s->signing_key);
+    goto cleanup;
+  }
+  if (git_commit_create_with_signature(out, s->wr, text.ptr, sig.data,
+                                       NULL) < 0)
+    rc = git_fail("writing the signed seal");
+  else
+    record(s, out);
+cleanup:
+  jx_buf_free(&sig);
+  git_buf_dispose(&text);
+  git_commit_free(parent);
+  git_tree_free(tree);
+  git_signature_free(me);
+  return rc;
+}
+
 static int write_transition(jx_store *s, jx_commit_req *reqs, size_t i) {
   jx_commit_req *r = &reqs[i];
   git_oid ev, st, tree;
@@ -722,7 +768,9 @@ static int write_seal(git_oid *out, jx_store *s, const jx_commit_req *reqs,
   const tree_entry e = {"heads", false, &blob};
   if (rc == 0)
     rc = write_tree(&tree, s, &e, 1);
-  if (rc == 0)
+  if (rc == 0 && s->signing_key)
+    rc = make_signed_seal(out, s, msg, &tree);
+  else if (rc == 0)
     rc = make_commit(out, s, "jixiao", (int64_t)time(NULL), msg, &tree,
                      s->has_seal ? &s->seal : NULL);
   jx_buf_free(&heads);

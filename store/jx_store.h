@@ -60,6 +60,10 @@ int jx_store_init(const char *path, bool *created);
 int jx_store_open(jx_store **out, const char *path, jx_store_mode mode,
                   size_t max_frame, unsigned lock_wait_ms);
 void jx_store_free(jx_store *s);
+
+/* Signs every seal from now on with the SSH private key at path (see
+ * jx_sign.h); NULL stops.  The path is copied. */
+void jx_store_set_signing_key(jx_store *s, const char *path);
 const char *jx_store_path(const jx_store *s);
 
 /* One file of a rule set: path inside rules/ ("workflow.toml",

@@ -8,9 +8,11 @@
 #include "jx_err.h"
 #include "jx_id.h"
 #include "jx_refs.h"
+#include "jx_sign.h"
 
 typedef struct verifier {
   jx_store *s;
+  const char *pub; /* seals must be signed by this key, or NULL */
   git_oid *rule_sets; /* rules/ trees read whole already */
   size_t nrule_sets;
   git_repository *repo;
@@ -84,6 +86,22 @@ static void seal_lines(verifier *v, const git_oid *seal, const char *p,
   }
 }
 
+static void check_signature(verifier *v, const git_oid *seal) {
+  git_buf sig = {0}, data = {0};
+  int rc = git_commit_extract_signature(&sig, &data, v->repo,
+                                        (git_oid *)seal, NULL);
+  if (rc == GIT_ENOTFOUND)
+    problem(v, "", seal, "the seal is not signed");
+  else if (rc < 0)
+    problem(v, "", seal, "the seal's signature cannot be read: %s",
+            git_msg());
+  else if (jx_sign_verify(v->pub, data.ptr, data.size, sig.ptr) < 0)
+    problem(v, "", seal, "the seal's signature does not verify with %s: %s",
+            v->pub, jx_err_last()->msg);
+  git_buf_dispose(&sig);
+  git_buf_dispose(&data);
+}
+
 static int walk_seals(verifier *v) {
   git_oid oid;
   int rc = git_reference_name_to_id(&oid, v->repo, JX_REFS_SEAL);
@@ -106,6 +124,8 @@ static int walk_seals(verifier *v) {
     } else {
       const char *p = git_blob_rawcontent(blob);
       seal_lines(v, &oid, p, p + git_blob_rawsize(blob));
+      if (v->pub)
+        check_signature(v, &oid);
     }
     bool more = c && git_commit_parentcount(c) > 0;
     if (more)
@@ -328,9 +348,9 @@ static int each_ref(verifier *v, const char *glob) {
              : jx_err_set(JX_ESTORE, "listing %s: %s", glob, git_msg());
 }
 
-int jx_verify(jx_store *s, jx_verify_cb cb, void *payload,
-              jx_verify_report *out) {
-  verifier v = {.s = s, .repo = jx_store_repo(s), .cb = cb,
+int jx_verify(jx_store *s, const char *pub_path, jx_verify_cb cb,
+              void *payload, jx_verify_report *out) {
+  verifier v = {.s = s, .pub = pub_path, .repo = jx_store_repo(s), .cb = cb,
                 .payload = payload, .out = out};
   *out = (jx_verify_report){0};
   int rc = walk_seals(&v);

@@ -29,11 +29,13 @@ typedef struct jx_verify_report {
 typedef void (*jx_verify_cb)(const char *record, const char *commit,
                              const char *what, void *payload);
 
-/* Verifies s, calling cb for each problem found, and fills *out.  Returns
- * 0 when it could look at everything (problems or not), JX_ESTORE when
- * the repository itself could not be read. */
-int jx_verify(jx_store *s, jx_verify_cb cb, void *payload,
-              jx_verify_report *out);
+/* Verifies s, calling cb for each problem found, and fills *out.  With
+ * pub_path (an SSH public key file), every seal must also carry a valid
+ * signature by that key (jx_sign.h).  Returns 0 when it could look at
+ * everything (problems or not), JX_ESTORE when the repository itself
+ * could not be read. */
+int jx_verify(jx_store *s, const char *pub_path, jx_verify_cb cb,
+              void *payload, jx_verify_report *out);
 
 /* Whether a seal published earlier (`hex`, a commit id) is the store's
  * seal or one of its ancestors: if the history was rewritten since, it is
