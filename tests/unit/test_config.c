@@ -361,7 +361,7 @@ static void test_config__unknown_sections_and_keys(void **state) {
                "workflow, sandbox, plugin, actors, calendar");
   expect_error("[store]\npath = \"s\"\nmax_bacth = 10\n",
                ":3:13: unknown key \"max_bacth\" in [store]; known keys: "
-               "path, max_batch, max_frame, lock_wait_ms");
+               "path, max_batch, max_frame, lock_wait_ms, signing_key");
   expect_error(BASE "[sandbox]\nmax_instrucions = 5\n",
                ":6:19: unknown key \"max_instrucions\" in [sandbox]; known "
                "keys: max_instructions, max_memory, max_ms");
