@@ -10,6 +10,15 @@
 #include "jx_refs.h"
 #include "jx_sign.h"
 
+/* A record's head as a seal lists it; `order` counts lines from the
+ * newest seal back, so the lowest is the newest. */
+typedef struct sealed {
+  char id[JX_ID_MAX + 1];
+  git_oid head;
+  size_t order;
+  bool seen; /* the record's ref exists */
+} sealed;
+
 typedef struct verifier {
   jx_store *s;
   const char *pub; /* seals must be signed by this key, or NULL */
@@ -19,10 +28,8 @@ typedef struct verifier {
   jx_verify_cb cb;
   void *payload;
   jx_verify_report *out;
-  /* The heads the seals name, newest seal first: one per record. */
-  char (*ids)[JX_ID_MAX + 1];
-  git_oid *heads;
-  bool *seen; /* the record's ref exists */
+  /* The heads the seals name, sorted by record: the newest seal's. */
+  sealed *heads;
   size_t n, cap;
 } verifier;
 
@@ -47,11 +54,29 @@ static const char *git_msg(void) {
 
 /* --- the seals -------------------------------------------------------- */
 
-static size_t sealed_index(const verifier *v, const char *id) {
+static int by_id_then_order(const void *a, const void *b) {
+  const sealed *x = a, *y = b;
+  int c = strcmp(x->id, y->id);
+  return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+/* Sorts the heads and keeps the newest per record. */
+static void newest_only(verifier *v) {
+  size_t k = 0;
+  if (v->n)
+    qsort(v->heads, v->n, sizeof *v->heads, by_id_then_order);
   for (size_t i = 0; i < v->n; i++)
-    if (strcmp(v->ids[i], id) == 0)
-      return i;
-  return v->n;
+    if (k == 0 || strcmp(v->heads[k - 1].id, v->heads[i].id) != 0)
+      v->heads[k++] = v->heads[i];
+  v->n = k;
+}
+
+static int by_id(const void *key, const void *h) {
+  return strcmp(key, ((const sealed *)h)->id);
+}
+
+static sealed *find_sealed(verifier *v, const char *id) {
+  return v->n ? bsearch(id, v->heads, v->n, sizeof *v->heads, by_id) : NULL;
 }
 
 static void seal_lines(verifier *v, const git_oid *seal, const char *p,
@@ -70,16 +95,16 @@ static void seal_lines(verifier *v, const git_oid *seal, const char *p,
       id[idlen] = '\0';
       if (jx_refs_check_id(id) < 0) {
         problem(v, "", seal, "seal: %s", jx_err_last()->msg);
-      } else if (sealed_index(v, id) == v->n) { /* the newest seal wins */
+      } else {
         if (v->n == v->cap) {
           v->cap = v->cap ? v->cap * 2 : 64;
-          v->ids = jx_xrealloc(v->ids, v->cap * sizeof *v->ids);
           v->heads = jx_xrealloc(v->heads, v->cap * sizeof *v->heads);
-          v->seen = jx_xrealloc(v->seen, v->cap * sizeof *v->seen);
         }
-        snprintf(v->ids[v->n], sizeof *v->ids, "%s", id);
-        v->heads[v->n] = head;
-        v->seen[v->n++] = false;
+        sealed *h = &v->heads[v->n];
+        snprintf(h->id, sizeof h->id, "%s", id);
+        h->head = head;
+        h->order = v->n++;
+        h->seen = false;
       }
     }
     p += len + (nl != NULL);
@@ -305,19 +330,19 @@ static void walk_record(verifier *v, const char *id, const git_oid *head) {
 
 /* A record's ref against the seals. */
 static void check_sealed(verifier *v, const char *id, const git_oid *head) {
-  size_t k = sealed_index(v, id);
-  if (k == v->n) {
+  sealed *h = find_sealed(v, id);
+  if (!h) {
     problem(v, id, head, "no seal lists this record: a ref made or moved by "
                          "other means");
     return;
   }
-  v->seen[k] = true;
-  if (!git_oid_equal(&v->heads[k], head))
+  h->seen = true;
+  if (!git_oid_equal(&h->head, head))
     problem(v, id, head, "the ref points elsewhere than the last seal says "
                          "(%s): moved back, rewritten or forged (or a "
                          "writer stopped before moving it: opening the store "
                          "for writing rolls it forward)",
-            git_oid_tostr_s(&v->heads[k]));
+            git_oid_tostr_s(&h->head));
 }
 
 static int each_ref(verifier *v, const char *glob) {
@@ -354,13 +379,14 @@ int jx_verify(jx_store *s, const char *pub_path, jx_verify_cb cb,
                 .payload = payload, .out = out};
   *out = (jx_verify_report){0};
   int rc = walk_seals(&v);
+  newest_only(&v);
   if (rc == 0)
     rc = each_ref(&v, JX_REFS_PROJECTS_GLOB);
   if (rc == 0)
     rc = each_ref(&v, JX_REFS_REGISTRY);
   for (size_t i = 0; rc == 0 && i < v.n; i++)
-    if (!v.seen[i])
-      problem(&v, v.ids[i], &v.heads[i],
+    if (!v.heads[i].seen)
+      problem(&v, v.heads[i].id, &v.heads[i].head,
               "the seal lists this record and its ref is gone: deleted");
   if (rc == 0 && out->records && !out->seals)
     problem(&v, "", NULL, "records and no seal (%s): the store was changed "
@@ -380,9 +406,7 @@ int jx_verify(jx_store *s, const char *pub_path, jx_verify_cb cb,
     }
     git_reference_iterator_free(it);
   }
-  free(v.ids);
   free(v.heads);
-  free(v.seen);
   free(v.rule_sets);
   return rc;
 }
