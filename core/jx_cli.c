@@ -202,16 +202,19 @@ static int use_registry(jx_config *cfg, jx_store *store) {
   const jx_value *actors = rc == 0 ? jx_map_get(&reg, "actors") : NULL;
   if (rc == 0 && !actors)
     rc = jx_err_set(JX_ESTORE, "the registry of actors has no actors");
-  if (rc == 0) {
+  if (rc == 0 && jx_map_get(&reg, "seed")) {
+    /* Said once the registry took over from [actors] and [actors] was
+     * edited since: the edit does nothing. */
     jx_value mine = jx_config_actors(cfg);
-    if (!jx_value_equal(&mine, actors))
-      fprintf(stderr, "jx: note: %s [actors] differs from the registry of "
-                      "actors in the store, which is used (jx actor list; "
-                      "jx actor add/remove change it)\n",
+    if (!jx_value_equal(&mine, jx_map_get(&reg, "seed")))
+      fprintf(stderr, "jx: note: %s [actors] was changed after the registry "
+                      "of actors in the store took over; the store's is used "
+                      "(jx actor list; jx actor add/remove change it)\n",
               cfg->path);
     jx_value_free(&mine);
-    rc = jx_config_set_actors(cfg, actors);
   }
+  if (rc == 0)
+    rc = jx_config_set_actors(cfg, actors);
   jx_value_free(&reg);
   return rc;
 }
@@ -784,8 +787,13 @@ static int with_store(const options *o, int (*fn)(const options *, jx_store *,
   int rc = load_config(o, &cfg);
   if (rc == 0)
     rc = open_store(cfg, false, &store);
-  if (rc == 0)
-    rc = use_registry(cfg, store);
+  /* Reading goes on with [actors] if the registry cannot be read: the
+   * tools that diagnose a damaged store must run on it. */
+  if (rc == 0 && use_registry(cfg, store) < 0) {
+    fprintf(stderr, "jx: warning: %s; using %s [actors]\n",
+            jx_err_last()->msg, cfg->path);
+    jx_err_clear();
+  }
   if (rc == 0)
     rc = fn(o, store, cfg);
   if (rc < 0)
@@ -1545,6 +1553,12 @@ static int audit_verify(const options *o, jx_store *s, const jx_config *cfg) {
   } else if (rc == 0) {
     printf("verified %zu records, %zu commits, %zu seals: %s\n", rep.records,
            rep.commits, rep.seals, rep.problems ? "PROBLEMS" : "ok");
+  git_oid tip;
+  if (rc == 0 && !o->json &&
+      git_reference_name_to_id(&tip, jx_store_repo(s), "refs/jx/seal") == 0)
+    printf("the seal now: %s (publish it; jx audit verify SEAL checks a "
+           "mirror against it)\n",
+           git_oid_tostr_s(&tip));
   }
   if (rc == 0 && rep.problems)
     rc = jx_err_set(JX_ESTORE, "%zu problems in %s", rep.problems,
@@ -1633,6 +1647,7 @@ static jx_value rule_set_params(jx_store *s, const git_oid *commit) {
 }
 
 static int why(const options *o, jx_store *s, const jx_config *cfg) {
+  (void)cfg;
   why_ctx w = {.want = o->nargs > 1 ? o->args[1] : NULL,
                .entry = jx_nil(),
                .parent = jx_nil()};
@@ -1670,9 +1685,9 @@ static int why(const options *o, jx_store *s, const jx_config *cfg) {
   const char *rules_hex = jx_map_str(&w.entry, "rules");
   if (rules_hex && jx_store_rule_file_at(s, &commit, "definition.toml",
                                          &def) == 0) {
-    const char **names = jx_xcalloc(cfg->nplugins + 1, sizeof *names);
-    size_t n = 0;
     jx_value params = rule_set_params(s, &commit);
+    const char **names = jx_xcalloc(params.u.m.len + 1, sizeof *names);
+    size_t n = 0;
     for (size_t i = 0; i < params.u.m.len; i++)
       names[n++] = params.u.m.items[i].key;
     git_oid_fromstr(&rules, rules_hex);

@@ -1437,8 +1437,19 @@ int jx_engine_register(jx_engine *e, const jx_request *req, const char *name,
     /* The first registry is what workflow.toml [actors] says. */
     next = jx_map();
     jx_map_set(&next, "actors", jx_config_actors(e->cfg));
+    /* What [actors] said when the registry took over: jx notes a later
+     * edit of [actors], which no longer counts. */
+    jx_map_set(&next, "seed", jx_config_actors(e->cfg));
     jx_map_set(&next, "status", jx_str("registry"));
     jx_map_set(&next, "seq", jx_int(0));
+  }
+  const char *last = jx_map_str(&next, "updated_at");
+  if (last && strcmp(when, last) < 0) {
+    rc = jx_err_set(JX_EINVAL,
+                    "the change is dated %s, before the registry's last "
+                    "(%s)",
+                    when, last);
+    goto cleanup;
   }
   jx_value *actors = jx_map_get(&next, "actors");
   bool known = jx_map_get(actors, name) != NULL;
@@ -1479,6 +1490,19 @@ int jx_engine_register(jx_engine *e, const jx_request *req, const char *name,
                   name, jx_map_str(entry, "role"), scope);
     jx_map_set(actors, name, jx_value_copy(entry));
   }
+  /* Someone must be left to change the registry. */
+  size_t admins = 0;
+  for (size_t i = 0; i < actors->u.m.len; i++) {
+    const char *role = jx_map_str(&actors->u.m.items[i].val, "role");
+    admins += role && jx_strlist_has(&e->wf->admin_roles, role);
+  }
+  if (admins == 0) {
+    rc = jx_err_set(JX_EINVAL, "%s: the registry would keep no actor of "
+                               "[workflow] admin_roles, and nobody could "
+                               "change it again",
+                    name);
+    goto cleanup;
+  }
   snprintf(trailers, sizeof trailers, "%s", what.data);
   event = jx_map();
   jx_map_set(&event, "name", jx_str(req->event));
@@ -1486,6 +1510,8 @@ int jx_engine_register(jx_engine *e, const jx_request *req, const char *name,
   jx_map_set(&event, "role", jx_str(actor->role));
   jx_map_set(&event, "time", jx_str(when));
   jx_map_set(&event, "subject", jx_str(name));
+  jx_map_set(&event, "from", jx_str("registry"));
+  jx_map_set(&event, "to", jx_str("registry"));
   if (entry)
     jx_map_set(&event, "entry", jx_value_copy(entry));
   jx_request r = *req;

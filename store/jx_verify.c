@@ -60,23 +60,27 @@ static int by_id_then_order(const void *a, const void *b) {
   return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
-/* Sorts the heads and keeps the newest per record. */
-static void newest_only(verifier *v) {
-  size_t k = 0;
+/* Sorts the seal lines by record, the newest first within each. */
+static void sort_sealed(verifier *v) {
   if (v->n)
     qsort(v->heads, v->n, sizeof *v->heads, by_id_then_order);
-  for (size_t i = 0; i < v->n; i++)
-    if (k == 0 || strcmp(v->heads[k - 1].id, v->heads[i].id) != 0)
-      v->heads[k++] = v->heads[i];
-  v->n = k;
 }
 
-static int by_id(const void *key, const void *h) {
-  return strcmp(key, ((const sealed *)h)->id);
-}
-
-static sealed *find_sealed(verifier *v, const char *id) {
-  return v->n ? bsearch(id, v->heads, v->n, sizeof *v->heads, by_id) : NULL;
+/* The seal lines of record id: *first and how many (0 if none). */
+static size_t find_sealed(verifier *v, const char *id, sealed **first) {
+  size_t lo = 0, hi = v->n;
+  while (lo < hi) { /* the first line whose id is not below */
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(v->heads[mid].id, id) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  size_t n = 0;
+  while (lo + n < v->n && strcmp(v->heads[lo + n].id, id) == 0)
+    n++;
+  *first = &v->heads[lo];
+  return n;
 }
 
 static void seal_lines(verifier *v, const git_oid *seal, const char *p,
@@ -149,7 +153,9 @@ static int walk_seals(verifier *v) {
     } else {
       const char *p = git_blob_rawcontent(blob);
       seal_lines(v, &oid, p, p + git_blob_rawsize(blob));
-      if (v->pub)
+      /* The tip's signature covers every seal before it: each commit
+       * names its parent's hash. */
+      if (v->pub && v->out->seals == 1)
         check_signature(v, &oid);
     }
     bool more = c && git_commit_parentcount(c) > 0;
@@ -280,8 +286,11 @@ static void check_step(verifier *v, const char *id, const git_oid *oid,
     problem(v, id, oid, "dated %s, before its parent (%s)", t, pt);
 }
 
-static void walk_record(verifier *v, const char *id, const git_oid *head) {
+/* Walks a record's chain; its commits go into *chain (the caller's). */
+static void walk_record(verifier *v, const char *id, const git_oid *head,
+                        git_oid **chain, size_t *nchain) {
   git_oid oid = *head;
+  size_t cap = 0;
   jx_value child_state = jx_nil(), child_event = jx_nil();
   git_oid child;
   bool has_child = false;
@@ -294,6 +303,11 @@ static void walk_record(verifier *v, const char *id, const git_oid *head) {
       break;
     }
     v->out->commits++;
+    if (*nchain == cap) {
+      cap = cap ? cap * 2 : 16;
+      *chain = jx_xrealloc(*chain, cap * sizeof **chain);
+    }
+    (*chain)[(*nchain)++] = oid;
     if (jx_store_read_commit(v->s, c, &state, &event) < 0) {
       problem(v, id, &oid, "%s", jx_err_last()->msg);
       git_commit_free(c);
@@ -328,21 +342,40 @@ static void walk_record(verifier *v, const char *id, const git_oid *head) {
   jx_value_free(&child_event);
 }
 
-/* A record's ref against the seals. */
-static void check_sealed(verifier *v, const char *id, const git_oid *head) {
-  sealed *h = find_sealed(v, id);
-  if (!h) {
+static int oid_cmp(const void *a, const void *b) {
+  return git_oid_cmp(a, b);
+}
+
+/* A record's ref against the seals: the newest seal listing it names its
+ * head, and every head any seal ever listed for it is in its chain (else
+ * its history was rewritten under the older seals). */
+static void check_sealed(verifier *v, const char *id, const git_oid *head,
+                         git_oid *chain, size_t nchain) {
+  sealed *lines;
+  size_t n = find_sealed(v, id, &lines);
+  if (n == 0) {
     problem(v, id, head, "no seal lists this record: a ref made or moved by "
                          "other means");
     return;
   }
-  h->seen = true;
-  if (!git_oid_equal(&h->head, head))
+  for (size_t i = 0; i < n; i++)
+    lines[i].seen = true;
+  if (!git_oid_equal(&lines[0].head, head))
     problem(v, id, head, "the ref points elsewhere than the last seal says "
                          "(%s): moved back, rewritten or forged (or a "
                          "writer stopped before moving it: opening the store "
                          "for writing rolls it forward)",
-            git_oid_tostr_s(&h->head));
+            git_oid_tostr_s(&lines[0].head));
+  if (nchain)
+    qsort(chain, nchain, sizeof *chain, oid_cmp);
+  for (size_t i = 1; i < n; i++)
+    if (!nchain ||
+        !bsearch(&lines[i].head, chain, nchain, sizeof *chain, oid_cmp)) {
+      problem(v, id, &lines[i].head, "a seal lists this commit as the "
+                                     "record's head, and its chain does not "
+                                     "hold it: the history was rewritten");
+      break;
+    }
 }
 
 static int each_ref(verifier *v, const char *glob) {
@@ -362,8 +395,11 @@ static int each_ref(verifier *v, const char *glob) {
     else if (!id || jx_refs_check_id(id) < 0)
       problem(v, name, head, "a ref of no valid project id");
     else {
-      walk_record(v, id, head);
-      check_sealed(v, id, head);
+      git_oid *chain = NULL;
+      size_t nchain = 0;
+      walk_record(v, id, head, &chain, &nchain);
+      check_sealed(v, id, head, chain, nchain);
+      free(chain);
     }
     git_reference_free(ref);
   }
@@ -379,13 +415,14 @@ int jx_verify(jx_store *s, const char *pub_path, jx_verify_cb cb,
                 .payload = payload, .out = out};
   *out = (jx_verify_report){0};
   int rc = walk_seals(&v);
-  newest_only(&v);
+  sort_sealed(&v);
   if (rc == 0)
     rc = each_ref(&v, JX_REFS_PROJECTS_GLOB);
   if (rc == 0)
     rc = each_ref(&v, JX_REFS_REGISTRY);
   for (size_t i = 0; rc == 0 && i < v.n; i++)
-    if (!v.heads[i].seen)
+    if (!v.heads[i].seen && (i == 0 || strcmp(v.heads[i - 1].id,
+                                              v.heads[i].id) != 0))
       problem(&v, v.heads[i].id, &v.heads[i].head,
               "the seal lists this record and its ref is gone: deleted");
   if (rc == 0 && out->records && !out->seals)
@@ -414,7 +451,7 @@ int jx_verify(jx_store *s, const char *pub_path, jx_verify_cb cb,
 int jx_verify_published(jx_store *s, const char *hex) {
   git_repository *repo = jx_store_repo(s);
   git_oid published, seal;
-  if (git_oid_fromstr(&published, hex) < 0)
+  if (strlen(hex) != GIT_OID_HEXSZ || git_oid_fromstr(&published, hex) < 0)
     return jx_err_set(JX_EINVAL, "seal %s: not a full commit id (40 hex "
                                  "digits)",
                       hex);

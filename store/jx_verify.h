@@ -6,8 +6,11 @@
  * its tree says, and its state must follow from its parent's (seq one
  * more, the event leaving the parent's status, ids and actors valid, time
  * not going back).  The seal chain (refs/jx/seal) is walked too: the
- * newest seal listing a record names its head, so a ref moved back,
- * deleted, forged or rewritten no longer matches.  Replace refs
+ * newest seal listing a record names its head, and every head an older
+ * seal listed must still be in the record's chain, so a ref moved back,
+ * deleted, forged or rewritten (even under a new seal) no longer matches.
+ * With a key, the tip seal's signature is checked: it covers every seal
+ * before it through the parents' hashes.  Replace refs
  * (refs/replace/, git replace) are reported: git's tools would show
  * another history than the store holds.
  *
@@ -30,7 +33,7 @@ typedef void (*jx_verify_cb)(const char *record, const char *commit,
                              const char *what, void *payload);
 
 /* Verifies s, calling cb for each problem found, and fills *out.  With
- * pub_path (an SSH public key file), every seal must also carry a valid
+ * pub_path (an SSH public key file), the tip seal must carry a valid
  * signature by that key (jx_sign.h).  Returns 0 when it could look at
  * everything (problems or not), JX_ESTORE when the repository itself
  * could not be read. */

@@ -19,6 +19,14 @@ expect 0 "the budget section registers a new school" -- jx actor add edu-school-
 msg=$(git --git-dir "$STORE" log -1 --format='%an%n%B' refs/jx/registry)
 contains "$msg" "^fin-budget" "the commit names who changed it"
 contains "$msg" "Registry: add edu-school-3 \(unit; department=education, unit=edu-school-3\)" "and what"
+expect 0 "no note while [actors] is as it was" -- jx actor list
+checks=$((checks + 1))
+case $ERR in *note:*) failures=$((failures + 1)); echo "FAIL a note without an edit";; esac
+expect 1 "a change dated before the last" -- jx actor add edu-school-4 --as fin-budget --at 2020-01-01 --set role=unit --set department=education --set unit=edu-school-4
+contains "$ERR" "before the registry's last" "refused"
+expect 1 "nobody locks the registry" -- jx actor add fin-budget --as fin-budget --at 2021-01-05 --set role=department --set department=education
+contains "$ERR" "no actor of \[workflow\] admin_roles" "refused"
+expect 0 "the registry's commits verify" -- jx audit verify
 expect 0 "the registry now" -- jx actor list --json
 contains "$OUT" '"edu-school-3"' "listed"
 # The new school submits; the registry is what authorizes it.
@@ -28,7 +36,7 @@ expect 0 "the new school submits" -- jx submit s3.toml --at 2021-01-06
 # Editing workflow.toml [actors] changes nothing now, and jx says so.
 sed -i 's/^"hlt-dept" .*$/"hlt-dept"       = { role = "department", department = "education" }/' workflow.toml
 expect 2 "hlt-dept is still health's" -- jx do S-3 dept_approve --as hlt-dept --at 2021-01-07
-contains "$ERR" "note: .*\[actors\] differs from the registry of actors in the store" "the note"
+contains "$ERR" "note: .*\[actors\] was changed after the registry of actors in the store took over" "the note"
 contains "$ERR" "acts for department health" "the registry decides"
 # Removing an actor: it can act no more.
 expect 0 "remove the school" -- jx actor remove edu-school-3 --as fin-budget --at 2021-01-08
@@ -44,5 +52,11 @@ expect 0 "the registry is not a project" -- jx list --json
 checks=$((checks + 1))
 case $OUT in *registry*) failures=$((failures + 1)); echo "FAIL the registry listed as a project";; esac
 expect 1 "actor needs a subcommand it knows" -- jx actor frobnicate
+expect 0 "after a removal it verifies" -- jx audit verify
+# A damaged registry does not stop the tools that diagnose it.
+git --git-dir "$STORE" update-ref refs/jx/registry refs/jx/projects/S-3
+expect 4 "verify names the damage" -- jx audit verify
+contains "$OUT" "^:registry " "the registry named"
+expect 0 "list still runs" -- jx list
 store_intact "after the registry"
 finish
