@@ -58,6 +58,16 @@ g config user.name tester && g config user.email t@example.org
 FILTER_BRANCH_SQUELCH_WARNING=1 git --git-dir "$STORE" filter-branch -f --msg-filter 'sed s/finance_approve/approve/' -- $A >/dev/null 2>&1
 tampered "a rewritten history (filter-branch)" "^A-1 [0-9a-f]{12}: "
 
+# A forged head sealed on top of the real chain: the older seals list a
+# head the new chain no longer holds.
+fresh
+forged=$(g commit-tree -p $A~1 -m "finance_approve: A-1 finance_review -> approved" $A^{tree})
+heads=$(printf '%s A-1\n' "$forged" | g hash-object -w --stdin)
+stree=$(printf '100644 blob %s\theads\n' "$heads" | g mktree)
+g update-ref refs/jx/seal "$(g commit-tree -p refs/jx/seal -m 'seal: 1 transitions' "$stree")"
+g update-ref $A "$forged"
+tampered "a rewrite sealed on top" "^A-1 [0-9a-f]{12}: a seal lists this commit as the record's head, and its chain does not hold it"
+
 # A history rewritten and sealed again: the seal published before is not
 # in the new chain.
 fresh
