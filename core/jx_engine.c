@@ -1414,6 +1414,7 @@ int jx_engine_register(jx_engine *e, const jx_request *req, const char *name,
   const jx_actor_conf *actor;
   project *p = NULL;
   jx_value next = jx_nil(), event = jx_nil();
+  jx_buf what = JX_BUF_INIT;
   char when[32], trailers[512];
   int rc;
   if ((rc = jx_id_check("actor", req->actor)) < 0 ||
@@ -1453,7 +1454,6 @@ int jx_engine_register(jx_engine *e, const jx_request *req, const char *name,
   }
   jx_value *actors = jx_map_get(&next, "actors");
   bool known = jx_map_get(actors, name) != NULL;
-  jx_buf what = JX_BUF_INIT;
   if (!entry) {
     if (!known || strcmp(name, req->actor) == 0 ||
         strcmp(name, JX_CALENDAR_ACTOR) == 0) {
