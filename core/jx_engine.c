@@ -1002,28 +1002,14 @@ static int definition_for(jx_engine *e, const char *id, const jx_value *state,
   return jx_versions_get(&e->versions, e->store, e->cfg, id, state, wf);
 }
 
-/* Completes a decided state (status, seq, updated_at, the timer fired)
- * and queues its commit; takes next and event.  `trailers`: lines added to
- * the commit message. */
+/* Queues the commit of a decided, finished state (finish_state); takes
+ * next and event.  `trailers`: lines added to the commit message. */
 static int queue(jx_engine *e, const jx_request *req,
                  const jx_actor_conf *actor, project *p, jx_value *next,
                  jx_value *event, const char *from, const char *to,
                  const char *when, const char *trailers, jx_engine_cb cb,
                  void *payload) {
-  int64_t seq = 0;
   int rc;
-  jx_map_int(next, "seq", &seq);
-  jx_map_set(next, "status", jx_str(to));
-  jx_map_set(next, "seq", jx_int(seq + 1));
-  jx_map_set(next, "updated_at", jx_str(when));
-  if (req->timer) {
-    jx_value *fired = jx_map_get(next, "timers");
-    if (!fired)
-      fired = jx_map_set(next, "timers", jx_array());
-    jx_array_push(fired, jx_str(req->timer));
-  }
-  /* The fields' old values are in the parent commit's state already. */
-  jx_map_del(event, "was");
   /* Encode now: a state that could not be read back is refused before
    * anything is recorded, not discovered by the writer. */
   pending q = {.cb = cb, .payload = payload, .event = *event, .state = *next};
@@ -1052,103 +1038,178 @@ static int queue(jx_engine *e, const jx_request *req,
   return 0;
 }
 
-int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
-                    jx_engine_cb cb, void *payload) {
+/* A decision: the next state and the event to record, with the states
+ * it goes from and to, its date and its extra trailers. */
+typedef struct decision {
+  const jx_actor_conf *actor;
+  jx_value next, event;
+  char from[64], to[64], when[32], trailers[256];
+} decision;
+
+static void decision_free(decision *d) {
+  jx_value_free(&d->next);
+  jx_value_free(&d->event);
+}
+
+/* What a state becomes with every decided event: its status, seq, date
+ * and the timer that sent it. */
+static void finish_state(jx_value *next, const jx_request *req,
+                         const char *to, const char *when) {
+  int64_t seq = 0;
+  jx_map_int(next, "seq", &seq);
+  jx_map_set(next, "status", jx_str(to));
+  jx_map_set(next, "seq", jx_int(seq + 1));
+  jx_map_set(next, "updated_at", jx_str(when));
+  if (req->timer) {
+    jx_value *fired = jx_map_get(next, "timers");
+    if (!fired)
+      fired = jx_map_set(next, "timers", jx_array());
+    jx_array_push(fired, jx_str(req->timer));
+  }
+}
+
+/* Decides req on the project's state (NULL for a new project) without
+ * changing anything of the engine: jx_engine_apply records the decision,
+ * jx_engine_replay compares it with the record. */
+static int decide(jx_engine *e, const jx_request *req, const jx_value *state,
+                  decision *d, jx_verdict *refusal) {
   const jx_actor_conf *actor;
   const jx_transition *t;
   const jx_workflow *wf;
-  project *p = NULL;
-  jx_value next = jx_nil();
   int rc;
-  if (refusal)
-    *refusal = (jx_verdict){0};
-  if (e->closing)
-    return jx_err_set(JX_ESTORE, "the engine is shutting down");
-  char when[32];
+  *d = (decision){.next = jx_nil(), .event = jx_nil()};
   if ((rc = jx_id_check("project id", req->project)) < 0 ||
       (rc = jx_id_check("actor", req->actor)) < 0 ||
-      (rc = iso_time(when, sizeof when, req->time)) < 0 ||
+      (rc = iso_time(d->when, sizeof d->when, req->time)) < 0 ||
       (rc = check_fields(req->set)) < 0)
     return rc;
   if (!(actor = jx_config_actor(e->cfg, req->actor)))
     return jx_err_set(JX_EINVAL,
                       "unknown actor \"%s\" (add it to [actors] in %s)",
                       req->actor, e->cfg->path);
-  rc = project_get(e, req->project, &p);
-  if (req->create) {
-    if (rc == 0)
-      return jx_err_set(JX_EINVAL,
-                        "project %s already exists (a returned project is "
-                        "resubmitted with `jx do %s submit`)",
-                        req->project, req->project);
-    if (rc != JX_ENOTFOUND)
-      return rc;
-    next = req->set ? jx_value_copy(req->set) : jx_map();
-    jx_workflow_fill_defaults(e->wf, &next);
-    jx_map_set(&next, "id", jx_str(req->project));
-    jx_map_set(&next, "status", jx_str(e->wf->initial));
-    jx_map_set(&next, "seq", jx_int(0));
+  d->actor = actor;
+  if (!state) {
+    d->next = req->set ? jx_value_copy(req->set) : jx_map();
+    jx_workflow_fill_defaults(e->wf, &d->next);
+    jx_map_set(&d->next, "id", jx_str(req->project));
+    jx_map_set(&d->next, "status", jx_str(e->wf->initial));
+    jx_map_set(&d->next, "seq", jx_int(0));
   } else {
-    if (rc < 0)
-      return rc;
-    next = jx_value_copy(&p->state);
+    d->next = jx_value_copy(state);
   }
-
-  const char *status = jx_map_str(&next, "status");
-  char from[64];
-  snprintf(from, sizeof from, "%s", status ? status : "?");
-  const char *last = jx_map_str(&next, "updated_at");
-  if ((rc = definition_for(e, req->project, &next, &wf)) < 0 ||
+  jx_value *next = &d->next;
+  const char *when = d->when;
+  const char *status = jx_map_str(next, "status");
+  snprintf(d->from, sizeof d->from, "%s", status ? status : "?");
+  const char *from = d->from;
+  const char *last = jx_map_str(next, "updated_at");
+  if ((rc = definition_for(e, req->project, next, &wf)) < 0 ||
       (rc = find_transition(wf, req->event, from, &t, refusal)) < 0 ||
       (rc = check_set(wf, t, req)) < 0 ||
       (t->approval.type == JX_NIL &&
-       (rc = check_actor(actor, t, &next, refusal)) < 0))
-    goto cleanup;
+       (rc = check_actor(actor, t, next, refusal)) < 0))
+    goto fail;
   /* A history reads forward: an event may not be dated before the last. */
   if (last && strcmp(when, last) < 0) {
     rc = jx_err_set(JX_EINVAL,
                     "the event is dated %s, before the project's last event "
                     "(%s)",
                     when, last);
-    goto cleanup;
+    goto fail;
   }
   /* What the event's fields were before it, for rules that judge a
    * change (R-3's adjust): guards see the state with the change made. */
   jx_value was = jx_map();
-  if (req->set && !req->create) {
+  if (req->set && state) {
     for (size_t i = 0; i < req->set->u.m.len; i++) {
       const char *key = req->set->u.m.items[i].key;
-      const jx_value *old = jx_map_get(&next, key);
+      const jx_value *old = jx_map_get(next, key);
       jx_map_set(&was, key, old ? jx_value_copy(old) : jx_nil());
     }
-    jx_map_merge(&next, req->set);
+    jx_map_merge(next, req->set);
   }
-  char to[64];
   bool signing;
-  char progress[256];
-  if ((rc = route(e, wf, t, actor, &next, from, when, to, sizeof to, &signing,
-                  progress, sizeof progress, refusal)) < 0) {
+  if ((rc = route(e, wf, t, actor, next, from, when, d->to, sizeof d->to,
+                  &signing, d->trailers, sizeof d->trailers, refusal)) < 0) {
     jx_value_free(&was);
-    goto cleanup;
+    goto fail;
   }
-  jx_value event = make_event(req, actor, from, to, when, &was);
-  if ((rc = run_plugins(e, t, &next, &event, !signing, refusal)) < 0) {
-    jx_value_free(&event);
-    goto cleanup;
-  }
-  if (strcmp(to, from) != 0)
-    moved_on(&next, t, actor, from, when);
+  d->event = make_event(req, actor, from, d->to, when, &was);
+  if ((rc = run_plugins(e, t, next, &d->event, !signing, refusal)) < 0)
+    goto fail;
+  if (strcmp(d->to, from) != 0)
+    moved_on(next, t, actor, from, when);
   else if (t->approval.type != JX_NIL && !signing)
-    jx_map_del(&next, "approval"); /* done, the state kept: a new round */
-  if (req->create)
-    jx_map_set(&next, "submitted_by", jx_str(actor->name));
-  if (req->create)
-    jx_map_set(&next, "definition_version", jx_int(e->wf->version));
-  rc = queue(e, req, actor, p, &next, &event, from, to, when, progress, cb,
-             payload);
-cleanup:
-  jx_value_free(&next);
+    jx_map_del(next, "approval"); /* done, the state kept: a new round */
+  if (!state) {
+    jx_map_set(next, "submitted_by", jx_str(actor->name));
+    jx_map_set(next, "definition_version", jx_int(e->wf->version));
+  }
+  finish_state(next, req, d->to, when);
+  /* The fields' old values are in the parent commit's state already. */
+  jx_map_del(&d->event, "was");
+  return 0;
+fail:
+  decision_free(d);
   return rc;
+}
+
+int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
+                    jx_engine_cb cb, void *payload) {
+  project *p = NULL;
+  decision d;
+  int rc;
+  if (refusal)
+    *refusal = (jx_verdict){0};
+  if (e->closing)
+    return jx_err_set(JX_ESTORE, "the engine is shutting down");
+  if ((rc = jx_id_check("project id", req->project)) < 0)
+    return rc;
+  rc = project_get(e, req->project, &p);
+  if (req->create && rc == 0)
+    return jx_err_set(JX_EINVAL,
+                      "project %s already exists (a returned project is "
+                      "resubmitted with `jx do %s submit`)",
+                      req->project, req->project);
+  if (rc < 0 && (!req->create || rc != JX_ENOTFOUND))
+    return rc;
+  if ((rc = decide(e, req, req->create ? NULL : &p->state, &d, refusal)) < 0)
+    return rc;
+  rc = queue(e, req, d.actor, p, &d.next, &d.event, d.from, d.to, d.when,
+             d.trailers, cb, payload);
+  decision_free(&d);
+  return rc;
+}
+
+int jx_engine_replay(jx_engine *e, const jx_value *parent,
+                     const jx_value *event, jx_value *state,
+                     jx_verdict *refusal) {
+  jx_request req = {.project = jx_map_str(event, "project"),
+                    .event = jx_map_str(event, "name"),
+                    .actor = jx_map_str(event, "actor"),
+                    .set = jx_map_get(event, "set"),
+                    .create = parent == NULL,
+                    .timer = jx_map_str(event, "timer")};
+  decision d;
+  struct tm tm = {0};
+  const char *when = jx_map_str(event, "time");
+  if (refusal)
+    *refusal = (jx_verdict){0};
+  if (!req.project || !req.event || !req.actor || !when ||
+      sscanf(when, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+             &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    return jx_err_set(JX_EINVAL, "the recorded event lacks its project, "
+                                 "name, actor or time");
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  req.time = (int64_t)timegm(&tm);
+  int rc = decide(e, &req, parent, &d, refusal);
+  if (rc < 0)
+    return rc;
+  *state = d.next;
+  d.next = jx_nil();
+  decision_free(&d);
+  return 0;
 }
 
 int jx_engine_state(jx_engine *e, const char *id, const jx_value **state) {
@@ -1400,6 +1461,7 @@ int jx_engine_migrate(jx_engine *e, const jx_request *req, const jx_value *map,
   jx_map_set(&event, "definition_to", jx_int(e->wf->version));
   snprintf(trailers, sizeof trailers, "Definition: %s %lld -> %lld",
            e->wf->name, (long long)v, (long long)e->wf->version);
+  finish_state(&next, req, out->to, when);
   rc = queue(e, req, actor, p, &next, &event, out->from, out->to, when,
              trailers, cb, payload);
 cleanup:
@@ -1516,6 +1578,7 @@ int jx_engine_register(jx_engine *e, const jx_request *req, const char *name,
     jx_map_set(&event, "entry", jx_value_copy(entry));
   jx_request r = *req;
   r.project = JX_REGISTRY_ID;
+  finish_state(&next, &r, "registry", when);
   rc = queue(e, &r, actor, p, &next, &event, "registry", "registry", when,
              trailers, cb, payload);
 cleanup:

@@ -77,6 +77,16 @@ const jx_workflow *jx_engine_workflow(const jx_engine *e);
 int jx_engine_apply(jx_engine *e, const jx_request *req, jx_verdict *refusal,
                     jx_engine_cb cb, void *payload);
 
+/* Decides a recorded event again (jx audit replay): `event` as stored in
+ * a commit (event.msgpack), on `parent`, the state before it (NULL for
+ * the submission that created the project), with this engine's rules.
+ * *state gets the state it decides (the caller's), to compare with the
+ * recorded one.  Nothing is written.  Errors and refusals as for
+ * jx_engine_apply. */
+int jx_engine_replay(jx_engine *e, const jx_value *parent,
+                     const jx_value *event, jx_value *state,
+                     jx_verdict *refusal);
+
 /* The latest decided state of project id, loading it from the store if
  * needed; borrowed until the next apply or the next turn of the loop (a
  * failed batch drops the cache).  JX_ENOTFOUND if none. */
