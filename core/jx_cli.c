@@ -18,6 +18,7 @@
 #include "jx_inbox.h"
 #include "jx_json.h"
 #include "jx_refs.h"
+#include "jx_replay.h"
 #include "jx_sandbox.h"
 #include "jx_script.h"
 #include "jx_store.h"
@@ -1567,11 +1568,61 @@ static int audit_verify(const options *o, jx_store *s, const jx_config *cfg) {
   return rc;
 }
 
+typedef struct replay_ctx {
+  const options *o;
+  jx_replay *r;
+  jx_replay_stats st;
+} replay_ctx;
+
+static void replayed(const char *id, const char *commit, const char *event,
+                     const char *differs, void *payload) {
+  (void)payload;
+  if (differs)
+    printf("%s %.12s %s: %s\n", id, commit, event, differs);
+}
+
+static int replay_one(const char *id, const git_oid *head, void *payload) {
+  replay_ctx *c = payload;
+  (void)head;
+  return jx_replay_project(c->r, id, c->o->at ? c->o->at : NULL, replayed, c,
+                           &c->st);
+}
+
+/* Every decision decided again under the rule set of its own commit. */
+static int audit_replay(const options *o, jx_store *s, const jx_config *cfg) {
+  replay_ctx c = {.o = o};
+  jx_value actors = jx_config_actors(cfg); /* the registry, if any */
+  int rc = jx_replay_new(&c.r, s, &actors);
+  if (rc == 0 && o->nargs > 1) {
+    char *ids = jx_xstrdup(o->args[1]), *save = NULL;
+    for (char *id = strtok_r(ids, ",", &save); id && rc == 0;
+         id = strtok_r(NULL, ",", &save))
+      rc = replay_one(id, NULL, &c);
+    free(ids);
+  } else if (rc == 0) {
+    rc = jx_store_foreach(s, replay_one, &c);
+  }
+  jx_replay_free(c.r);
+  jx_value_free(&actors);
+  if (rc == 0) {
+    printf("replayed %zu decisions: %zu identical, %zu differ; %zu not "
+           "decisions of the rules (migrations, registry)\n",
+           c.st.same + c.st.differ, c.st.same, c.st.differ, c.st.skipped);
+    if (c.st.differ)
+      rc = jx_err_set(JX_ESTORE, "%zu decisions replay differently",
+                      c.st.differ);
+  }
+  return rc;
+}
+
 static int cmd_audit(const options *o) {
   if (strcmp(o->args[0], "verify") == 0)
     return with_store(o, audit_verify);
+  if (strcmp(o->args[0], "replay") == 0)
+    return with_store(o, audit_replay);
   return fail(o,
-              jx_err_set(JX_EINVAL, "audit: expected verify, not \"%s\"",
+              jx_err_set(JX_EINVAL,
+                         "audit: expected verify or replay, not \"%s\"",
                          o->args[0]),
               NULL, NULL);
 }
@@ -1923,7 +1974,7 @@ static const command commands[] = {
      "an actor of [workflow] admin_roles (--as); each is a commit on\n"
      "refs/jx/registry naming who made it.\n",
      1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
-    {"audit", "jx audit verify [SEAL] [--key PUB]",
+    {"audit", "jx audit verify [SEAL] [--key PUB] | replay [ID,...] [--at SINCE]",
      "Check the store without trusting whoever wrote it: every project's\n"
      "chain (and the registry's) to its root, each commit's state, event,\n"
      "rule set, trailers and author, each state following from its\n"
@@ -1931,10 +1982,14 @@ static const command commands[] = {
      "ref moved back, deleted, forged or rewritten is caught; replace refs\n"
      "are reported.  SEAL: a seal the bureau published earlier (a commit\n"
      "id); it must be in the seal chain, or the history was rewritten.\n"
-     "--key PUB: every seal must be signed by that SSH key ([store]\n"
+     "--key PUB: the seals must be signed by that SSH key ([store]\n"
      "signing_key signs them).  Prints each problem (record, commit, what)\n"
-     "and a summary; exit status 4 when there is any.\n",
-     1, 2, OPT_KEY, cmd_audit, NULL},
+     "and a summary; exit status 4 when there is any.\n"
+     "replay: decide every recorded event again, under the rule set stored\n"
+     "in its own commit (not today's plugins), on the state before it, and\n"
+     "compare with the recorded state; each that differs is listed (exit\n"
+     "status 4).  --at SINCE: only events from that date.\n",
+     1, 2, OPT_KEY | OPT_AT, cmd_audit, NULL},
     {"why", "jx why ID [COMMIT]",
      "Explain a decision in words: which event, which actor, what it set,\n"
      "the rule set and definition version it was decided under, which\n"

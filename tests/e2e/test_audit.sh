@@ -51,5 +51,23 @@ expect 0 "why, after the deployment changed" -- jx why A-1 "$first"
 contains "$OUT" "threshold = 5000000" "the threshold in force then"
 expect 3 "an unknown commit" -- jx why A-1 deadbeef
 expect 3 "an unknown project" -- jx why NOPE
+# jx audit replay: under the rule set of each commit, not today's.
+expect 0 "replay" -- jx audit replay
+contains "$OUT" "replayed 3 decisions: 3 identical, 0 differ" "identical"
+printf 'return { guard = function() return { rule = "X", reason = "no", remedy = "no" } end }\n' >plugins/r1_staffing.lua
+expect 0 "today's plugins changed: the record still replays" -- jx audit replay A-1
+contains "$OUT" "3 identical" "the stored rule set decides"
+cp "$SRC/plugins/r1_staffing.lua" plugins/
+# A state written by other means than the rules: replay says where.
+# (After a later batch, so that the last seal no longer stands for A-1.)
+project b.toml B-1 1000 new "$TARGETS"
+expect 0 "a later batch" -- jx submit b.toml --at 2021-03-04
+g() { git --git-dir "$STORE" "$@"; }
+printf '\203\242id\243A-1\246status\253dept_review\243seq\003' >state.bin
+blob=$(g hash-object -w state.bin)
+tree=$(g ls-tree $ref | sed "s/[0-9a-f]\{40\}\tstate.msgpack/$blob\tstate.msgpack/" | g mktree)
+g update-ref $ref "$(g cat-file commit $ref | sed '1,/^$/d' | g commit-tree -p $ref~1 "$tree")"
+expect 4 "replay of a forged state" -- jx audit replay A-1
+contains "$OUT" "^A-1 [0-9a-f]{12} return: the state differs in: " "named, with what differs"
 store_intact "after the audit reads"
 finish

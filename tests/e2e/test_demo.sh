@@ -79,6 +79,12 @@ contains "$OUT" '"monitoring_due": "2021-09-30"' "the last report due"
 
 contains "$out" "2021-12-05 fin-budget +recover +suspended -> recovered" "plain git shows the history"
 contains "$out" "fsck: clean" "git fsck is clean"
+# The audit of the year: every chain verifies and every decision replays
+# identically under the rule set stored in its commit.
+expect 0 "jx audit verify" -- "$JX" --store demo.git audit verify
+contains "$OUT" "seals: ok" "verified"
+expect 0 "jx audit replay of the whole year" -- "$JX" --store demo.git audit replay
+contains "$OUT" "replayed [0-9]+ decisions: ([0-9]+) identical, 0 differ" "every decision identical"
 expect 0 "the demo store passes git fsck" -- git --git-dir demo.git fsck --strict
 expect 0 "the report as CSV" -- "$JX" --store demo.git report coverage --csv
 contains "$OUT" '^budget,projects,' "CSV header"
