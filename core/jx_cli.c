@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "jx_buf.h"
 #include "jx_codec.h"
@@ -40,7 +41,8 @@ enum {
   OPT_MAP = 128,
   OPT_DRY = 256,
   OPT_FORMAT = 512,
-  OPT_KEY = 1024
+  OPT_KEY = 1024,
+  OPT_RULES = 2048
 };
 
 typedef struct options {
@@ -52,7 +54,8 @@ typedef struct options {
   const char *department;
   const char *to;  /* tick --to */
   const char *map; /* migrate --map OLD=NEW,... */
-  const char *key; /* audit verify --key PUB */
+  const char *key;   /* audit verify --key PUB */
+  const char *rules; /* simulate --rules DIR */
   const char *sets[JX_MAX_SETS];
   size_t nsets;
   const char *args[4]; /* positional arguments after the command */
@@ -1615,6 +1618,85 @@ static int audit_replay(const options *o, jx_store *s, const jx_config *cfg) {
   return rc;
 }
 
+/* What-if: the recorded events decided under other rules. */
+typedef struct what_if {
+  size_t changed;
+  jx_value by_rule; /* rule -> count of decisions it would have refused */
+  size_t other_state;
+} what_if;
+
+static void simulated(const char *id, const char *commit, const char *event,
+                      const char *differs, void *payload) {
+  what_if *w = payload;
+  if (!differs)
+    return;
+  w->changed++;
+  printf("%s %.12s %s: %s\n", id, commit, event, differs);
+  const char *by = strstr(differs, "refused by ");
+  if (!by) {
+    w->other_state++;
+    return;
+  }
+  char rule[64];
+  by += strlen("refused by ");
+  size_t n = strcspn(by, ":");
+  snprintf(rule, sizeof rule, "%.*s", (int)(n < 63 ? n : 63), by);
+  const jx_value *count = jx_map_get(&w->by_rule, rule);
+  jx_map_set(&w->by_rule, rule, jx_int(count ? count->u.i + 1 : 1));
+}
+
+static int simulate(const options *o, jx_store *s, const jx_config *cfg) {
+  what_if w = {.by_rule = jx_map()};
+  replay_ctx c = {.o = o};
+  jx_value actors = jx_config_actors(cfg);
+  struct stat st;
+  jx_buf path = JX_BUF_INIT;
+  if (stat(o->rules, &st) == 0 && S_ISDIR(st.st_mode))
+    jx_buf_printf(&path, "%s/workflow.toml", o->rules);
+  else
+    jx_buf_puts(&path, o->rules);
+  int rc = jx_replay_new(&c.r, s, &actors);
+  if (rc == 0)
+    rc = jx_replay_use_rules(c.r, path.data);
+  char *ids = jx_xstrdup(o->nargs ? o->args[0] : ""), *save = NULL;
+  for (char *id = strtok_r(ids, ",", &save); rc == 0 && o->nargs && id;
+       id = strtok_r(NULL, ",", &save))
+    rc = jx_replay_project(c.r, id, o->at, simulated, &w, &c.st);
+  free(ids);
+  if (rc == 0 && !o->nargs) {
+    collect_ctx cc = {.s = s, .projects = jx_array()};
+    rc = jx_store_foreach(s, collect_state, &cc);
+    for (size_t i = 0; rc == 0 && i < cc.projects.u.a.len; i++)
+      rc = jx_replay_project(c.r, jx_map_str(&cc.projects.u.a.items[i], "id"),
+                             o->at, simulated, &w, &c.st);
+    jx_value_free(&cc.projects);
+  }
+  if (rc == 0) {
+    printf("under %s, %zu of %zu decisions would have gone otherwise",
+           path.data, w.changed, c.st.same + c.st.differ);
+    for (size_t i = 0; i < w.by_rule.u.m.len; i++)
+      printf("%s %s would have refused %lld", i ? "," : ":",
+             w.by_rule.u.m.items[i].key,
+             (long long)w.by_rule.u.m.items[i].val.u.i);
+    if (w.other_state)
+      printf("%s %zu would have ended in another state",
+             w.by_rule.u.m.len ? "," : ":", w.other_state);
+    printf(".  Nothing was written.\n");
+  }
+  jx_replay_free(c.r);
+  jx_value_free(&actors);
+  jx_value_free(&w.by_rule);
+  jx_buf_free(&path);
+  return rc;
+}
+
+static int cmd_simulate(const options *o) {
+  if (!o->rules)
+    return fail(o, jx_err_set(JX_EINVAL, "simulate: --rules DIR is required"),
+                NULL, NULL);
+  return with_store(o, simulate);
+}
+
 static int cmd_audit(const options *o) {
   if (strcmp(o->args[0], "verify") == 0)
     return with_store(o, audit_verify);
@@ -1990,6 +2072,13 @@ static const command commands[] = {
      "compare with the recorded state; each that differs is listed (exit\n"
      "status 4).  --at SINCE: only events from that date.\n",
      1, 2, OPT_KEY | OPT_AT, cmd_audit, NULL},
+    {"simulate", "jx simulate --rules DIR [ID,...] [--at SINCE]",
+     "What-if: decide every recorded event again under another deployment\n"
+     "(DIR/workflow.toml with its definition and plugins, e.g.\n"
+     "scripts/variations/donghai), each on its recorded state, and list the\n"
+     "decisions that would have gone otherwise, with a count per rule that\n"
+     "would have refused.  The store is only read; nothing is written.\n",
+     0, 1, OPT_RULES | OPT_AT, cmd_simulate, NULL},
     {"why", "jx why ID [COMMIT]",
      "Explain a decision in words: which event, which actor, what it set,\n"
      "the rule set and definition version it was decided under, which\n"
@@ -2122,6 +2211,8 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
       slot = &o->map, opt = OPT_MAP;
     else if (!strcmp(a, "--key"))
       slot = &o->key, opt = OPT_KEY;
+    else if (!strcmp(a, "--rules"))
+      slot = &o->rules, opt = OPT_RULES;
     else if (!strcmp(a, "--dry-run")) {
       o->dry = true;
       o->given |= OPT_DRY;
@@ -2184,7 +2275,8 @@ static int check_usage(const options *o, const command *cmd) {
                                         "--state",      "--department",
                                         "--to",         "--quiet",
                                         "--map",        "--dry-run",
-                                        "--format",     "--key"};
+                                        "--format",     "--key",
+                                        "--rules"};
     unsigned bad = o->given & ~cmd->allowed, k = 0;
     while (!(bad & (1u << k)))
       k++;

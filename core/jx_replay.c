@@ -30,6 +30,7 @@ struct jx_replay {
   uv_loop_t loop;
   rule_set *sets;
   size_t nsets;
+  rule_set *only; /* jx_replay_use_rules: every event under this one */
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag,
@@ -65,6 +66,9 @@ void jx_replay_free(jx_replay *r) {
   for (size_t i = 0; i < r->nsets; i++)
     rule_set_free(r, &r->sets[i]);
   free(r->sets);
+  if (r->only)
+    rule_set_free(r, r->only);
+  free(r->only);
   uv_loop_close(&r->loop);
   free(r);
 }
@@ -102,6 +106,24 @@ static int put(jx_replay *r, const git_oid *commit, const char *stored,
   return rc;
 }
 
+/* The engine of a rule set: its configuration (with actors), a
+ * throw-away store in rs->dir. */
+static int start(jx_replay *r, rule_set *rs) {
+  char path[1024];
+  bool created;
+  int rc;
+  if (r->actors && (rc = jx_config_set_actors(rs->cfg, r->actors)) < 0)
+    return rc;
+  free(rs->cfg->store_path);
+  snprintf(path, sizeof path, "%s/replay.git", rs->dir);
+  rs->cfg->store_path = jx_xstrdup(path);
+  if ((rc = jx_store_init(path, &created)) < 0 ||
+      (rc = jx_store_open(&rs->store, path, JX_STORE_WRITE,
+                          rs->cfg->max_frame, 0)) < 0)
+    return rc;
+  return jx_engine_new(&rs->engine, &r->loop, rs->cfg, rs->store);
+}
+
 /* Writes the rule set of `commit` where its workflow.toml looks for its
  * files, and sets it up to decide. */
 static int setup(jx_replay *r, const git_oid *commit, const git_oid *id,
@@ -109,7 +131,6 @@ static int setup(jx_replay *r, const git_oid *commit, const git_oid *id,
   char path[1024];
   jx_buf text = JX_BUF_INIT;
   jx_toml_doc *doc = NULL;
-  bool created;
   const char *tmp = getenv("TMPDIR");
   int rc;
   *rs = (rule_set){.id = *id};
@@ -164,17 +185,8 @@ static int setup(jx_replay *r, const git_oid *commit, const git_oid *id,
   if (rc < 0)
     goto cleanup;
   snprintf(path, sizeof path, "%s/workflow.toml", rs->dir);
-  if ((rc = jx_config_load(&rs->cfg, path)) < 0 ||
-      (r->actors && (rc = jx_config_set_actors(rs->cfg, r->actors)) < 0))
-    goto cleanup;
-  free(rs->cfg->store_path);
-  snprintf(path, sizeof path, "%s/replay.git", rs->dir);
-  rs->cfg->store_path = jx_xstrdup(path);
-  if ((rc = jx_store_init(path, &created)) < 0 ||
-      (rc = jx_store_open(&rs->store, path, JX_STORE_WRITE,
-                          rs->cfg->max_frame, 0)) < 0 ||
-      (rc = jx_engine_new(&rs->engine, &r->loop, rs->cfg, rs->store)) < 0)
-    goto cleanup;
+  if ((rc = jx_config_load(&rs->cfg, path)) == 0)
+    rc = start(r, rs);
 cleanup:
   if (rc < 0)
     jx_err_wrap("setting up rule set %s", git_oid_tostr_s(id));
@@ -183,8 +195,26 @@ cleanup:
   return rc;
 }
 
+int jx_replay_use_rules(jx_replay *r, const char *config_path) {
+  const char *tmp = getenv("TMPDIR");
+  rule_set *rs = r->only = jx_xcalloc(1, sizeof *rs);
+  snprintf(rs->dir, sizeof rs->dir, "%s/jx-simulate-XXXXXX",
+           tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(rs->dir)) {
+    *rs->dir = '\0';
+    return jx_err_set(JX_ESTORE, "a temporary directory: %s",
+                      strerror(errno));
+  }
+  int rc = jx_config_load(&rs->cfg, config_path);
+  if (rc == 0)
+    rc = start(r, rs);
+  return rc;
+}
+
 static int rule_set_for(jx_replay *r, const git_oid *commit,
                         const git_oid *id, rule_set **out) {
+  if (r->only)
+    return *out = r->only, 0;
   for (size_t i = 0; i < r->nsets; i++)
     if (git_oid_equal(&r->sets[i].id, id))
       return *out = &r->sets[i], 0;

@@ -35,6 +35,11 @@ typedef void (*jx_replay_cb)(const char *id, const char *commit,
 int jx_replay_new(jx_replay **out, jx_store *store, const jx_value *actors);
 void jx_replay_free(jx_replay *r);
 
+/* What-if (jx simulate): every event is decided under the deployment at
+ * config_path (a workflow.toml with its definition and plugins) instead
+ * of its own commit's rule set. */
+int jx_replay_use_rules(jx_replay *r, const char *config_path);
+
 /* Replays project id's decisions, oldest first, from `since` (an ISO date,
  * or NULL for all; earlier ones only give the state).  Migrations and
  * registry changes are not decisions of the rules: skipped.  Returns 0, or

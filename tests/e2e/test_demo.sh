@@ -85,6 +85,14 @@ expect 0 "jx audit verify" -- "$JX" --store demo.git audit verify
 contains "$OUT" "seals: ok" "verified"
 expect 0 "jx audit replay of the whole year" -- "$JX" --store demo.git audit replay
 contains "$OUT" "replayed [0-9]+ decisions: ([0-9]+) identical, 0 differ" "every decision identical"
+# What-if: Donghai's rules (threshold 3,000,000; officers of two
+# departments only) over Hailin's year.
+before=$(git --git-dir demo.git rev-list --all | wc -l)
+expect 0 "jx simulate --rules donghai" -- "$JX" --store demo.git simulate --rules scripts/variations/donghai
+contains "$OUT" "R-2 would have refused [0-9]+" "more ex-ante assessments needed"
+contains "$OUT" "refused by R-2: a [a-z]+ project of [0-9,]+ yuan needs an ex-ante performance assessment report \(threshold 3,000,000 yuan" "which and why"
+contains "$OUT" "Nothing was written" "said"
+contains "$(git --git-dir demo.git rev-list --all | wc -l)" "^ *$before$" "and nothing was"
 expect 0 "the demo store passes git fsck" -- git --git-dir demo.git fsck --strict
 expect 0 "the report as CSV" -- "$JX" --store demo.git report coverage --csv
 contains "$OUT" '^budget,projects,' "CSV header"
