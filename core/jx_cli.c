@@ -2056,7 +2056,7 @@ static const command commands[] = {
      "an actor of [workflow] admin_roles (--as); each is a commit on\n"
      "refs/jx/registry naming who made it.\n",
      1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
-    {"audit", "jx audit verify [SEAL] [--key PUB] | replay [ID,...] [--at SINCE]",
+    {"audit", "jx audit verify [SEAL] [--key PUB] | replay [ID,...] [--since DATE]",
      "Check the store without trusting whoever wrote it: every project's\n"
      "chain (and the registry's) to its root, each commit's state, event,\n"
      "rule set, trailers and author, each state following from its\n"
@@ -2070,9 +2070,9 @@ static const command commands[] = {
      "replay: decide every recorded event again, under the rule set stored\n"
      "in its own commit (not today's plugins), on the state before it, and\n"
      "compare with the recorded state; each that differs is listed (exit\n"
-     "status 4).  --at SINCE: only events from that date.\n",
+     "status 4).  --since DATE: only events from that date.\n",
      1, 2, OPT_KEY | OPT_AT, cmd_audit, NULL},
-    {"simulate", "jx simulate --rules DIR [ID,...] [--at SINCE]",
+    {"simulate", "jx simulate --rules DIR [ID,...] [--since DATE]",
      "What-if: decide every recorded event again under another deployment\n"
      "(DIR/workflow.toml with its definition and plugins, e.g.\n"
      "scripts/variations/donghai), each on its recorded state, and list the\n"
@@ -2199,8 +2199,8 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
       slot = &o->store;
     else if (!strcmp(a, "--as"))
       slot = &o->as, opt = OPT_AS;
-    else if (!strcmp(a, "--at"))
-      slot = &o->at, opt = OPT_AT;
+    else if (!strcmp(a, "--at") || !strcmp(a, "--since"))
+      slot = &o->at, opt = OPT_AT; /* --since: the same day, for audits */
     else if (!strcmp(a, "--state"))
       slot = &o->state, opt = OPT_STATE;
     else if (!strcmp(a, "--department"))
