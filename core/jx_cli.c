@@ -1592,10 +1592,23 @@ static int replay_one(const char *id, const git_oid *head, void *payload) {
 }
 
 /* Every decision decided again under the rule set of its own commit. */
+/* The actors to replay with: the store's registry when it has one, else
+ * each rule set's own [actors] (NULL), as they were when it decided. */
+static jx_value replay_actors(jx_store *s, const jx_config *cfg) {
+  git_oid head;
+  jx_value reg = jx_nil();
+  if (jx_store_head(s, JX_REGISTRY_ID, &head, &reg) < 0) {
+    jx_err_clear();
+    return jx_nil();
+  }
+  jx_value_free(&reg);
+  return jx_config_actors(cfg); /* with_store put the registry there */
+}
+
 static int audit_replay(const options *o, jx_store *s, const jx_config *cfg) {
   replay_ctx c = {.o = o};
-  jx_value actors = jx_config_actors(cfg); /* the registry, if any */
-  int rc = jx_replay_new(&c.r, s, &actors);
+  jx_value actors = replay_actors(s, cfg);
+  int rc = jx_replay_new(&c.r, s, actors.type == JX_NIL ? NULL : &actors);
   if (rc == 0 && o->nargs > 1) {
     char *ids = jx_xstrdup(o->args[1]), *save = NULL;
     for (char *id = strtok_r(ids, ",", &save); id && rc == 0;
@@ -1648,6 +1661,8 @@ static void simulated(const char *id, const char *commit, const char *event,
 static int simulate(const options *o, jx_store *s, const jx_config *cfg) {
   what_if w = {.by_rule = jx_map()};
   replay_ctx c = {.o = o};
+  /* What-if is about rules, not about who is registered: the bureau's
+   * actors (its registry, or its [actors]) act under the other rules. */
   jx_value actors = jx_config_actors(cfg);
   struct stat st;
   jx_buf path = JX_BUF_INIT;
