@@ -2045,11 +2045,60 @@ static const command commands[] = {
      "string).  --at gives the event's date (YYYY-MM-DD[THH:MM:SS], UTC;\n"
      "default: now).\n",
      2, 2, OPT_AS | OPT_AT | OPT_SET, NULL, do_event},
+    {"run", "jx run SCRIPT [--quiet]",
+     "Run a script of writes in one process: one command per line as on\n"
+     "the command line without `jx` (submit, do, tick), `at DATE` for the\n"
+     "date of the lines after it that give no --at, `say TEXT` to print\n"
+     "TEXT, and # comments.  --quiet: no line per event (refusals,\n"
+     "failures, say and the summary are still printed).  Words\n"
+     "split as in sh ('...', \"...\", \\); FILE of submit is relative to\n"
+     "the script.  The whole script is checked first (a mistake runs\n"
+     "nothing); then each line runs and is durable before the next, and a\n"
+     "refusal is reported and the run goes on; --json prints one JSON\n"
+     "document per line.  Exit status: the first\n"
+     "failure's.  See workflows/demo/2021/year.jx.\n",
+     1, 1, OPT_QUIET, cmd_run, NULL},
+    {"tick", "jx tick --to DATE",
+     "Advance the calendar to DATE: every [[calendar.timer]] of\n"
+     "workflow.toml due by then sends its event, as actor `calendar`, to\n"
+     "every project in the timer's states that it has not been sent to.\n"
+     "Each is a commit like any other event; refusals by the rules are\n"
+     "listed and the tick goes on.  Ticking twice to a date does nothing\n"
+     "new.  Tests, demos and simulations drive the year with it.\n",
+     0, 0, OPT_TO, NULL, tick},
     {"show", "jx show ID", "Print the current state of project ID.\n", 1, 1, 0,
      cmd_show, NULL},
     {"list", "jx list [--state S] [--department D]",
      "List projects, optionally only those in state S or of department D.\n", 0,
      0, OPT_STATE | OPT_DEPT, cmd_list, NULL},
+    {"log", "jx log ID",
+     "Print the history of project ID, newest first: one commit per state\n"
+     "change, with its trailers (Event, Actor, From, To, Rule-set).\n",
+     1, 1, 0, cmd_log, NULL},
+    {"inbox", "jx inbox --as ACTOR",
+     "List what waits for ACTOR, oldest first: every project in a state\n"
+     "where ACTOR may send a task of the workflow now (an approval it may\n"
+     "sign, a review it may make), with since when and, for an approval,\n"
+     "how far it is.  Send the event with jx do.\n",
+     0, 0, OPT_AS, cmd_inbox, NULL},
+    {"report", "jx report NAME [--at DATE] [--json | --csv]",
+     "Run the report NAME over every project: a [[plugin]] of workflow.toml\n"
+     "whose Lua module has a report(projects, params, context) function\n"
+     "(coverage, disclosure, ranking, progress, ...) over the store as it\n"
+     "is.  --at: the day the report is made as of, for reports that weigh\n"
+     "dates (progress: what was due and sent by then); default: today.\n"
+     "Printed as a table, or as JSON or CSV (one of them).\n",
+     1, 1, OPT_AT, cmd_report, NULL},
+    {"actor", "jx actor list | add NAME --set role=R [--set KEY=V ...] | "
+              "remove NAME  (--as ACTOR)",
+     "The registry of actors (departments, units, people and their roles),\n"
+     "kept in the store and changed by commits like everything else.  Until\n"
+     "the first change it is workflow.toml [actors]; from then on the\n"
+     "store's.  add: role and scope keys (department, unit) with --set, as\n"
+     "in [actors]; add an existing NAME to change it.  Changes are made by\n"
+     "an actor of [workflow] admin_roles (--as); each is a commit on\n"
+     "refs/jx/registry naming who made it.\n",
+     1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
     {"migrate", "jx migrate ID[,ID...] --as ACTOR [--map OLD=NEW,...] "
                 "[--dry-run] [--at DATE]",
      "Move projects to the workflow definition version this deployment\n"
@@ -2061,16 +2110,6 @@ static const command commands[] = {
      "[workflow] admin_roles.  --dry-run lists what would change and\n"
      "writes nothing.\n",
      1, 1, OPT_AS | OPT_AT | OPT_MAP | OPT_DRY, NULL, migrate},
-    {"actor", "jx actor list | add NAME --set role=R [--set KEY=V ...] | "
-              "remove NAME  (--as ACTOR)",
-     "The registry of actors (departments, units, people and their roles),\n"
-     "kept in the store and changed by commits like everything else.  Until\n"
-     "the first change it is workflow.toml [actors]; from then on the\n"
-     "store's.  add: role and scope keys (department, unit) with --set, as\n"
-     "in [actors]; add an existing NAME to change it.  Changes are made by\n"
-     "an actor of [workflow] admin_roles (--as); each is a commit on\n"
-     "refs/jx/registry naming who made it.\n",
-     1, 2, OPT_AS | OPT_AT | OPT_SET, cmd_actor, NULL},
     {"audit", "jx audit verify [SEAL] [--key PUB] | replay [ID,...] [--since DATE]",
      "Check the store without trusting whoever wrote it: every project's\n"
      "chain (and the registry's) to its root, each commit's state, event,\n"
@@ -2087,13 +2126,6 @@ static const command commands[] = {
      "compare with the recorded state; each that differs is listed (exit\n"
      "status 4).  --since DATE: only events from that date.\n",
      1, 2, OPT_KEY | OPT_AT, cmd_audit, NULL},
-    {"simulate", "jx simulate --rules DIR [ID,...] [--since DATE]",
-     "What-if: decide every recorded event again under another deployment\n"
-     "(DIR/workflow.toml with its definition and plugins, e.g.\n"
-     "scripts/variations/donghai), each on its recorded state, and list the\n"
-     "decisions that would have gone otherwise, with a count per rule that\n"
-     "would have refused.  The store is only read; nothing is written.\n",
-     0, 1, OPT_RULES | OPT_AT, cmd_simulate, NULL},
     {"why", "jx why ID [COMMIT]",
      "Explain a decision in words: which event, which actor, what it set,\n"
      "the rule set and definition version it was decided under, which\n"
@@ -2101,6 +2133,13 @@ static const command commands[] = {
      "rule set's own workflow.toml), the facts the reactions recorded, and\n"
      "the approval trailers.  COMMIT (or a prefix): default the head.\n",
      1, 2, 0, cmd_why, NULL},
+    {"simulate", "jx simulate --rules DIR [ID,...] [--since DATE]",
+     "What-if: decide every recorded event again under another deployment\n"
+     "(DIR/workflow.toml with its definition and plugins, e.g.\n"
+     "scripts/variations/donghai), each on its recorded state, and list the\n"
+     "decisions that would have gone otherwise, with a count per rule that\n"
+     "would have refused.  The store is only read; nothing is written.\n",
+     0, 1, OPT_RULES | OPT_AT, cmd_simulate, NULL},
     {"export", "jx export [--format csv|json]",
      "The whole decision log, for auditors' own tools: one row per commit\n"
      "of every project, oldest first, and of the registry of actors\n"
@@ -2114,45 +2153,6 @@ static const command commands[] = {
      "  git --git-dir STORE config diff.jx.textconv \"jx cat\"\n"
      "so that git log -p and git show print decisions as text.\n",
      1, 1, 0, cmd_cat, NULL},
-    {"inbox", "jx inbox --as ACTOR",
-     "List what waits for ACTOR, oldest first: every project in a state\n"
-     "where ACTOR may send a task of the workflow now (an approval it may\n"
-     "sign, a review it may make), with since when and, for an approval,\n"
-     "how far it is.  Send the event with jx do.\n",
-     0, 0, OPT_AS, cmd_inbox, NULL},
-    {"tick", "jx tick --to DATE",
-     "Advance the calendar to DATE: every [[calendar.timer]] of\n"
-     "workflow.toml due by then sends its event, as actor `calendar`, to\n"
-     "every project in the timer's states that it has not been sent to.\n"
-     "Each is a commit like any other event; refusals by the rules are\n"
-     "listed and the tick goes on.  Ticking twice to a date does nothing\n"
-     "new.  Tests, demos and simulations drive the year with it.\n",
-     0, 0, OPT_TO, NULL, tick},
-    {"run", "jx run SCRIPT [--quiet]",
-     "Run a script of writes in one process: one command per line as on\n"
-     "the command line without `jx` (submit, do, tick), `at DATE` for the\n"
-     "date of the lines after it that give no --at, `say TEXT` to print\n"
-     "TEXT, and # comments.  --quiet: no line per event (refusals,\n"
-     "failures, say and the summary are still printed).  Words\n"
-     "split as in sh ('...', \"...\", \\); FILE of submit is relative to\n"
-     "the script.  The whole script is checked first (a mistake runs\n"
-     "nothing); then each line runs and is durable before the next, and a\n"
-     "refusal is reported and the run goes on; --json prints one JSON\n"
-     "document per line.  Exit status: the first\n"
-     "failure's.  See workflows/demo/2021/year.jx.\n",
-     1, 1, OPT_QUIET, cmd_run, NULL},
-    {"report", "jx report NAME [--at DATE] [--json | --csv]",
-     "Run the report NAME over every project: a [[plugin]] of workflow.toml\n"
-     "whose Lua module has a report(projects, params, context) function\n"
-     "(coverage, disclosure, ranking, progress, ...) over the store as it\n"
-     "is.  --at: the day the report is made as of, for reports that weigh\n"
-     "dates (progress: what was due and sent by then); default: today.\n"
-     "Printed as a table, or as JSON or CSV (one of them).\n",
-     1, 1, OPT_AT, cmd_report, NULL},
-    {"log", "jx log ID",
-     "Print the history of project ID, newest first: one commit per state\n"
-     "change, with its trailers (Event, Actor, From, To, Rule-set).\n",
-     1, 1, 0, cmd_log, NULL},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)
