@@ -19,7 +19,9 @@
   X(EREFUSED, -2, "refused by a rule")                                         \
   X(ENOTFOUND, -3, "not found")                                                \
   X(ESTORE, -4, "store error")                                                 \
-  X(EPLUGIN, -5, "plugin failed")
+  X(EPLUGIN, -5, "plugin failed")                                             \
+  X(EAUTH, -6, "not authenticated")                                            \
+  X(ECONN, -7, "daemon connection failed")
 
 enum {
   JX_OK = 0,
