@@ -14,6 +14,7 @@
 #include "jx_buf.h"
 #include "jx_codec.h"
 #include "jx_config.h"
+#include "jx_date.h"
 #include "jx_engine.h"
 #include "jx_err.h"
 #include "jx_inbox.h"
@@ -270,57 +271,6 @@ static int parse_set(const char *arg, jx_value *into) {
   return 0;
 }
 
-/* --at: YYYY-MM-DD, optionally THH:MM[:SS] and a zone (Z or +08:00; no
- * zone means UTC).  Impossible dates are refused, not rolled over, and the
- * year must be 2000-2099: a budget year, and within what git's tools show
- * correctly. */
-static int parse_time(const char *s, int64_t *out) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, zh = 0, zm = 0, n = 0, k;
-  char sign = '+';
-  if (!s) {
-    *out = (int64_t)time(NULL);
-    return 0;
-  }
-  bool ok = sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10;
-  if (ok && s[n] == 'T') {
-    k = 0;
-    ok = sscanf(s + n, "T%2d:%2d%n", &h, &mi, &k) == 2 && k == 6;
-    n += k;
-    if (ok && s[n] == ':') {
-      k = 0;
-      ok = sscanf(s + n, ":%2d%n", &sec, &k) == 1 && k == 3;
-      n += k;
-    }
-  }
-  if (ok && s[n] == 'Z') {
-    n++;
-  } else if (ok && (s[n] == '+' || s[n] == '-')) {
-    sign = s[n];
-    k = 0;
-    ok = sscanf(s + n + 1, "%2d:%2d%n", &zh, &zm, &k) == 2 && k == 5 &&
-         zh < 15 && zm < 60;
-    n += 1 + k;
-  }
-  struct tm tm = {.tm_year = y - 1900,
-                  .tm_mon = mo - 1,
-                  .tm_mday = d,
-                  .tm_hour = h,
-                  .tm_min = mi,
-                  .tm_sec = sec};
-  time_t t = ok && !s[n] ? timegm(&tm) : (time_t)-1;
-  /* timegm normalises 2021-02-30 to March: compare to catch it. */
-  if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 ||
-      tm.tm_mday != d || tm.tm_hour != h || tm.tm_min != mi ||
-      tm.tm_sec != sec || y < 2000 || y > 2099)
-    return jx_err_set(JX_EINVAL,
-                      "--at %s: expected a date of 2000-2099 as YYYY-MM-DD, "
-                      "optionally with THH:MM[:SS] and a zone (Z, +08:00)",
-                      s);
-  int64_t offset = ((int64_t)zh * 60 + zm) * 60;
-  *out = (int64_t)t - (sign == '+' ? offset : -offset);
-  return 0;
-}
-
 /* --- init ----------------------------------------------------------------- */
 
 static int cmd_init(const options *o) {
@@ -444,7 +394,7 @@ static void applied(const jx_outcome *out, void *payload) {
 /* Decides one request; an accepted one is committed by the next flush. */
 static void session_apply(session *s, const options *o, jx_request *req) {
   jx_verdict refusal = {0};
-  int rc = parse_time(o->at ? o->at : s->at, &req->time);
+  int rc = jx_date_parse("--at", o->at ? o->at : s->at, &req->time);
   if (rc == 0)
     rc = jx_engine_apply(s->engine, req, &refusal, applied, s);
   if (rc < 0) {
@@ -666,7 +616,7 @@ static int migrate(session *s, const options *o) {
     jx_migration m;
     char subject[300];
     snprintf(subject, sizeof subject, "%s migrate", id);
-    if ((rc = parse_time(o->at ? o->at : s->at, &req.time)) == 0)
+    if ((rc = jx_date_parse("--at", o->at ? o->at : s->at, &req.time)) == 0)
       rc = jx_engine_migrate(s->engine, &req, &map, o->dry, &m, applied, s);
     if (rc < 0)
       session_fail(s, rc, NULL, subject);
@@ -762,7 +712,7 @@ static int tick(session *s, const options *o) {
   int rc;
   if (!o->to)
     rc = jx_err_set(JX_EINVAL, "--to DATE is required");
-  else if ((rc = parse_time(o->to, &to)) == 0)
+  else if ((rc = jx_date_parse("--to", o->to, &to)) == 0)
     rc = jx_engine_tick(s->engine, to, tick_decided, tick_done, &t);
   session_flush(s);
   s->made += t.done;
@@ -1159,7 +1109,7 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
                                      lib.data ? lib.data : "", lib.len)) < 0)
       goto cleanup;
   }
-  if ((rc = parse_time(o->at, &as_of)) < 0)
+  if ((rc = jx_date_parse("--at", o->at, &as_of)) < 0)
     goto cleanup;
   gmtime_r(&(time_t){(time_t)as_of}, &day);
   strftime(date, sizeof date, "%Y-%m-%d", &day);
@@ -1257,7 +1207,7 @@ static int check_line(session *s, const script_cmd *sc, const char *at) {
   int64_t t;
   int rc = 0;
   if (sc->cmd->write == tick)
-    return sc->o.to ? parse_time(sc->o.to, &t)
+    return sc->o.to ? jx_date_parse("--to", sc->o.to, &t)
                     : jx_err_set(JX_EINVAL, "tick: --to DATE is required");
   if (!sc->o.at && !at)
     return jx_err_set(JX_EINVAL,
@@ -1265,7 +1215,7 @@ static int check_line(session *s, const script_cmd *sc, const char *at) {
                       "before it (a script's events are dated, never "
                       "\"now\")",
                       sc->cmd->name);
-  if (sc->o.at && (rc = parse_time(sc->o.at, &t)) < 0)
+  if (sc->o.at && (rc = jx_date_parse("--at", sc->o.at, &t)) < 0)
     return rc;
   if (sc->cmd->write == do_event)
     return check_do(s, &sc->o);
@@ -1299,7 +1249,7 @@ static int read_line(session *s, const jx_script_line *line, script_cmd *sc,
     int64_t t;
     if (line->argc != 2)
       return jx_err_set(JX_EINVAL, "at: expected one DATE");
-    if ((rc = parse_time(argv[1], &t)) < 0)
+    if ((rc = jx_date_parse("at", argv[1], &t)) < 0)
       return rc;
     sc->o.at = *at = argv[1];
     return 0;
@@ -1991,7 +1941,7 @@ static int actor_change(session *s, const options *o) {
     rc = jx_err_set(JX_EINVAL, "actor remove takes no --set");
   jx_request req = {.actor = o->as, .event = add ? "register" : "unregister"};
   if (rc == 0)
-    rc = parse_time(o->at, &req.time);
+    rc = jx_date_parse("--at", o->at, &req.time);
   if (rc == 0)
     rc = jx_engine_register(s->engine, &req, o->args[1], add ? &entry : NULL,
                             applied, s);

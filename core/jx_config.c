@@ -19,6 +19,11 @@
 #define DEFAULT_MAX_FRAME 1048576
 #define DEFAULT_LOCK_WAIT_MS 10000
 #define DEFAULT_PLUGIN_DIR "plugins"
+#define DEFAULT_SOCKET "jx.sock" /* inside the store */
+#define DEFAULT_RPC_FRAME (8 * 1024 * 1024)
+#define DEFAULT_WRITE_BUFFER (8 * 1024 * 1024)
+#define DEFAULT_MAX_CLIENTS 1024
+#define DEFAULT_TICK_S 60
 #define DEFAULT_MAX_INSTRUCTIONS 1000000
 #define DEFAULT_MAX_MEMORY (16 * 1024 * 1024)
 #define DEFAULT_MAX_MS 200
@@ -213,6 +218,40 @@ static int read_store(jx_config *c, const jx_toml_doc *doc) {
   c->store_path = resolve(c->dir, path);
   c->max_batch = (size_t)batch;
   c->max_frame = (size_t)frame;
+  return 0;
+}
+
+/* [serve] is optional: a daemon needs nothing configured. */
+static int read_serve(jx_config *c, const jx_toml_doc *doc) {
+  static const char *const known[] = {"socket", "listen", "max_frame",
+                                      "max_write_buffer", "max_clients",
+                                      "tick_seconds"};
+  table t;
+  const char *socket, *listen;
+  uint64_t frame, wbuf, clients, tick;
+  int rc;
+  if ((rc = section(doc, "serve", "[serve]", &t)) != 0 ||
+      (rc = known_keys(&t, known, LEN(known))) != 0 ||
+      (rc = str_field(&t, "socket", false, &socket)) != 0 ||
+      (rc = str_field(&t, "listen", false, &listen)) != 0 ||
+      (rc = count_field(&t, "max_frame", UINT32_MAX, DEFAULT_RPC_FRAME,
+                        &frame)) != 0 ||
+      (rc = count_field(&t, "max_write_buffer", SIZE_MAX,
+                        DEFAULT_WRITE_BUFFER, &wbuf)) != 0 ||
+      (rc = count_field(&t, "max_clients", 65536, DEFAULT_MAX_CLIENTS,
+                        &clients)) != 0 ||
+      (rc = count_field(&t, "tick_seconds", 86400, DEFAULT_TICK_S, &tick)) !=
+          0)
+    return rc;
+  c->serve.socket = socket ? resolve(c->dir, socket) : NULL;
+  if (listen && !strchr(listen, ':'))
+    return fail(&t, "listen", "[serve] listen: expected HOST:PORT, not %s",
+                listen);
+  c->serve.listen = listen ? jx_xstrdup(listen) : NULL;
+  c->serve.max_frame = (size_t)frame;
+  c->serve.max_write_buffer = (size_t)wbuf;
+  c->serve.max_clients = (unsigned)clients;
+  c->serve.tick_seconds = (unsigned)tick;
   return 0;
 }
 
@@ -478,7 +517,8 @@ static int read_calendar(jx_config *c, const jx_toml_doc *doc) {
 
 int jx_config_load(jx_config **out, const char *path) {
   static const char *const sections[] = {"store",  "workflow", "sandbox",
-                                         "plugin", "actors",   "calendar"};
+                                         "plugin", "actors",   "calendar",
+                                         "serve"};
   jx_toml_doc *doc;
   jx_buf source = JX_BUF_INIT;
   int err = jx_buf_read_file(&source, path, JX_FILE_MAX);
@@ -499,7 +539,7 @@ int jx_config_load(jx_config **out, const char *path) {
       (rc = set_dir(c)) == 0 && (rc = read_store(c, doc)) == 0 &&
       (rc = read_workflow(c, doc)) == 0 && (rc = read_sandbox(c, doc)) == 0 &&
       (rc = read_plugins(c, doc)) == 0 && (rc = read_actors(c, doc)) == 0 &&
-      (rc = read_calendar(c, doc)) == 0) {
+      (rc = read_calendar(c, doc)) == 0 && (rc = read_serve(c, doc)) == 0) {
     *out = c;
     c = NULL;
   }
@@ -587,9 +627,16 @@ const jx_plugin_conf *jx_config_plugin(const jx_config *c, const char *name) {
   return NULL;
 }
 
+char *jx_config_socket(const jx_config *c) {
+  return c->serve.socket ? jx_xstrdup(c->serve.socket)
+                         : resolve(c->store_path, DEFAULT_SOCKET);
+}
+
 void jx_config_free(jx_config *c) {
   if (!c)
     return;
+  free(c->serve.socket);
+  free(c->serve.listen);
   for (size_t i = 0; i < c->nplugins; i++) {
     free(c->plugins[i].name);
     free(c->plugins[i].path);

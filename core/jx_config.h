@@ -82,6 +82,14 @@ typedef struct jx_config {
   size_t ntimers;
   jx_actor_conf *actors; /* sorted by name (bytewise) */
   size_t nactors;
+  struct {
+    char *socket;            /* Unix socket, resolved; NULL: the default */
+    char *listen;            /* "HOST:PORT" for TCP, or NULL: off */
+    size_t max_frame;        /* largest request, bytes (8 MiB) */
+    size_t max_write_buffer; /* unread responses before a disconnect */
+    unsigned max_clients;    /* connections at once (1024) */
+    unsigned tick_seconds;   /* how often the real clock fires timers */
+  } serve;                   /* [serve]: jx serve */
 } jx_config;
 
 /* Loads and checks the deployment file at `path` into *out (the caller's,
@@ -112,6 +120,10 @@ jx_value jx_config_actors(const jx_config *c);
 
 /* The plugin called `name`, or NULL if there is none; borrowed. */
 const jx_plugin_conf *jx_config_plugin(const jx_config *c, const char *name);
+
+/* The daemon's Unix socket: [serve] socket, else jx.sock inside the store
+ * (which --store may have moved).  The caller's, to free. */
+char *jx_config_socket(const jx_config *c);
 
 /* Frees c and everything it owns; NULL is allowed. */
 void jx_config_free(jx_config *c);

@@ -145,6 +145,7 @@ typedef struct scan {
   const unsigned char *p;
   size_t len; /* bytes in the frame */
   size_t off; /* next byte to read */
+  size_t need; /* after a truncation: the least length the frame can have */
 } scan;
 
 static int check_value(scan *s, unsigned depth);
@@ -213,11 +214,13 @@ static int check_map(scan *s, uint64_t n, unsigned depth) {
  * moves s->off past it. */
 static int check_value(scan *s, unsigned depth) {
   size_t at = s->off;
-  if (at == s->len)
+  if (at == s->len) {
+    s->need = at + 1;
     return jx_err_set(JX_EINVAL,
                       "truncated msgpack: a value expected at byte %zu, "
                       "where the frame ends",
                       at);
+  }
   head h = classify(s->p[at]);
   if (h.kind == K_NEVER)
     return jx_err_set(JX_EINVAL,
@@ -229,11 +232,13 @@ static int check_value(scan *s, unsigned depth) {
                       "msgpack ext value at byte %zu (type byte 0x%02x) is "
                       "not supported",
                       at, s->p[at]);
-  if (h.extra > s->len - at - 1)
+  if (h.extra > s->len - at - 1) {
+    s->need = at + 1 + h.extra;
     return jx_err_set(JX_EINVAL,
                       "truncated msgpack: %s at byte %zu needs %zu bytes, "
                       "%zu given",
                       h.name, at, at + 1 + h.extra, s->len);
+  }
   const unsigned char *x = s->p + at + 1;
   s->off = at + 1 + h.extra;
   uint64_t left = s->len - s->off;
@@ -247,11 +252,13 @@ static int check_value(scan *s, unsigned depth) {
                         n, at);
     return 0;
   case K_BYTES:
-    if (n > left)
+    if (n > left) {
+      s->need = s->off + n;
       return jx_err_set(JX_EINVAL,
                         "truncated msgpack: %s of %" PRIu64 " bytes at byte "
                         "%zu needs %" PRIu64 " bytes, %zu given",
                         h.name, n, at, s->off + n, s->len);
+    }
     s->off += n;
     return 0;
   case K_ARRAY:
@@ -264,12 +271,14 @@ static int check_value(scan *s, unsigned depth) {
      * up front, so this bound is what keeps a 5-byte header from reserving
      * gigabytes. */
     uint64_t least = map ? 2 * n : n;
-    if (least > left)
+    if (least > left) {
+      s->need = s->off + least;
       return jx_err_set(JX_EINVAL,
                         "truncated msgpack: %s of %" PRIu64 " %s at byte %zu "
                         "needs at least %" PRIu64 " bytes, %zu given",
                         h.name, n, map ? "pairs" : "elements", at,
                         s->off + least, s->len);
+    }
     if (map)
       return check_map(s, n, depth + 1);
     for (uint64_t i = 0; i < n; i++) {
@@ -370,7 +379,7 @@ int jx_codec_decode(jx_value *out, const char *data, size_t len,
     return jx_err_set(JX_EINVAL,
                       "msgpack frame of %zu bytes exceeds the limit of %zu",
                       len, max_len);
-  scan s = {(const unsigned char *)data, len, 0};
+  scan s = {(const unsigned char *)data, len, 0, 0};
   int rc = check_value(&s, 0);
   if (rc)
     return rc;
@@ -396,4 +405,28 @@ int jx_codec_decode(jx_value *out, const char *data, size_t len,
 cleanup:
   msgpack_unpacked_destroy(&up);
   return rc;
+}
+
+int jx_codec_measure(const char *data, size_t len, size_t max_len,
+                     size_t *frame_len, size_t *need) {
+  scan s = {(const unsigned char *)data, len, 0, 0};
+  int rc = check_value(&s, 0);
+  if (rc == 0 && s.off > max_len)
+    return jx_err_set(JX_EINVAL,
+                      "msgpack frame of %zu bytes exceeds the limit of %zu",
+                      s.off, max_len);
+  if (rc == 0) {
+    *frame_len = s.off;
+    return 0;
+  }
+  if (!s.need) /* not a truncation: the bytes are wrong */
+    return rc;
+  if (s.need > max_len)
+    return jx_err_set(JX_EINVAL,
+                      "msgpack frame of at least %zu bytes exceeds the "
+                      "limit of %zu",
+                      s.need, max_len);
+  jx_err_clear();
+  *need = s.need;
+  return 1;
 }

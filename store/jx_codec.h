@@ -44,4 +44,15 @@ int jx_codec_encode(jx_buf *out, const jx_value *v, size_t max_len);
 int jx_codec_decode(jx_value *out, const char *data, size_t len,
                     size_t max_len);
 
+/* For a stream of frames (msgpack-RPC): measures the object that starts
+ * at data, of which len bytes have arrived.  Returns 0 with *frame_len its
+ * length when it is whole (bytes after it are the next frame's), 1 when it
+ * is cut short, with *need the least total length it can have (measure
+ * again once that many bytes are in: a frame arriving in pieces is not
+ * rescanned per piece), or JX_EINVAL when the bytes can never be a valid
+ * frame: malformed as jx_codec_decode refuses, or longer than max_len,
+ * which is told as soon as a header announces it. */
+int jx_codec_measure(const char *data, size_t len, size_t max_len,
+                     size_t *frame_len, size_t *need);
+
 #endif
