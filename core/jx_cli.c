@@ -19,6 +19,7 @@
 #include "jx_err.h"
 #include "jx_inbox.h"
 #include "jx_json.h"
+#include "jx_query.h"
 #include "jx_refs.h"
 #include "jx_replay.h"
 #include "jx_sandbox.h"
@@ -180,17 +181,6 @@ static int load_config(const options *o, jx_config **cfg) {
     (*cfg)->store_path = jx_xstrdup(o->store);
   }
   return 0;
-}
-
-/* The deployment's workflow definition, for help and for checking names
- * a user gives; the engine loads its own. */
-static int load_workflow(const jx_config *cfg, jx_workflow **wf) {
-  const char **plugins = jx_xcalloc(cfg->nplugins + 1, sizeof *plugins);
-  for (size_t i = 0; i < cfg->nplugins; i++)
-    plugins[i] = cfg->plugins[i].name;
-  int rc = jx_workflow_load(wf, cfg->workflow_path, plugins, cfg->nplugins);
-  free(plugins);
-  return rc;
 }
 
 /* The actors are the store's registry once one has been written (jx actor
@@ -757,140 +747,118 @@ static int with_store(const options *o, int (*fn)(const options *, jx_store *,
   return rc;
 }
 
-static int show(const options *o, jx_store *s, const jx_config *cfg) {
-  git_oid head;
-  jx_value state = jx_nil();
-  int rc = jx_store_head(s, o->args[0], &head, &state);
-  (void)cfg;
-  if (rc < 0)
-    return rc;
+/* The read commands: a document from jx_query (or from the daemon),
+ * printed as JSON or rendered as text by one function each. */
+
+static void render_show(const options *o, const jx_value *doc) {
+  const jx_value *state = jx_map_get(doc, "state");
   if (o->json) {
-    print_json(&state);
-  } else {
-    printf("%-16s %s\n", "head", git_oid_tostr_s(&head));
-    for (size_t i = 0; i < state.u.m.len; i++) {
-      printf("%-16s ", state.u.m.items[i].key);
-      print_value(stdout, &state.u.m.items[i].val);
-      putchar('\n');
-    }
+    print_json(state);
+    return;
   }
-  jx_value_free(&state);
-  return 0;
+  printf("%-16s %s\n", "head", jx_map_str(doc, "head"));
+  for (size_t i = 0; state && state->type == JX_MAP && i < state->u.m.len;
+       i++) {
+    printf("%-16s ", state->u.m.items[i].key);
+    print_value(stdout, &state->u.m.items[i].val);
+    putchar('\n');
+  }
+}
+
+static void render_list(const options *o, const jx_value *rows) {
+  if (o->json) {
+    print_json(rows);
+    return;
+  }
+  printf("%-20s %-16s %-12s %14s  %s\n", "ID", "STATUS", "DEPARTMENT",
+         "AMOUNT", "TITLE");
+  for (size_t i = 0; i < rows->u.a.len; i++) {
+    const jx_value *r = &rows->u.a.items[i];
+    int64_t amount = 0;
+    jx_map_int(r, "amount", &amount);
+    char b1[256], b2[256], b3[256], b4[1024];
+    printf("%-20s %-16s %-12s %14lld  %s\n",
+           safe_str(jx_map_str(r, "id"), b1, sizeof b1),
+           safe_str(jx_map_str(r, "status"), b2, sizeof b2),
+           safe_str(jx_map_str(r, "department"), b3, sizeof b3),
+           (long long)amount, safe_str(jx_map_str(r, "title"), b4, sizeof b4));
+  }
+}
+
+static void render_inbox(const options *o, const jx_value *rows,
+                         const char *actor) {
+  if (o->json) {
+    print_json(rows);
+    return;
+  }
+  printf("%-10s %-10s %-20s %-16s %-18s %-24s %s\n", "SINCE", "DEADLINE", "ID",
+         "STATE", "EVENT", "APPROVAL", "TITLE");
+  for (size_t i = 0; i < rows->u.a.len; i++) {
+    const jx_value *r = &rows->u.a.items[i];
+    const char *approval = jx_map_str(r, "approval");
+    const char *deadline = jx_map_str(r, "deadline");
+    const jx_value *copy = jx_map_get(r, "copy");
+    char b1[256], b3[1024], event[128];
+    snprintf(event, sizeof event, "%s%s", copy ? "copy: " : "",
+             jx_map_str(r, "event"));
+    printf("%-10.10s %-10s %-20s %-16s %-18s %-24s %s\n",
+           jx_map_str(r, "since"), deadline ? deadline : "-",
+           safe_str(jx_map_str(r, "project"), b1, sizeof b1),
+           jx_map_str(r, "state"), event, approval ? approval : "-",
+           safe_str(jx_map_str(r, "title"), b3, sizeof b3));
+  }
+  printf("%zu waiting for %s\n", rows->u.a.len, actor);
+}
+
+static void render_log(const options *o, const jx_value *rows) {
+  if (o->json) {
+    print_json(rows);
+    return;
+  }
+  for (size_t i = 0; i < rows->u.a.len; i++) {
+    const jx_value *r = &rows->u.a.items[i];
+    printf("commit %s\nDate:   %s\n\n", jx_map_str(r, "commit"),
+           jx_map_str(r, "time"));
+    const char *m = jx_map_str(r, "message");
+    while (m && *m) {
+      const char *nl = strchr(m, '\n');
+      int n = nl ? (int)(nl - m) : (int)strlen(m);
+      printf("    %.*s\n", n, m);
+      m += n + (nl ? 1 : 0);
+    }
+    putchar('\n');
+  }
+}
+
+static int show(const options *o, jx_store *s, const jx_config *cfg) {
+  jx_value doc;
+  (void)cfg;
+  int rc = jx_query_show(s, o->args[0], &doc);
+  if (rc == 0)
+    render_show(o, &doc);
+  jx_value_free(&doc);
+  return rc;
 }
 
 static int cmd_show(const options *o) { return with_store(o, show); }
 
-typedef struct collect_ctx {
-  jx_store *s;
-  jx_value projects;
-} collect_ctx;
-
-/* Every project's state, for jx list and the reports. */
-static int collect_state(const char *id, const git_oid *head, void *payload) {
-  collect_ctx *c = payload;
-  git_oid oid;
-  jx_value state = jx_nil();
-  (void)head;
-  int rc = jx_store_head(c->s, id, &oid, &state);
-  if (rc < 0)
-    return rc;
-  /* The ref names the project, whatever its state says. */
-  jx_map_set(&state, "id", jx_str(id));
-  jx_array_push(&c->projects, state);
-  return 0;
-}
-
-static bool matches(const char *want, const char *have) {
-  return !want || (have && strcmp(want, have) == 0);
-}
-
 static int list(const options *o, jx_store *s, const jx_config *cfg) {
-  collect_ctx ctx = {.s = s, .projects = jx_array()};
-  jx_value rows = jx_array();
-  jx_workflow *wf = NULL;
-  int rc = 0;
-  /* A misspelt state would list nothing and look like an answer. */
-  if (o->state && (rc = load_workflow(cfg, &wf)) == 0 &&
-      !jx_workflow_state(wf, o->state))
-    rc = jx_err_set(JX_EINVAL, "--state %s: workflow %s has no such state",
-                    o->state, wf->name);
-  jx_workflow_free(wf);
+  jx_value rows;
+  int rc = jx_query_list(s, cfg, o->state, o->department, &rows);
   if (rc == 0)
-    rc = jx_store_foreach(s, collect_state, &ctx);
-  for (size_t i = 0; rc == 0 && i < ctx.projects.u.a.len; i++) {
-    jx_value *p = &ctx.projects.u.a.items[i];
-    if (matches(o->state, jx_map_str(p, "status")) &&
-        matches(o->department, jx_map_str(p, "department"))) {
-      jx_array_push(&rows, *p);
-      *p = jx_nil(); /* moved */
-    }
-  }
-  if (rc == 0 && o->json) {
-    print_json(&rows);
-  } else if (rc == 0) {
-    printf("%-20s %-16s %-12s %14s  %s\n", "ID", "STATUS", "DEPARTMENT",
-           "AMOUNT", "TITLE");
-    for (size_t i = 0; i < rows.u.a.len; i++) {
-      const jx_value *r = &rows.u.a.items[i];
-      int64_t amount = 0;
-      jx_map_int(r, "amount", &amount);
-      const char *dept = jx_map_str(r, "department");
-      const char *title = jx_map_str(r, "title");
-      const char *status = jx_map_str(r, "status");
-      char b1[256], b2[256], b3[256], b4[1024];
-      printf("%-20s %-16s %-12s %14lld  %s\n",
-             safe_str(jx_map_str(r, "id"), b1, sizeof b1),
-             safe_str(status, b2, sizeof b2), safe_str(dept, b3, sizeof b3),
-             (long long)amount, safe_str(title, b4, sizeof b4));
-    }
-  }
+    render_list(o, &rows);
   jx_value_free(&rows);
-  jx_value_free(&ctx.projects);
   return rc;
 }
 
 static int cmd_list(const options *o) { return with_store(o, list); }
 
 static int inbox(const options *o, jx_store *s, const jx_config *cfg) {
-  collect_ctx ctx = {.s = s, .projects = jx_array()};
-  jx_value rows = jx_array();
-  jx_workflow *wf = NULL;
-  const jx_actor_conf *actor = jx_config_actor(cfg, o->as);
-  int rc = actor ? 0
-                 : jx_err_set(JX_EINVAL, "no actor \"%s\" in %s [actors]",
-                              o->as, cfg->path);
-  jx_versions versions = {0};
-  if (rc == 0 && (rc = load_workflow(cfg, &wf)) == 0 &&
-      (rc = jx_store_foreach(s, collect_state, &ctx)) == 0) {
-    versions.current = wf;
-    rc = jx_inbox_collect(&versions, s, cfg, actor, &ctx.projects, &rows);
-  }
-  jx_versions_clear(&versions);
-  if (rc == 0 && o->json) {
-    print_json(&rows);
-  } else if (rc == 0) {
-    printf("%-10s %-10s %-20s %-16s %-18s %-24s %s\n", "SINCE", "DEADLINE",
-           "ID", "STATE", "EVENT", "APPROVAL", "TITLE");
-    for (size_t i = 0; i < rows.u.a.len; i++) {
-      const jx_value *r = &rows.u.a.items[i];
-      const char *approval = jx_map_str(r, "approval");
-      const char *deadline = jx_map_str(r, "deadline");
-      const jx_value *copy = jx_map_get(r, "copy");
-      char b1[256], b3[1024], event[128];
-      snprintf(event, sizeof event, "%s%s", copy ? "copy: " : "",
-               jx_map_str(r, "event"));
-      printf("%-10.10s %-10s %-20s %-16s %-18s %-24s %s\n",
-             jx_map_str(r, "since"), deadline ? deadline : "-",
-             safe_str(jx_map_str(r, "project"), b1, sizeof b1),
-             jx_map_str(r, "state"), event,
-             approval ? approval : "-",
-             safe_str(jx_map_str(r, "title"), b3, sizeof b3));
-    }
-    printf("%zu waiting for %s\n", rows.u.a.len, o->as);
-  }
-  jx_workflow_free(wf);
+  jx_value rows;
+  int rc = jx_query_inbox(s, cfg, o->as, &rows);
+  if (rc == 0)
+    render_inbox(o, &rows, o->as);
   jx_value_free(&rows);
-  jx_value_free(&ctx.projects);
   return rc;
 }
 
@@ -901,54 +869,17 @@ static int cmd_inbox(const options *o) {
   return with_store(o, inbox);
 }
 
-static int log_one(const jx_store_entry *e, void *payload) {
-  jx_value *rows = payload;
-  jx_value r = jx_map();
-  char when[32];
-  time_t t = (time_t)e->time;
-  struct tm tm;
-  if (gmtime_r(&t, &tm))
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  else
-    snprintf(when, sizeof when, "%lld", (long long)e->time);
-  jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(e->commit)));
-  if (e->rules)
-    jx_map_set(&r, "rules", jx_str(git_oid_tostr_s(e->rules)));
-  jx_map_set(&r, "time", jx_str(when));
-  jx_map_set(&r, "message", jx_str(e->message));
-  jx_map_set(&r, "event", jx_value_copy(e->event));
-  jx_map_set(&r, "state", jx_value_copy(e->state));
-  jx_array_push(rows, r);
-  return 0;
-}
-
 static int log_cmd(const options *o, jx_store *s, const jx_config *cfg) {
-  jx_value rows = jx_array();
+  jx_value rows;
   (void)cfg;
-  int rc = jx_store_log(s, o->args[0], log_one, &rows);
-  if (rc == 0 && o->json) {
-    print_json(&rows);
-  } else if (rc == 0) {
-    for (size_t i = 0; i < rows.u.a.len; i++) {
-      const jx_value *r = &rows.u.a.items[i];
-      printf("commit %s\nDate:   %s\n\n", jx_map_str(r, "commit"),
-             jx_map_str(r, "time"));
-      const char *m = jx_map_str(r, "message");
-      while (*m) {
-        const char *nl = strchr(m, '\n');
-        int n = nl ? (int)(nl - m) : (int)strlen(m);
-        printf("    %.*s\n", n, m);
-        m += n + (nl ? 1 : 0);
-      }
-      putchar('\n');
-    }
-  }
+  int rc = jx_query_log(s, o->args[0], &rows);
+  if (rc == 0)
+    render_log(o, &rows);
   jx_value_free(&rows);
   return rc;
 }
 
 static int cmd_log(const options *o) { return with_store(o, log_cmd); }
-
 
 /* --- reports ------------------------------------------------------------- */
 
@@ -1064,78 +995,22 @@ static void print_report(const jx_value *r, bool csv) {
   free(width);
 }
 
-static uint64_t times(uint64_t x, uint64_t k, uint64_t max) {
-  return x > max / k ? max : x * k;
+static void render_report(const options *o, const jx_value *doc) {
+  if (o->json)
+    print_json(doc);
+  else
+    print_report(doc, o->csv);
 }
 
-/* A report is a plugin with a report(projects, params) function: domain
- * logic stays in Lua.  It runs over every project, a batch job rather
- * than one decision, so its limits are scaled up. */
 static int report(const options *o, jx_store *s, const jx_config *cfg) {
-  const jx_plugin_conf *pc = jx_config_plugin(cfg, o->args[0]);
-  jx_sandbox_limits lim = cfg->limits;
-  jx_sandbox *sb = NULL;
-  collect_ctx c = {.s = s, .projects = jx_array()};
-  jx_value out = jx_nil(), context = jx_map();
-  jx_buf lib = JX_BUF_INIT;
   int64_t as_of;
-  struct tm day;
-  char date[16];
-  int rc, err;
-  if (!pc) {
-    jx_buf names = JX_BUF_INIT;
-    for (size_t i = 0; i < cfg->nplugins; i++)
-      jx_buf_printf(&names, "%s%s", names.len ? ", " : "",
-                    cfg->plugins[i].name);
-    rc = jx_err_set(JX_EINVAL,
-                    "no report \"%s\" (a [[plugin]] of %s with a report "
-                    "function; plugins: %s)",
-                    o->args[0], cfg->path, names.data ? names.data : "none");
-    jx_buf_free(&names);
-    return rc;
-  }
-  lim.max_instructions = times(lim.max_instructions, 1000, UINT64_MAX);
-  lim.max_memory = (size_t)times(lim.max_memory, 8, SIZE_MAX);
-  lim.max_ms = (uint32_t)times(lim.max_ms, 100, UINT32_MAX);
-  if ((rc = jx_sandbox_new(&sb, &lim)) < 0)
-    goto cleanup;
-  if (cfg->library_path) {
-    if ((err = jx_buf_read_file(&lib, cfg->library_path, JX_FILE_MAX))) {
-      rc = jx_err_set(JX_EINVAL, "%s: cannot read: %s", cfg->library_path,
-                      strerror(err));
-      goto cleanup;
-    }
-    if ((rc = jx_sandbox_set_library(sb, cfg->library_path,
-                                     lib.data ? lib.data : "", lib.len)) < 0)
-      goto cleanup;
-  }
-  if ((rc = jx_date_parse("--at", o->at, &as_of)) < 0)
-    goto cleanup;
-  gmtime_r(&(time_t){(time_t)as_of}, &day);
-  strftime(date, sizeof date, "%Y-%m-%d", &day);
-  jx_map_set(&context, "date", jx_str(date));
-  if ((rc = jx_sandbox_load(sb, pc->name, pc->path)) < 0 ||
-      (rc = jx_store_foreach(s, collect_state, &c)) < 0 ||
-      (rc = jx_sandbox_report(sb, pc->name, &c.projects, &pc->params,
-                              &context, &out)) < 0)
-    goto cleanup;
-  /* Lua has one empty table: an empty list comes back as an empty map. */
-  static const char *const lists[] = {"columns", "rows", "notes"};
-  for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
-    const jx_value *v = jx_map_get(&out, lists[i]);
-    if (v && v->type == JX_MAP && v->u.m.len == 0)
-      jx_map_set(&out, lists[i], jx_array());
-  }
-  if (o->json)
-    print_json(&out);
-  else
-    print_report(&out, o->csv);
-cleanup:
-  jx_value_free(&out);
-  jx_value_free(&context);
-  jx_value_free(&c.projects);
-  jx_buf_free(&lib);
-  jx_sandbox_free(sb);
+  jx_value doc = jx_nil();
+  int rc = jx_date_parse("--at", o->at, &as_of);
+  if (rc == 0)
+    rc = jx_query_report(s, cfg, o->args[0], as_of, &doc);
+  if (rc == 0)
+    render_report(o, &doc);
+  jx_value_free(&doc);
   return rc;
 }
 
@@ -1629,12 +1504,12 @@ static int simulate(const options *o, jx_store *s, const jx_config *cfg) {
     rc = jx_replay_project(c.r, id, o->at, simulated, &w, &c.st);
   free(ids);
   if (rc == 0 && !o->nargs) {
-    collect_ctx cc = {.s = s, .projects = jx_array()};
-    rc = jx_store_foreach(s, collect_state, &cc);
-    for (size_t i = 0; rc == 0 && i < cc.projects.u.a.len; i++)
-      rc = jx_replay_project(c.r, jx_map_str(&cc.projects.u.a.items[i], "id"),
+    jx_value projects;
+    rc = jx_query_projects(s, &projects);
+    for (size_t i = 0; rc == 0 && i < projects.u.a.len; i++)
+      rc = jx_replay_project(c.r, jx_map_str(&projects.u.a.items[i], "id"),
                              o->at, simulated, &w, &c.st);
-    jx_value_free(&cc.projects);
+    jx_value_free(&projects);
   }
   if (rc == 0) {
     printf("under %s, %zu of %zu decisions would have gone otherwise",
@@ -2310,7 +2185,7 @@ static void print_workflow_help(const options *o, const command *cmd) {
   jx_workflow *wf = NULL;
   if (load_config(o, &cfg) < 0)
     return;
-  if (load_workflow(cfg, &wf) == 0) {
+  if (jx_query_workflow(cfg, &wf) == 0) {
     if (cmd->write == do_event)
       print_events(wf);
     else
