@@ -352,13 +352,13 @@ static void test_config__unknown_sections_and_keys(void **state) {
   /* Reported before the missing [store] the typo causes. */
   expect_error("[stroe]\npath = \"s.git\"\n[workflow]\ndefinition = \"w\"\n",
                ":1:1: unknown section \"stroe\"; known sections: store, "
-               "workflow, sandbox, plugin, actors, calendar");
+               "workflow, sandbox, plugin, actors, calendar, serve");
   expect_error(BASE "debug = true\n",
                ":5:9: unknown key \"debug\" in [workflow]; known keys: "
                "definition, plugin_dir, library");
   expect_error("verbose = true\n" BASE,
                ":1:11: unknown section \"verbose\"; known sections: store, "
-               "workflow, sandbox, plugin, actors, calendar");
+               "workflow, sandbox, plugin, actors, calendar, serve");
   expect_error("[store]\npath = \"s\"\nmax_bacth = 10\n",
                ":3:13: unknown key \"max_bacth\" in [store]; known keys: "
                "path, max_batch, max_frame, lock_wait_ms, signing_key");
