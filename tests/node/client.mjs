@@ -1,0 +1,692 @@
+// An independent msgpack-RPC client for `jx serve`: it drives the daemon
+// with @msgpack/msgpack (not msgpack-c, which the daemon is built on) and
+// checks every answer against docs/PROTOCOL.md, so that the protocol is the
+// documented one and not merely whatever the C code happens to speak.
+//
+// Usage:
+//   node client.mjs --socket PATH --token ACTOR=TOKEN... SCENARIO...
+//
+// Scenarios run in the order given, against one store; later ones build on
+// what earlier ones made (`all` runs every one, in this order):
+//   auth       requests before auth, wrong and right tokens         (edu-school-1)
+//   submit     submit N-1 and N-2; a refused submission (R-3)       (edu-school-1)
+//   subscribe  project and inbox subscriptions; dept_approve N-1    (edu-dept, fin-business, edu-school-1)
+//   reads      show, list, log, inbox, report                       (edu-school-1, fin-business)
+//   refusal    refused items, a bulk do, `as` another actor         (edu-school-1, edu-dept)
+//   errors     unknown method, bad params, requests that are not requests
+//   pipeline   20 show requests in one write
+//   malformed  bytes that are not msgpack, ext, repeated key, deep nesting, a frame over max_frame
+//   tick       the virtual clock                                    (fin-budget, edu-school-1)
+//
+// Prints "ok ..." per check and "scenario NAME: N checks passed" per
+// scenario on stdout, "note: ..." where the daemon does something the
+// protocol leaves open; on the first mismatch prints "FAIL ..." with the
+// response on stderr and exits 1.  Exit 2: usage; 3: no daemon at PATH.
+import net from "node:net";
+import { once } from "node:events";
+import { Decoder, encode, ExtData } from "@msgpack/msgpack";
+
+const TIMEOUT_MS = 10000;
+
+// docs/PROTOCOL.md, "Error map".
+const KINDS = {
+  1: "invalid input",
+  2: "refused by a rule",
+  3: "not found",
+  4: "store error",
+  5: "plugin failed",
+  6: "not authenticated",
+  7: "daemon connection failed",
+};
+const ERROR_KEYS = ["code", "kind", "message", "subject", "rule", "reason", "remedy"];
+const OUTCOME_KEYS = ["project", "event", "from", "to", "commit", "state"];
+const CHANGED_KEYS = ["subscription", "project", "event", "actor", "from", "to", "commit", "time"];
+const LOG_KEYS = ["commit", "rules", "time", "message", "event", "state"];
+// The repository's workflow.toml [actors], which the e2e test deploys.
+const ROLES = {
+  "edu-school-1": "unit",
+  "edu-dept": "department",
+  "fin-business": "finance_business",
+  "fin-budget": "finance_budget",
+};
+// tests/e2e/lib.sh: `project` and $TARGETS.
+const TARGETS = [
+  { level1: "output", level2: "quantity", indicator: "schools renovated", comparator: ">=", value: 12, unit: "schools" },
+  { level1: "outcome", level2: "social", indicator: "pupils in renovated schools", comparator: ">=", value: 3000, unit: "pupils" },
+];
+function fields(amount, kind, withTargets = true) {
+  const f = {
+    title: "test project",
+    department: "education",
+    unit: "edu-school-1",
+    budget_type: "general",
+    kind,
+    amount,
+    year: 2021,
+  };
+  if (withTargets) f.targets = TARGETS;
+  return f;
+}
+
+// ---- reporting ------------------------------------------------------------
+
+class Mismatch extends Error {}
+let checks = 0;
+let scenarioChecks = 0;
+let current = "";
+
+function show(v) {
+  const seen = JSON.stringify(v, (_k, x) => {
+    if (x instanceof Uint8Array) return `<bin ${Buffer.from(x).toString("hex")}>`;
+    if (x instanceof ExtData) return `<ext ${x.type}>`;
+    if (typeof x === "bigint") return `${x}n`;
+    if (x === undefined) return "<undefined>";
+    return x;
+  });
+  return seen === undefined ? String(v) : seen.length > 2000 ? seen.slice(0, 2000) + "…" : seen;
+}
+function fail(what, detail) {
+  throw new Mismatch(`${what}${detail === undefined ? "" : `\n  got: ${show(detail)}`}`);
+}
+function check(cond, what, detail) {
+  if (!cond) fail(what, detail);
+  checks++;
+  scenarioChecks++;
+  console.log(`ok ${checks} - ${current}: ${what}`);
+}
+function note(text) {
+  console.log(`note: ${current}: ${text}`);
+}
+
+const isMap = (v) => v !== null && typeof v === "object" && !Array.isArray(v) &&
+  !(v instanceof Uint8Array) && !(v instanceof ExtData) && !(v instanceof Date);
+const isInt = (v) => typeof v === "number" && Number.isInteger(v);
+const isHex40 = (v) => typeof v === "string" && /^[0-9a-f]{40}$/.test(v);
+
+// Strings are str, never bin; ext types never appear (PROTOCOL.md: "Strings
+// are UTF-8 str ... ext types are refused").  Returns a path or null.
+function foreignValue(v, path = "") {
+  if (v instanceof Uint8Array) return `${path || "value"} is bin, not str`;
+  if (v instanceof ExtData || v instanceof Date) return `${path || "value"} is an ext type`;
+  if (typeof v === "bigint") return `${path || "value"} is a 64-bit integer beyond 2^53`;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = foreignValue(v[i], `${path}[${i}]`);
+      if (p) return p;
+    }
+  } else if (isMap(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      const p = foreignValue(x, `${path}.${k}`);
+      if (p) return p;
+    }
+  }
+  return null;
+}
+
+function undocumented(map, keys, what) {
+  const extra = Object.keys(map).filter((k) => !keys.includes(k));
+  if (extra.length) note(`${what} has undocumented keys: ${extra.join(", ")}`);
+}
+
+// ---- the connection ---------------------------------------------------------
+
+class Conn {
+  constructor(name, socket) {
+    this.name = name;
+    this.socket = socket;
+    this.nextId = 1;
+    this.waiters = new Map(); // msgid -> [resolve]
+    this.unclaimed = new Map(); // msgid -> [response]
+    this.notes = []; // notifications not yet taken
+    this.notifyWaiters = [];
+    this.violations = []; // messages that are not responses or notifications
+    this.closed = false;
+    this.closeError = null;
+    this.closedPromise = new Promise((r) => (this.onClosed = r));
+    socket.on("error", (e) => { this.closeError = e; }); // seen again by the reader
+    this.reader = this.read();
+  }
+
+  static async open(name, path) {
+    const socket = net.createConnection(path);
+    try {
+      await Promise.race([once(socket, "connect"), timeout(TIMEOUT_MS, `${name}: connecting to ${path}`)]);
+    } catch (e) {
+      socket.destroy();
+      throw e;
+    }
+    return new Conn(name, socket);
+  }
+
+  async read() {
+    // Decoder.decodeStream: one message after another, no other framing.
+    const decoder = new Decoder();
+    try {
+      for await (const msg of decoder.decodeStream(this.socket)) this.dispatch(msg);
+    } catch (e) {
+      if (e.code !== "ECONNRESET" && e.code !== "EPIPE") this.closeError = e;
+    }
+    this.closed = true;
+    for (const [, list] of this.waiters) for (const w of list) w.reject(new Mismatch(`${this.name}: connection closed while waiting for a response`));
+    this.waiters.clear();
+    for (const w of this.notifyWaiters) w.reject(new Mismatch(`${this.name}: connection closed while waiting for a notification`));
+    this.notifyWaiters = [];
+    this.onClosed();
+  }
+
+  dispatch(msg) {
+    const bad = foreignValue(msg);
+    if (bad) return this.violations.push(`${bad}: ${show(msg)}`);
+    if (!Array.isArray(msg)) return this.violations.push(`not an array: ${show(msg)}`);
+    if (msg[0] === 1) {
+      if (msg.length !== 4) return this.violations.push(`response of ${msg.length} elements: ${show(msg)}`);
+      const [, msgid, error, result] = msg;
+      if (!isInt(msgid) || msgid < 0 || msgid > 0xffffffff) return this.violations.push(`response msgid not uint32: ${show(msg)}`);
+      if (error !== null) {
+        if (!isMap(error)) return this.violations.push(`error neither nil nor a map: ${show(msg)}`);
+        if (!isInt(error.code) || typeof error.kind !== "string" || typeof error.message !== "string" || !error.message)
+          return this.violations.push(`error map without code (int), kind, message (str): ${show(msg)}`);
+        for (const k of ["subject", "rule", "reason", "remedy"])
+          if (k in error && typeof error[k] !== "string") return this.violations.push(`error.${k} not a string: ${show(msg)}`);
+        if (result !== null) return this.violations.push(`error and result both set: ${show(msg)}`);
+      }
+      const resp = { msgid, error, result, raw: msg };
+      const list = this.waiters.get(msgid);
+      if (list && list.length) {
+        list.shift().resolve(resp);
+        if (!list.length) this.waiters.delete(msgid);
+      } else {
+        if (!this.unclaimed.has(msgid)) this.unclaimed.set(msgid, []);
+        this.unclaimed.get(msgid).push(resp);
+      }
+    } else if (msg[0] === 2) {
+      if (msg.length !== 3 || typeof msg[1] !== "string" || !Array.isArray(msg[2]))
+        return this.violations.push(`malformed notification: ${show(msg)}`);
+      this.notes.push(msg);
+      const ws = this.notifyWaiters;
+      this.notifyWaiters = [];
+      for (const w of ws) w.resolve();
+    } else {
+      this.violations.push(`message of type ${show(msg[0])} from the daemon: ${show(msg)}`);
+    }
+  }
+
+  // The response to msgid, however late and in whatever order.
+  response(msgid, ms = TIMEOUT_MS) {
+    const got = this.unclaimed.get(msgid);
+    if (got && got.length) {
+      const r = got.shift();
+      if (!got.length) this.unclaimed.delete(msgid);
+      return Promise.resolve(r);
+    }
+    if (this.closed) return Promise.reject(new Mismatch(`${this.name}: connection closed, no response to msgid ${msgid}`));
+    return new Promise((resolve, reject) => {
+      const w = { resolve, reject };
+      if (!this.waiters.has(msgid)) this.waiters.set(msgid, []);
+      this.waiters.get(msgid).push(w);
+      const t = setTimeout(() => {
+        const list = this.waiters.get(msgid) || [];
+        const i = list.indexOf(w);
+        if (i >= 0) list.splice(i, 1);
+        reject(new Mismatch(`${this.name}: no response to msgid ${msgid} within ${ms} ms`));
+      }, ms);
+      const done = (f) => (x) => { clearTimeout(t); f(x); };
+      w.resolve = done(resolve);
+      w.reject = done(reject);
+    });
+  }
+
+  write(bytes) {
+    this.socket.write(bytes);
+  }
+
+  async call(method, params, msgid = this.nextId++) {
+    this.write(encode([0, msgid, method, params]));
+    const r = await this.response(msgid);
+    this.assertClean();
+    return r;
+  }
+
+  // A call that must succeed: its result.
+  async ok(method, params, what) {
+    const r = await this.call(method, params);
+    check(r.error === null, `${what}: ${method} succeeds`, r.raw);
+    return r.result;
+  }
+
+  async expectError(method, params, code, what, msgid) {
+    const r = await this.call(method, params, msgid);
+    expectErrorMap(r, code, what);
+    return r;
+  }
+
+  // The next notification that satisfies pred.
+  async notification(pred, what, ms = TIMEOUT_MS) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const i = this.notes.findIndex(pred);
+      if (i >= 0) return this.notes.splice(i, 1)[0];
+      const left = deadline - Date.now();
+      if (left <= 0) fail(`${this.name}: no notification ${what} within ${ms} ms`, this.notes);
+      if (this.closed) fail(`${this.name}: connection closed before notification ${what}`, this.notes);
+      await Promise.race([
+        new Promise((resolve, reject) => this.notifyWaiters.push({ resolve, reject })),
+        sleep(left),
+      ]);
+    }
+  }
+
+  async waitClosed(ms = TIMEOUT_MS) {
+    await Promise.race([this.closedPromise, timeout(ms, `${this.name}: the daemon kept the connection open`)]);
+  }
+
+  assertClean() {
+    if (this.violations.length) fail(`${this.name}: the daemon sent a message PROTOCOL.md does not allow: ${this.violations[0]}`);
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+function timeout(ms, what) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Mismatch(`${what} (waited ${ms} ms)`)), ms).unref());
+}
+
+function expectErrorMap(r, code, what) {
+  check(r.error !== null, `${what}: answered with an error`, r.raw);
+  check(r.error.code === code, `${what}: error code ${code} (${KINDS[code]})`, r.raw);
+  check(r.error.kind === KINDS[code], `${what}: kind "${KINDS[code]}"`, r.raw);
+  check(r.result === null, `${what}: result is nil`, r.raw);
+  undocumented(r.error, ERROR_KEYS, "error map");
+}
+
+// An item of {results} that is an error: {project, event, error}.
+function expectItemError(item, project, event, code, what) {
+  check(isMap(item) && item.project === project && item.event === event, `${what}: item names ${project} ${event}`, item);
+  check(isMap(item.error), `${what}: item carries an error map`, item);
+  check(item.error.code === code && item.error.kind === KINDS[code], `${what}: item error code ${code} (${KINDS[code]})`, item);
+  check(typeof item.error.message === "string" && item.error.message.length > 0, `${what}: item error has a message`, item);
+  undocumented(item.error, ERROR_KEYS, "item error map");
+}
+
+function expectOutcome(item, project, event, from, to, what) {
+  check(isMap(item) && !("error" in item), `${what}: an outcome, not an error`, item);
+  check(item.project === project, `${what}: project ${project}`, item);
+  check(item.event === event, `${what}: event ${event}`, item);
+  check(item.from === from && item.to === to, `${what}: ${from} -> ${to}`, item);
+  check(isHex40(item.commit), `${what}: commit is 40 hex digits`, item);
+  check(isMap(item.state), `${what}: state is a map`, item);
+  undocumented(item, OUTCOME_KEYS, "outcome map");
+  return item;
+}
+
+// `as` naming another actor: error 6, for the request as a whole or (a
+// reading PROTOCOL.md leaves open) for each item.
+async function expectAsRefused(conn, method, params, project, event) {
+  const what = `${method} with \`as\` another actor`;
+  const r = await conn.call(method, [params]);
+  if (r.error !== null) return expectErrorMap(r, 6, what);
+  note(`${what} is refused per item, not as a whole request`);
+  expectItemError(expectResults(r, 1, what)[0], project, event, 6, what);
+}
+
+function expectResults(r, n, what) {
+  check(r.error === null, `${what}: the request as a whole succeeds`, r.raw);
+  check(isMap(r.result) && Array.isArray(r.result.results), `${what}: result is {results: [...]}`, r.raw);
+  check(r.result.results.length === n, `${what}: ${n} item(s), in the order given`, r.raw);
+  return r.result.results;
+}
+
+// ---- the scenarios ----------------------------------------------------------
+
+let SOCKET = "";
+const TOKENS = {};
+
+function token(actor) {
+  if (!TOKENS[actor]) {
+    console.error(`client.mjs: scenario ${current} needs --token ${actor}=TOKEN`);
+    process.exit(2);
+  }
+  return TOKENS[actor];
+}
+
+async function authed(actor, name = actor) {
+  const c = await Conn.open(name, SOCKET);
+  const res = await c.ok("auth", [{ token: token(actor) }], `auth as ${actor}`);
+  check(isMap(res) && res.actor === actor && res.role === ROLES[actor], `auth answers {actor: "${actor}", role: "${ROLES[actor]}"}`, res);
+  return c;
+}
+
+// Writes are answered when durable; later scenarios look up what was made.
+const made = {};
+
+const scenarios = {
+  // 1, 2: nothing before auth; wrong tokens leave the connection unauthenticated.
+  async auth() {
+    const c = await Conn.open("A", SOCKET);
+    c.write(encode([0, 1, "list", [{}]]));
+    const r = await c.response(1);
+    c.assertClean();
+    check(r.raw[0] === 1 && r.raw[1] === 1, "a request before auth is answered [1, 1, ...]", r.raw);
+    expectErrorMap(r, 6, "list before auth");
+    await c.expectError("show", [{ project: "N-1" }], 6, "show before auth");
+    await c.expectError("auth", [{ token: "jxt_" + "0".repeat(64) }], 6, "auth with a wrong token");
+    await c.expectError("auth", [{ token: "not-a-token" }], 6, "auth with a token of the wrong shape");
+    await c.expectError("list", [{}], 6, "after a failed auth the connection is still unauthenticated");
+    const res = await c.ok("auth", [{ token: token("edu-school-1") }], "auth as edu-school-1");
+    check(isMap(res) && res.actor === "edu-school-1", 'auth answers actor "edu-school-1"', res);
+    check(res.role === ROLES["edu-school-1"], `auth answers role "${ROLES["edu-school-1"]}"`, res);
+    const list = await c.ok("list", [{}], "list after auth");
+    check(Array.isArray(list), "list answers an array", list);
+    const list2 = await c.ok("list", [], "list with params []");
+    check(Array.isArray(list2), "a method without parameters also takes []", list2);
+    c.close();
+  },
+
+  // 3: submit, each project decided on its own.
+  async submit() {
+    const c = await authed("edu-school-1");
+    const r = await c.call("submit", [{ projects: [{ id: "N-1", fields: fields(100000, "continue") }], at: "2021-03-01" }]);
+    const [item] = expectResults(r, 1, "submit N-1");
+    expectOutcome(item, "N-1", "submit", "draft", "dept_review", "submit N-1");
+    check(item.state.amount === 100000 && item.state.title === "test project" && item.state.year === 2021,
+      "submit N-1: the state keeps the fields (amount an integer)", item.state);
+    check(Array.isArray(item.state.targets) && item.state.targets.length === 2 && item.state.targets[1].value === 3000,
+      "submit N-1: the state keeps the targets", item.state.targets);
+    if ("status" in item.state) check(item.state.status === "dept_review", "submit N-1: state.status is dept_review", item.state);
+    made.n1submit = item.commit;
+
+    // One request, two projects: one refused (R-3, no targets), one made.
+    const r2 = await c.call("submit", [{
+      projects: [
+        { id: "N-BAD", fields: fields(100, "continue", false) },
+        { id: "N-2", fields: fields(200000, "continue") },
+      ],
+      at: "2021-03-02",
+      as: "edu-school-1",
+    }]);
+    const [bad, n2] = expectResults(r2, 2, "submit N-BAD and N-2 (as itself)");
+    expectItemError(bad, "N-BAD", "submit", 2, "N-BAD without targets");
+    check(bad.error.rule === "R-3", "N-BAD: the refusal names rule R-3", bad);
+    expectOutcome(n2, "N-2", "submit", "draft", "dept_review", "submit N-2 beside a refused one");
+    await c.expectError("show", [{ project: "N-BAD" }], 3, "a refused submission stores nothing");
+
+    const s = await c.ok("show", [{ project: "N-1" }], "show N-1");
+    check(isMap(s) && s.head === made.n1submit, "show N-1: head is the submit's commit", s);
+    check(isMap(s.state) && s.state.amount === 100000, "show N-1: state", s);
+    c.close();
+  },
+
+  // 4: notifications.  B (edu-dept) subscribes to N-1, F (fin-business) to
+  // its inbox; D (edu-dept) approves; a submission of N-3 in between
+  // concerns neither.
+  async subscribe() {
+    const b = await authed("edu-dept", "B");
+    const sub = await b.ok("subscribe", [{ project: "N-1" }], "subscribe {project: N-1}");
+    check(isMap(sub) && isInt(sub.subscription), "subscribe answers {subscription: int}", sub);
+    await b.expectError("subscribe", [{}], 1, "subscribe with none of project, department, inbox");
+    await b.expectError("subscribe", [{ project: "N-1", department: "education" }], 1, "subscribe with two of them");
+    const f = await authed("fin-business", "F");
+    const fsub = await f.ok("subscribe", [{ inbox: true }], "subscribe {inbox: true}");
+    check(isMap(fsub) && isInt(fsub.subscription), "inbox subscribe answers {subscription: int}", fsub);
+
+    const a = await authed("edu-school-1", "A");
+    const r3 = await a.call("submit", [{ projects: [{ id: "N-3", fields: fields(300000, "continue") }], at: "2021-03-03" }]);
+    made.n3submit = expectOutcome(expectResults(r3, 1, "submit N-3")[0], "N-3", "submit", "draft", "dept_review", "submit N-3").commit;
+
+    const d = await authed("edu-dept", "D");
+    const r = await d.call("do", [{ projects: ["N-1"], event: "dept_approve", at: "2021-03-05" }]);
+    const [item] = expectResults(r, 1, "do N-1 dept_approve");
+    expectOutcome(item, "N-1", "dept_approve", "dept_review", "finance_review", "do N-1 dept_approve");
+    made.n1approve = item.commit;
+
+    const n = await b.notification((m) => m[1] === "changed", "changed");
+    check(n.length === 3 && n[0] === 2 && n[1] === "changed" && Array.isArray(n[2]) && n[2].length === 1 && isMap(n[2][0]),
+      'B gets [2, "changed", [{...}]]', n);
+    const ch = n[2][0];
+    check(ch.subscription === sub.subscription, "the notification names B's subscription", ch);
+    check(ch.project === "N-1", "the notification is N-1's (N-3's submission, committed earlier, is not)", ch);
+    check(ch.event === "dept_approve" && ch.actor === "edu-dept", "the notification names the event and the actor", ch);
+    check(ch.from === "dept_review" && ch.to === "finance_review", "the notification names from and to", ch);
+    check(ch.commit === item.commit, "the notification's commit is the outcome's", ch);
+    check(typeof ch.time === "string" && ch.time.startsWith("2021-03-05"), "the notification's time is the event's", ch);
+    undocumented(ch, CHANGED_KEYS, "changed notification");
+
+    const fn = await f.notification((m) => m[1] === "changed", "changed");
+    const fch = fn[2] && fn[2][0];
+    check(isMap(fch) && fch.subscription === fsub.subscription && fch.project === "N-1" && fch.to === "finance_review",
+      "F's inbox subscription hears N-1 entering its inbox (and not N-3)", fn);
+
+    const un = await b.ok("unsubscribe", [{ subscription: sub.subscription }], "unsubscribe");
+    check(un === true, "unsubscribe answers true", un);
+    await sleep(200);
+    check(a.notes.length === 0 && d.notes.length === 0, "connections that did not subscribe got no notifications", [a.notes, d.notes]);
+    check(b.notes.length === 0 && f.notes.length === 0, "each subscriber got exactly one notification", [b.notes, f.notes]);
+    for (const c of [a, b, d, f]) c.assertClean();
+    for (const c of [a, b, d, f]) c.close();
+  },
+
+  async reads() {
+    const a = await authed("edu-school-1");
+    const s = await a.ok("show", [{ project: "N-1" }], "show N-1");
+    check(isMap(s) && s.head === made.n1approve, "show N-1: head is the dept_approve commit", s);
+    const list = await a.ok("list", [{ state: "finance_review" }], "list {state: finance_review}");
+    check(Array.isArray(list) && list.some((p) => isMap(p) && p.id === "N-1"), "list by state has N-1, with its id", list);
+    check(!list.some((p) => p.id === "N-2"), "list by state leaves N-2 (dept_review) out", list);
+    const dep = await a.ok("list", [{ department: "education" }], "list {department: education}");
+    check(Array.isArray(dep) && ["N-1", "N-2", "N-3"].every((id) => dep.some((p) => p.id === id)), "list by department has N-1, N-2, N-3", dep);
+    const log = await a.ok("log", [{ project: "N-1" }], "log N-1");
+    check(Array.isArray(log) && log.length === 2, "log N-1 has two commits", log);
+    check(log[0].commit === made.n1approve && log[1].commit === made.n1submit, "log is newest first", log.map((e) => e.commit));
+    for (const k of LOG_KEYS) check(log.every((e) => k in e), `every log entry has ${k}`, log[0]);
+    check(isHex40(log[0].rules) && typeof log[0].message === "string" && isMap(log[0].state), "log entry: rules hex, message string, state map", log[0]);
+    check(typeof log[1].time === "string" && log[1].time.startsWith("2021-03-01"), "log entry time is the event's", log[1]);
+    const ev = log[0].event;
+    check(ev === "dept_approve" || (isMap(ev) && ev.name === "dept_approve"), "log entry's event is dept_approve", ev);
+    if (isMap(ev)) note(`log's "event" is the event document (a map), not the event's name: ${show(Object.keys(ev))}`);
+    undocumented(log[0], LOG_KEYS, "log entry");
+    await a.expectError("log", [{ project: "NOPE" }], 3, "log of an unknown project");
+    const f = await authed("fin-business");
+    const inbox = await f.ok("inbox", [{}], "inbox of fin-business");
+    check(Array.isArray(inbox) && inbox.some((row) => isMap(row) && row.project === "N-1" && row.event === "finance_approve"),
+      "fin-business's inbox has N-1 finance_approve", inbox);
+    const mine = await a.ok("inbox", [], "inbox of edu-school-1, params []");
+    check(Array.isArray(mine) && !mine.some((row) => row.project === "N-1"), "edu-school-1's inbox does not have N-1", mine);
+    const rep = await a.ok("report", [{ name: "coverage" }], "report coverage");
+    check(rep !== null && typeof rep === "object", "report answers a document", rep);
+    a.close();
+    f.close();
+  },
+
+  // 5: refusals are items; a bulk do refuses one and makes the other.
+  async refusal() {
+    const a = await authed("edu-school-1");
+    const r = await a.call("do", [{ projects: ["N-2"], event: "dept_approve", at: "2021-03-06" }]);
+    const [item] = expectResults(r, 1, "edu-school-1 sends dept_approve on its own N-2");
+    expectItemError(item, "N-2", "dept_approve", 2, "a unit may not approve");
+    check(typeof item.error.rule === "string" && item.error.rule.length > 0, "the refusal names a rule", item);
+
+    const d = await authed("edu-dept");
+    const w = await d.call("do", [{ projects: ["N-1"], event: "dept_approve", at: "2021-03-06" }]);
+    const [wi] = expectResults(w, 1, "dept_approve from finance_review");
+    expectItemError(wi, "N-1", "dept_approve", 2, "an event from a wrong state");
+    check(wi.error.rule === "workflow", 'a wrong state is refused by rule "workflow"', wi);
+    check(typeof wi.error.reason === "string" && typeof wi.error.remedy === "string", "the refusal gives reason and remedy", wi);
+
+    const bulk = await d.call("do", [{ projects: ["N-1", "N-2"], event: "dept_approve", at: "2021-03-06", as: "edu-dept" }]);
+    const [b1, b2] = expectResults(bulk, 2, "bulk dept_approve of N-1 and N-2 (as itself)");
+    expectItemError(b1, "N-1", "dept_approve", 2, "bulk: N-1 refused");
+    expectOutcome(b2, "N-2", "dept_approve", "dept_review", "finance_review", "bulk: N-2 approved all the same");
+
+    // `as` naming another actor: error 6 (PROTOCOL.md, Authentication).
+    await expectAsRefused(a, "do", { projects: ["N-3"], event: "withdraw", at: "2021-03-06", as: "edu-dept" }, "N-3", "withdraw");
+    const still = await a.ok("show", [{ project: "N-3" }], "N-3 after the `as` attempt");
+    check(still.head === made.n3submit, "`as` another actor changed nothing", still);
+    await expectAsRefused(a, "submit", { projects: [{ id: "N-4", fields: fields(1, "continue") }], as: "fin-business" }, "N-4", "submit");
+    await a.expectError("show", [{ project: "N-4" }], 3, "`as` another actor stored nothing");
+    a.close();
+    d.close();
+  },
+
+  // 6: bad requests; the connection stays.
+  async errors() {
+    const a = await authed("edu-school-1");
+    await a.expectError("frobnicate", [{}], 1, "unknown method");
+    a.write(encode([0, 9, "list", "x"]));
+    const r9 = await a.response(9);
+    check(r9.raw[1] === 9, "params not an array: answered with msgid 9", r9.raw);
+    expectErrorMap(r9, 1, "params not an array");
+    await a.expectError("show", [{ project: "NOPE" }], 3, "show of an unknown project");
+    const pt = await a.expectError("show", [{ project: 5 }], 1, "show with project an integer");
+    check(/project/.test(pt.error.message), "the message names the parameter", pt.error);
+    await a.expectError("show", [], 1, "show without its parameter");
+    await a.expectError("show", [{ project: "N-1" }, { project: "N-2" }], 1, "params of two maps");
+    await a.expectError("do", [{ projects: "N-1", event: "withdraw" }], 1, "do with projects a string");
+    const bd = await a.call("do", [{ projects: ["N-3"], event: "withdraw", at: "2021-13-45" }]);
+    if (bd.error !== null) expectErrorMap(bd, 1, "a bad date");
+    else {
+      note("a bad date is refused per item, not as a whole request");
+      expectItemError(expectResults(bd, 1, "a bad date")[0], "N-3", "withdraw", 1, "a bad date");
+    }
+
+    // Well-formed values that are not requests: msgid when it can be read, else 0.
+    for (const [bytes, msgid, what] of [
+      [encode([0, "x", "list", []]), 0, "msgid a string"],
+      [encode([0, -1, "list", []]), 0, "msgid negative"],
+      [encode([7, 11, "list", []]), 11, "type 7"],
+      [encode([0, 12, 5, []]), 12, "method an integer"],
+      [encode([0, 13, "list"]), 13, "an array of 3"],
+      [encode("hello"), 0, "a string"],
+      [encode({ a: 1 }), 0, "a map"],
+    ]) {
+      a.write(bytes);
+      const r = await a.response(msgid);
+      a.assertClean();
+      check(r.raw[1] === msgid, `not a request (${what}): answered with msgid ${msgid}`, r.raw);
+      expectErrorMap(r, 1, `not a request (${what})`);
+    }
+    const after = await a.ok("show", [{ project: "N-1" }], "after bad requests the connection stays");
+    check(isMap(after) && after.head === made.n1approve, "and answers as before", after);
+    check(!a.closed, "the connection is still open", a.closeError);
+    a.close();
+  },
+
+  // 7: pipelining.
+  async pipeline() {
+    const a = await authed("edu-school-1");
+    const ids = [];
+    for (let i = 0; i < 19; i++) ids.push(1000 + 7 * i);
+    ids.push(0xffffffff); // msgid is 0 … 2^32-1
+    const frames = ids.map((id, i) => encode([0, id, "show", [{ project: i % 2 ? "N-1" : "N-2" }]]));
+    a.write(Buffer.concat(frames));
+    const got = await Promise.all(ids.map((id) => a.response(id)));
+    a.assertClean();
+    check(got.length === 20 && got.every((r, i) => r.msgid === ids[i]), "20 responses, one per msgid", got.map((r) => r.msgid));
+    check(got.every((r) => r.error === null && isMap(r.result) && isHex40(r.result.head)), "all 20 are {head, state}", got.map((r) => r.raw));
+    check(got.every((r, i) => r.result.state.id === undefined || r.result.state.id === (i % 2 ? "N-1" : "N-2")),
+      "each answers the project it asked for", got.map((r) => r.result.state.id));
+    check(a.unclaimed.size === 0, "no response with a msgid that was not sent", [...a.unclaimed.keys()]);
+    a.close();
+  },
+
+  // Bytes that are not msgpack (or are refused): error, msgid 0, closed.
+  async malformed() {
+    const cases = [
+      [Buffer.from([0xc1]), "the byte 0xc1"],
+      [encode([0, 21, "show", [{ project: new ExtData(5, new Uint8Array([1, 2])) }]]), "an ext type"],
+      [Buffer.concat([Buffer.from([0x94, 0x00, 0x16]), encode("show"), Buffer.from([0x91, 0x82]),
+        encode("project"), encode("N-1"), encode("project"), encode("N-2")]), "a repeated map key"],
+      [encode([0, 23, "show", [nest(40)]]), "nesting deeper than 32"],
+      [encode([0, 24, "show", [{ project: "x".repeat(8 * 1024 * 1024 + 1) }]]), "a message over max_frame (8 MiB)"],
+    ];
+    for (const [bytes, what] of cases) {
+      const c = await authed("edu-school-1", `M(${what})`);
+      c.write(bytes);
+      const r = await c.response(0);
+      check(r.raw[1] === 0, `${what}: answered with msgid 0`, r.raw);
+      expectErrorMap(r, 1, what);
+      await c.waitClosed();
+      check(c.closed, `${what}: the daemon closes the connection`);
+      c.assertClean();
+      c.close();
+    }
+    const n = await authed("edu-school-1", "after");
+    const s = await n.ok("show", [{ project: "N-1" }], "a new connection after the bad ones");
+    check(isMap(s) && s.head === made.n1approve, "a new connection still works", s);
+    n.close();
+  },
+
+  // The virtual clock: only [workflow] admin_roles may advance it.
+  async tick() {
+    const a = await authed("edu-school-1");
+    const r = await a.call("tick", [{ to: "2021-06-30" }]);
+    check(r.error !== null, "tick by a unit is refused", r.raw);
+    check(r.error.code === 2 || r.error.code === 6, "tick by a unit: error 2 or 6", r.raw);
+    note(`tick by a role outside admin_roles answers error ${r.error.code} (${r.error.kind})`);
+    const b = await authed("fin-budget");
+    const t = await b.ok("tick", [{ to: "2021-06-30" }], "tick to 2021-06-30");
+    check(isMap(t) && Array.isArray(t.made) && isInt(t.refused) && isInt(t.failed), "tick answers {made, refused, failed}", t);
+    check(t.made.length === 0, "no project is executing: the checkpoint makes nothing", t);
+    a.close();
+    b.close();
+  },
+};
+
+function nest(depth) {
+  let v = "deep";
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
+// ---- main -------------------------------------------------------------------
+
+function usage(msg) {
+  if (msg) console.error(`client.mjs: ${msg}`);
+  console.error(`usage: node client.mjs --socket PATH [--token ACTOR=TOKEN]... SCENARIO...
+scenarios: ${Object.keys(scenarios).join(" ")} all`);
+  process.exit(2);
+}
+
+async function main(argv) {
+  const names = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--socket") SOCKET = argv[++i] ?? usage("--socket needs a path");
+    else if (a === "--token") {
+      const m = /^([^=]+)=(.+)$/.exec(argv[++i] ?? "");
+      if (!m) usage("--token needs ACTOR=TOKEN");
+      TOKENS[m[1]] = m[2];
+    } else if (a === "-h" || a === "--help") usage();
+    else if (a === "all") names.push(...Object.keys(scenarios));
+    else if (a in scenarios) names.push(a);
+    else usage(`unknown scenario ${a}`);
+  }
+  if (!SOCKET) usage("--socket PATH is required");
+  if (!names.length) usage("no scenario");
+  try {
+    (await Conn.open("probe", SOCKET)).close();
+  } catch (e) {
+    console.error(`client.mjs: no daemon at ${SOCKET}: ${e.message}`);
+    process.exit(3);
+  }
+  for (const name of names) {
+    current = name;
+    scenarioChecks = 0;
+    try {
+      await scenarios[name]();
+    } catch (e) {
+      const what = e instanceof Mismatch ? e.message : `unexpected: ${e.stack || e}`;
+      console.error(`FAIL ${name}: ${what}`);
+      console.log(`scenario ${name}: FAILED after ${scenarioChecks} checks`);
+      process.exit(1);
+    }
+    console.log(`scenario ${name}: ${scenarioChecks} checks passed`);
+  }
+  process.exit(0);
+}
+
+main(process.argv.slice(2));
