@@ -703,7 +703,7 @@ static int tick(session *s, const options *o) {
   if (!o->to)
     rc = jx_err_set(JX_EINVAL, "--to DATE is required");
   else if ((rc = jx_date_parse("--to", o->to, &to)) == 0)
-    rc = jx_engine_tick(s->engine, to, tick_decided, tick_done, &t);
+    rc = jx_engine_tick(s->engine, to, tick_decided, tick_done, &t, NULL);
   session_flush(s);
   s->made += t.done;
   s->refused += t.refused;

@@ -1265,6 +1265,7 @@ typedef struct tick_ctx {
   jx_engine *e;
   char (*ids)[JX_ID_MAX + 1];
   size_t n, cap;
+  size_t queued; /* events accepted: `done` calls to come */
 } tick_ctx;
 
 static int collect_id(const char *id, const git_oid *head, void *payload) {
@@ -1280,7 +1281,7 @@ static int collect_id(const char *id, const git_oid *head, void *payload) {
 
 /* Steps past their deadline by `to` escalate (APPROVALS.md): the
  * calendar sends the state's escalate event the day after the deadline. */
-static int escalate_overdue(jx_engine *e, const tick_ctx *t, int64_t to,
+static int escalate_overdue(jx_engine *e, tick_ctx *t, int64_t to,
                             jx_tick_cb decided, jx_engine_cb done,
                             void *payload) {
   for (size_t i = 0; i < t->n; i++) {
@@ -1317,6 +1318,7 @@ static int escalate_overdue(jx_engine *e, const tick_ctx *t, int64_t to,
                       .actor = JX_CALENDAR_ACTOR, .time = when};
     jx_verdict refusal = {0};
     int code = jx_engine_apply(e, &req, &refusal, done, payload);
+    t->queued += code == 0;
     if (code < 0 && decided) {
       jx_tick_report r = {.timer = "deadline", .date = deadline,
                           .project = t->ids[i], .from = from, .code = code,
@@ -1331,7 +1333,7 @@ static int escalate_overdue(jx_engine *e, const tick_ctx *t, int64_t to,
 }
 
 int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
-                   jx_engine_cb done, void *payload) {
+                   jx_engine_cb done, void *payload, size_t *queued) {
   const jx_config *cfg = e->cfg;
   tick_ctx t = {.e = e};
   int rc = 0;
@@ -1370,6 +1372,7 @@ int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
       char from[64];
       snprintf(from, sizeof from, "%s", status);
       int code = jx_engine_apply(e, &req, &refusal, done, payload);
+      t.queued += code == 0;
       if (code < 0 && decided) {
         jx_tick_report r = {.timer = tm->name, .date = tm->date,
                             .project = t.ids[i], .from = from, .code = code,
@@ -1388,6 +1391,8 @@ int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
   rc = escalate_overdue(e, &t, to, decided, done, payload);
 cleanup:
   free(t.ids);
+  if (queued)
+    *queued = t.queued;
   return rc;
 }
 

@@ -114,9 +114,11 @@ typedef void (*jx_tick_cb)(const jx_tick_report *r, void *payload);
  * twice fires nothing new.  Accepted
  * events complete through `done` once durable, like jx_engine_apply;
  * refusals and plugin failures go to `decided` at once and the tick goes on.
+ * *queued (if not NULL) gets the number of events accepted: as many
+ * `done` calls will come, also when the tick stopped early.
  * Returns 0, or JX_ESTORE/JX_EINVAL when it had to stop. */
 int jx_engine_tick(jx_engine *e, int64_t to, jx_tick_cb decided,
-                   jx_engine_cb done, void *payload);
+                   jx_engine_cb done, void *payload, size_t *queued);
 
 /* What a migration found: the project's state and definition version
  * before and after (the version it runs under, then the engine's). */

@@ -1,0 +1,1009 @@
+/* The daemon: see jx_server.h and docs/PROTOCOL.md. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jx_codec.h"
+#include "jx_date.h"
+#include "jx_err.h"
+#include "jx_inbox.h"
+#include "jx_query.h"
+#include "jx_rpc.h"
+#include "jx_server.h"
+#include "jx_token.h"
+#include "jx_versions.h"
+
+#define READ_CHUNK 65536
+
+typedef struct conn conn;
+
+/* A subscription: to a project, a department, or the actor's inbox (then
+ * `inbox` holds the projects last seen in it, to tell when one leaves). */
+typedef struct sub {
+  int64_t id;
+  char kind; /* 'p', 'd' or 'i' */
+  char *value;
+  jx_value inbox; /* map: project id -> true */
+  struct sub *next;
+} sub;
+
+struct conn {
+  union {
+    uv_stream_t stream;
+    uv_pipe_t pipe;
+    uv_tcp_t tcp;
+  } h;
+  jx_server *srv;
+  unsigned long no; /* for the log */
+  char *in;         /* bytes read, from `off` on not yet a whole frame */
+  size_t len, cap, off, need;
+  char actor[JX_ID_MAX + 1]; /* "" until authenticated */
+  size_t queued;             /* bytes written but not yet sent */
+  unsigned refs;             /* the handle, and each call in flight */
+  bool closing;
+  uv_shutdown_t shutdown;
+  sub *subs;
+  conn *prev, *next;
+};
+
+struct jx_server {
+  uv_loop_t *loop;
+  jx_config *cfg;
+  jx_store *store;
+  jx_engine *engine;
+  bool virtual_clock, draining;
+  char *socket_path;
+  uv_pipe_t unix_h;
+  uv_tcp_t tcp_h;
+  bool has_tcp;
+  uv_signal_t sigterm, sigint;
+  uv_timer_t clock;
+  conn *conns;
+  unsigned nconns;
+  unsigned long next_conn;
+  int64_t next_sub;
+  size_t inflight; /* calls waiting for a batch */
+};
+
+typedef struct call call;
+
+/* The payload of a tick's callbacks. */
+typedef struct tick_call {
+  call *k; /* NULL: the real clock */
+  jx_server *s;
+} tick_call;
+
+/* A call waiting for durable writes: one response when all are in. */
+struct call {
+  conn *c;
+  uint32_t msgid;
+  jx_value results; /* do, submit: one slot per project, in order */
+  jx_value rows;    /* tick */
+  size_t pending;   /* writes not yet durable, +1 while deciding */
+  size_t refused, failed;
+  tick_call tick;
+};
+
+typedef struct item {
+  call *call;
+  size_t index;
+  char actor[JX_ID_MAX + 1];
+} item;
+
+static void say(const jx_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(const jx_server *s, const char *fmt, ...) {
+  va_list ap;
+  (void)s;
+  va_start(ap, fmt);
+  fputs("jx serve: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* --- connections ----------------------------------------------------------
+ */
+
+static void conn_unref(conn *c) {
+  if (--c->refs)
+    return;
+  for (sub *s = c->subs, *next; s; s = next) {
+    next = s->next;
+    free(s->value);
+    jx_value_free(&s->inbox);
+    free(s);
+  }
+  free(c->in);
+  free(c);
+}
+
+static void closed(uv_handle_t *h) {
+  conn *c = h->data;
+  jx_server *s = c->srv;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    s->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  s->nconns--;
+  conn_unref(c);
+}
+
+static void conn_close(conn *c, const char *why) {
+  if (c->closing)
+    return;
+  c->closing = true;
+  if (why)
+    say(c->srv, "client %lu%s%s: %s", c->no, *c->actor ? " as " : "",
+        c->actor, why);
+  uv_close((uv_handle_t *)&c->h, closed);
+}
+
+/* Closes once what is written has gone out (a response that says why
+ * comes before the end of the connection). */
+static void shut_done(uv_shutdown_t *req, int status) {
+  (void)status;
+  conn_close(req->data, NULL);
+}
+
+static void conn_finish(conn *c) {
+  if (c->closing)
+    return;
+  uv_read_stop(&c->h.stream);
+  c->shutdown.data = c;
+  if (uv_shutdown(&c->shutdown, &c->h.stream, shut_done) < 0)
+    conn_close(c, NULL);
+}
+
+typedef struct wreq {
+  uv_write_t req;
+  conn *c;
+  size_t len;
+  char data[];
+} wreq;
+
+static void written(uv_write_t *req, int status) {
+  wreq *w = (wreq *)req;
+  conn *c = w->c;
+  c->queued -= w->len;
+  if (status < 0 && status != UV_ECANCELED)
+    conn_close(c, uv_strerror(status));
+  free(w);
+  conn_unref(c);
+}
+
+/* Sends msg; a client that lets more than max_write_buffer bytes pile up
+ * is not reading, and is let go rather than let hold memory. */
+static void send_msg(conn *c, const jx_value *msg) {
+  jx_buf b = JX_BUF_INIT;
+  if (c->closing)
+    return;
+  if (jx_codec_encode(&b, msg, UINT32_MAX) < 0) {
+    jx_value e = jx_rpc_response(
+        (uint32_t)msg->u.a.items[1].u.i,
+        jx_rpc_error(JX_EINVAL, jx_err_last()->msg, NULL, NULL), jx_nil());
+    b.len = 0;
+    jx_codec_encode(&b, &e, UINT32_MAX);
+    jx_value_free(&e);
+  }
+  c->queued += b.len;
+  if (c->queued > c->srv->cfg->serve.max_write_buffer) {
+    jx_buf_free(&b);
+    conn_close(c, "disconnected: it does not read its responses "
+                  "([serve] max_write_buffer)");
+    return;
+  }
+  wreq *w = jx_xmalloc(sizeof *w + b.len);
+  w->c = c;
+  w->len = b.len;
+  memcpy(w->data, b.data, b.len);
+  jx_buf_free(&b);
+  uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
+  c->refs++;
+  int rc = uv_write(&w->req, &c->h.stream, &buf, 1, written);
+  if (rc < 0) {
+    c->queued -= w->len;
+    free(w);
+    conn_unref(c);
+    conn_close(c, uv_strerror(rc));
+  }
+}
+
+static void respond(conn *c, uint32_t msgid, jx_value error, jx_value result) {
+  jx_value m = jx_rpc_response(msgid, error, result);
+  send_msg(c, &m);
+  jx_value_free(&m);
+}
+
+static void respond_err(conn *c, uint32_t msgid, int rc,
+                        const jx_verdict *refusal, const char *subject) {
+  respond(c, msgid, jx_rpc_error(rc, jx_err_last()->msg, refusal, subject),
+          jx_nil());
+}
+
+/* --- notifications --------------------------------------------------------
+ */
+
+static const jx_actor_conf *conn_actor(const conn *c) {
+  return jx_config_actor(c->srv->cfg, c->actor);
+}
+
+/* Whether the project (its state, with id) waits for the subscriber. */
+static bool in_inbox(jx_server *s, const jx_actor_conf *a,
+                     const jx_value *state) {
+  jx_versions v = {.current = jx_engine_workflow(s->engine)};
+  jx_value projects = jx_array(), rows = jx_array();
+  jx_array_push(&projects, jx_value_copy(state));
+  bool in = a && jx_inbox_collect(&v, s->store, s->cfg, a, &projects,
+                                  &rows) == 0 && rows.u.a.len > 0;
+  jx_err_clear();
+  jx_versions_clear(&v);
+  jx_value_free(&projects);
+  jx_value_free(&rows);
+  return in;
+}
+
+static bool concerns(jx_server *s, conn *c, sub *u, const jx_outcome *o,
+                     const jx_value *state) {
+  switch (u->kind) {
+  case 'p':
+    return strcmp(u->value, o->project) == 0;
+  case 'd': {
+    const char *d = jx_map_str(o->state, "department");
+    return d && strcmp(u->value, d) == 0;
+  }
+  default: {
+    bool was = jx_map_get(&u->inbox, o->project) != NULL;
+    bool now = in_inbox(s, conn_actor(c), state);
+    if (now)
+      jx_map_set(&u->inbox, o->project, jx_bool(true));
+    else if (was)
+      jx_map_del(&u->inbox, o->project);
+    return was || now;
+  }
+  }
+}
+
+/* Runs for every durable change the daemon makes, in commit order. */
+static void notify(jx_server *s, const jx_outcome *o, const char *actor) {
+  jx_value state = jx_value_copy(o->state);
+  jx_map_set(&state, "id", jx_str(o->project));
+  for (conn *c = s->conns; c; c = c->next) {
+    for (sub *u = c->subs; u && !c->closing; u = u->next) {
+      if (!concerns(s, c, u, o, &state))
+        continue;
+      jx_value n = jx_map();
+      jx_map_set(&n, "subscription", jx_int(u->id));
+      jx_map_set(&n, "project", jx_str(o->project));
+      jx_map_set(&n, "event", jx_str(o->event));
+      jx_map_set(&n, "actor", jx_str(actor));
+      jx_map_set(&n, "from", jx_str(o->from));
+      jx_map_set(&n, "to", jx_str(o->to));
+      jx_map_set(&n, "commit", jx_str(git_oid_tostr_s(o->commit)));
+      jx_map_set(&n, "time", jx_str(o->time));
+      jx_value m = jx_rpc_notification("changed", n);
+      send_msg(c, &m);
+      jx_value_free(&m);
+    }
+  }
+  jx_value_free(&state);
+}
+
+/* --- calls that write -----------------------------------------------------
+ */
+
+static void finish_drain(jx_server *s);
+
+static call *call_new(conn *c, uint32_t msgid, size_t n) {
+  call *k = jx_xcalloc(1, sizeof *k);
+  k->c = c;
+  k->msgid = msgid;
+  k->results = jx_array();
+  k->rows = jx_array();
+  for (size_t i = 0; i < n; i++)
+    jx_array_push(&k->results, jx_nil());
+  k->pending = 1; /* deciding */
+  c->refs++;
+  c->srv->inflight++;
+  return k;
+}
+
+/* Answers the call once nothing of it is pending. */
+static void call_done(call *k) {
+  if (--k->pending)
+    return;
+  conn *c = k->c;
+  jx_server *s = c->srv;
+  jx_value r = jx_map();
+  if (k->tick.k) {
+    jx_map_set(&r, "made", k->rows);
+    jx_map_set(&r, "refused", jx_int((int64_t)k->refused));
+    jx_map_set(&r, "failed", jx_int((int64_t)k->failed));
+    k->rows = jx_nil();
+  } else {
+    jx_map_set(&r, "results", k->results);
+    k->results = jx_nil();
+  }
+  respond(c, k->msgid, jx_nil(), r);
+  jx_value_free(&k->results);
+  jx_value_free(&k->rows);
+  free(k);
+  s->inflight--;
+  conn_unref(c);
+  if (s->draining && !s->inflight)
+    finish_drain(s);
+}
+
+static void item_done(const jx_outcome *o, void *payload) {
+  item *it = payload;
+  call *k = it->call;
+  jx_value *slot = &k->results.u.a.items[it->index];
+  if (o->code < 0) {
+    char subject[512];
+    snprintf(subject, sizeof subject, "%s %s", o->project, o->event);
+    *slot = jx_map();
+    jx_map_set(slot, "project", jx_str(o->project));
+    jx_map_set(slot, "event", jx_str(o->event));
+    jx_map_set(slot, "error",
+               jx_rpc_error(o->code, jx_err_last()->msg, NULL, subject));
+  } else {
+    *slot = jx_rpc_outcome(o);
+    notify(k->c->srv, o, it->actor);
+  }
+  free(it);
+  call_done(k);
+}
+
+/* Decides one project of a call; an accepted one answers later. */
+static void call_apply(call *k, size_t index, jx_request *req) {
+  jx_verdict refusal = {0};
+  item *it = jx_xcalloc(1, sizeof *it);
+  it->call = k;
+  it->index = index;
+  snprintf(it->actor, sizeof it->actor, "%s", req->actor);
+  int rc = jx_engine_apply(k->c->srv->engine, req, &refusal, item_done, it);
+  if (rc == 0) {
+    k->pending++;
+  } else {
+    char subject[512];
+    snprintf(subject, sizeof subject, "%.200s %.200s",
+             req->project ? req->project : "", req->event);
+    jx_value *slot = &k->results.u.a.items[index];
+    *slot = jx_map();
+    jx_map_set(slot, "project", jx_str(req->project ? req->project : ""));
+    jx_map_set(slot, "event", jx_str(req->event));
+    jx_map_set(slot, "error",
+               jx_rpc_error(rc, jx_err_last()->msg, &refusal, subject));
+    free(it);
+  }
+  jx_verdict_free(&refusal);
+}
+
+static int request_time(const jx_value *params, int64_t *t) {
+  const char *at;
+  int rc = jx_rpc_str(params, "at", false, &at);
+  return rc ? rc : jx_date_parse("at", at, t);
+}
+
+/* The ids of `projects` (an array of strings), each once. */
+static int project_ids(const jx_value *params, const jx_value **ids) {
+  int rc = jx_rpc_get(params, "projects", JX_ARRAY, true, ids);
+  for (size_t i = 0; rc == 0 && i < (*ids)->u.a.len; i++) {
+    const jx_value *id = &(*ids)->u.a.items[i];
+    if (id->type != JX_STR)
+      return jx_err_set(JX_EINVAL, "projects[%zu] is a %s, not a string", i,
+                        jx_type_name(id->type));
+    for (size_t k = 0; k < i; k++)
+      if (strcmp((*ids)->u.a.items[k].u.s.ptr, id->u.s.ptr) == 0)
+        return jx_err_set(JX_EINVAL, "%.64s is named twice in projects",
+                          id->u.s.ptr);
+  }
+  if (rc == 0 && (*ids)->u.a.len == 0)
+    rc = jx_err_set(JX_EINVAL, "projects is empty");
+  return rc;
+}
+
+static int m_do(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"projects", "event", "set", "at", "as",
+                                      NULL};
+  const jx_value *ids, *set;
+  const char *event;
+  int64_t t;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) || (rc = project_ids(p, &ids)) ||
+      (rc = jx_rpc_str(p, "event", true, &event)) ||
+      (rc = jx_rpc_get(p, "set", JX_MAP, false, &set)) ||
+      (rc = request_time(p, &t)))
+    return rc;
+  call *k = call_new(c, msgid, ids->u.a.len);
+  for (size_t i = 0; i < ids->u.a.len; i++) {
+    jx_request req = {.project = ids->u.a.items[i].u.s.ptr,
+                      .event = event,
+                      .actor = c->actor,
+                      .time = t,
+                      .set = set};
+    call_apply(k, i, &req);
+  }
+  call_done(k);
+  return 0;
+}
+
+static int m_submit(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"projects", "at", "as", NULL};
+  const jx_value *list;
+  int64_t t;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) ||
+      (rc = jx_rpc_get(p, "projects", JX_ARRAY, true, &list)) ||
+      (rc = request_time(p, &t)))
+    return rc;
+  for (size_t i = 0; i < list->u.a.len; i++) {
+    const jx_value *one = &list->u.a.items[i];
+    if (one->type != JX_MAP || !jx_map_str(one, "id") ||
+        !jx_map_get(one, "fields") ||
+        jx_map_get(one, "fields")->type != JX_MAP)
+      return jx_err_set(JX_EINVAL,
+                        "projects[%zu] is not a map {id = string, fields = "
+                        "map}",
+                        i);
+  }
+  call *k = call_new(c, msgid, list->u.a.len);
+  for (size_t i = 0; i < list->u.a.len; i++) {
+    const jx_value *one = &list->u.a.items[i];
+    jx_request req = {.project = jx_map_str(one, "id"),
+                      .event = "submit",
+                      .actor = c->actor,
+                      .time = t,
+                      .set = jx_map_get(one, "fields"),
+                      .create = true};
+    call_apply(k, i, &req);
+  }
+  call_done(k);
+  return 0;
+}
+
+static void tick_row(call *k, const jx_outcome *o);
+
+static void tick_done(const jx_outcome *o, void *payload) {
+  tick_call *tc = payload;
+  if (o->code == 0)
+    notify(tc->s, o, JX_CALENDAR_ACTOR);
+  if (!tc->k) {
+    if (o->code < 0)
+      say(tc->s, "%s %s: %s not written: %s", o->time, o->project, o->event,
+          jx_err_last()->msg);
+    return;
+  }
+  tick_row(tc->k, o);
+  call_done(tc->k);
+}
+
+static void tick_row(call *k, const jx_outcome *o) {
+  jx_value r = jx_map();
+  if (o->code < 0) {
+    k->failed++;
+    jx_map_set(&r, "timer", jx_str(o->timer ? o->timer : ""));
+    jx_map_set(&r, "project", jx_str(o->project));
+    jx_map_set(&r, "error", jx_str(jx_err_last()->msg));
+  } else {
+    jx_map_set(&r, "timer", jx_str(o->timer ? o->timer : ""));
+    jx_map_set(&r, "time", jx_str(o->time));
+    jx_map_set(&r, "project", jx_str(o->project));
+    jx_map_set(&r, "event", jx_str(o->event));
+    jx_map_set(&r, "from", jx_str(o->from));
+    jx_map_set(&r, "to", jx_str(o->to));
+    jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(o->commit)));
+  }
+  jx_array_push(&k->rows, r);
+}
+
+static void tick_decided(const jx_tick_report *r, void *payload) {
+  tick_call *tc = payload;
+  if (!tc->k) {
+    say(tc->s, "%s %s %s: %s", r->date, r->timer, r->project,
+        r->code == JX_EREFUSED ? r->refusal->reason : r->error);
+    return;
+  }
+  jx_value row = jx_map();
+  jx_map_set(&row, "timer", jx_str(r->timer));
+  jx_map_set(&row, "date", jx_str(r->date));
+  jx_map_set(&row, "project", jx_str(r->project));
+  jx_map_set(&row, "error", jx_str(r->error));
+  if (r->code == JX_EREFUSED) {
+    tc->k->refused++;
+    jx_map_set(&row, "rule", jx_str(r->refusal->rule));
+    jx_map_set(&row, "reason", jx_str(r->refusal->reason));
+    jx_map_set(&row, "remedy", jx_str(r->refusal->remedy));
+  } else {
+    tc->k->failed++;
+  }
+  jx_array_push(&tc->k->rows, row);
+}
+
+static int m_tick(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"to", "as", NULL};
+  jx_server *s = c->srv;
+  const jx_actor_conf *a = conn_actor(c);
+  const char *to;
+  int64_t t;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) || (rc = jx_rpc_str(p, "to", true, &to)) ||
+      (rc = jx_date_parse("to", to, &t)))
+    return rc;
+  if (!s->virtual_clock)
+    return jx_err_set(JX_EINVAL,
+                      "tick: this daemon runs on the real clock (start it "
+                      "with jx serve --clock virtual to tick)");
+  if (!a || !jx_strlist_has(&jx_engine_workflow(s->engine)->admin_roles,
+                            a->role))
+    return jx_err_set(JX_EREFUSED,
+                      "tick: %s (role %s) may not move the calendar: it "
+                      "needs one of [workflow] admin_roles",
+                      c->actor, a ? a->role : "none");
+  call *k = call_new(c, msgid, 0);
+  size_t queued = 0;
+  k->tick = (tick_call){k, s};
+  rc = jx_engine_tick(s->engine, t, tick_decided, tick_done, &k->tick,
+                      &queued);
+  k->pending += queued; /* each ends with its tick_done */
+  if (rc < 0) {
+    jx_value row = jx_map();
+    jx_map_set(&row, "error", jx_str(jx_err_last()->msg));
+    jx_array_push(&k->rows, row);
+    k->failed++;
+  }
+  call_done(k);
+  return 0;
+}
+
+/* --- calls that read ------------------------------------------------------
+ */
+
+static int m_show(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"project", "as", NULL};
+  const char *id;
+  jx_value doc;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) ||
+      (rc = jx_rpc_str(p, "project", true, &id)) ||
+      (rc = jx_id_check("project", id)) ||
+      (rc = jx_query_show(c->srv->store, id, &doc)))
+    return rc;
+  respond(c, msgid, jx_nil(), doc);
+  return 0;
+}
+
+static int m_list(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"state", "department", "as", NULL};
+  const char *state, *dept;
+  jx_value rows;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) ||
+      (rc = jx_rpc_str(p, "state", false, &state)) ||
+      (rc = jx_rpc_str(p, "department", false, &dept)))
+    return rc;
+  if ((rc = jx_query_list(c->srv->store, c->srv->cfg, state, dept, &rows)))
+    return jx_value_free(&rows), rc;
+  respond(c, msgid, jx_nil(), rows);
+  return 0;
+}
+
+static int m_log(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"project", "as", NULL};
+  const char *id;
+  jx_value rows;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) ||
+      (rc = jx_rpc_str(p, "project", true, &id)) ||
+      (rc = jx_id_check("project", id)))
+    return rc;
+  if ((rc = jx_query_log(c->srv->store, id, &rows)))
+    return jx_value_free(&rows), rc;
+  respond(c, msgid, jx_nil(), rows);
+  return 0;
+}
+
+static int m_inbox(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"as", NULL};
+  jx_value rows;
+  int rc = jx_rpc_known(p, known);
+  if (rc)
+    return rc;
+  if ((rc = jx_query_inbox(c->srv->store, c->srv->cfg, c->actor, &rows)))
+    return jx_value_free(&rows), rc;
+  respond(c, msgid, jx_nil(), rows);
+  return 0;
+}
+
+static int m_report(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"name", "at", "as", NULL};
+  const char *name;
+  int64_t t;
+  jx_value doc;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) ||
+      (rc = jx_rpc_str(p, "name", true, &name)) || (rc = request_time(p, &t)))
+    return rc;
+  if ((rc = jx_query_report(c->srv->store, c->srv->cfg, name, t, &doc)))
+    return jx_value_free(&doc), rc;
+  respond(c, msgid, jx_nil(), doc);
+  return 0;
+}
+
+static int m_subscribe(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"project", "department", "inbox", "as",
+                                      NULL};
+  const char *project, *dept;
+  const jx_value *inbox;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) ||
+      (rc = jx_rpc_str(p, "project", false, &project)) ||
+      (rc = jx_rpc_str(p, "department", false, &dept)) ||
+      (rc = jx_rpc_get(p, "inbox", JX_BOOL, false, &inbox)))
+    return rc;
+  if (!!project + !!dept + (inbox && inbox->u.b) != 1)
+    return jx_err_set(JX_EINVAL, "subscribe: give exactly one of project, "
+                                 "department, inbox = true");
+  if (project && (rc = jx_id_check("project", project)))
+    return rc;
+  sub *u = jx_xcalloc(1, sizeof *u);
+  u->id = ++c->srv->next_sub;
+  u->kind = project ? 'p' : dept ? 'd' : 'i';
+  u->value = jx_xstrdup(project ? project : dept ? dept : c->actor);
+  u->inbox = jx_map();
+  if (u->kind == 'i') {
+    jx_value rows;
+    if (jx_query_inbox(c->srv->store, c->srv->cfg, c->actor, &rows) == 0)
+      for (size_t i = 0; i < rows.u.a.len; i++)
+        jx_map_set(&u->inbox, jx_map_str(&rows.u.a.items[i], "project"),
+                   jx_bool(true));
+    jx_value_free(&rows);
+    jx_err_clear();
+  }
+  u->next = c->subs;
+  c->subs = u;
+  jx_value r = jx_map();
+  jx_map_set(&r, "subscription", jx_int(u->id));
+  respond(c, msgid, jx_nil(), r);
+  return 0;
+}
+
+static int m_unsubscribe(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"subscription", "as", NULL};
+  const jx_value *id;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) ||
+      (rc = jx_rpc_get(p, "subscription", JX_INT, true, &id)))
+    return rc;
+  for (sub **u = &c->subs; *u; u = &(*u)->next)
+    if ((*u)->id == id->u.i) {
+      sub *gone = *u;
+      *u = gone->next;
+      free(gone->value);
+      jx_value_free(&gone->inbox);
+      free(gone);
+      respond(c, msgid, jx_nil(), jx_bool(true));
+      return 0;
+    }
+  return jx_err_set(JX_ENOTFOUND, "no subscription %lld on this connection",
+                    (long long)id->u.i);
+}
+
+static int m_auth(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"token", NULL};
+  const char *token;
+  char actor[JX_ID_MAX + 1];
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) ||
+      (rc = jx_rpc_str(p, "token", true, &token)) ||
+      (rc = jx_token_check(jx_store_path(c->srv->store), token, actor,
+                           sizeof actor)))
+    return rc == JX_EAUTH ? rc : jx_err_recode(JX_EAUTH);
+  const jx_actor_conf *a = jx_config_actor(c->srv->cfg, actor);
+  if (!a)
+    return jx_err_set(JX_EAUTH,
+                      "the token is %s's, who is no longer an actor of this "
+                      "deployment",
+                      actor);
+  memcpy(c->actor, actor, sizeof actor);
+  jx_value r = jx_map();
+  jx_map_set(&r, "actor", jx_str(a->name));
+  jx_map_set(&r, "role", jx_str(a->role));
+  respond(c, msgid, jx_nil(), r);
+  return 0;
+}
+
+typedef struct method {
+  const char *name;
+  int (*run)(conn *c, uint32_t msgid, const jx_value *params);
+} method;
+
+static const method methods[] = {
+    {"auth", m_auth},       {"submit", m_submit},
+    {"do", m_do},           {"tick", m_tick},
+    {"show", m_show},       {"list", m_list},
+    {"log", m_log},         {"inbox", m_inbox},
+    {"report", m_report},   {"subscribe", m_subscribe},
+    {"unsubscribe", m_unsubscribe},
+};
+
+static void dispatch(conn *c, const jx_value *msg) {
+  uint32_t msgid;
+  const char *name;
+  const jx_value *params;
+  const method *m = NULL;
+  int rc = jx_rpc_request(msg, &msgid, &name, &params);
+  for (size_t i = 0; rc == 0 && !m && i < sizeof methods / sizeof *methods;
+       i++)
+    if (strcmp(methods[i].name, name) == 0)
+      m = &methods[i];
+  if (rc == 0 && !m)
+    rc = jx_err_set(JX_EINVAL, "unknown method \"%.64s\" (docs/PROTOCOL.md)",
+                    name);
+  if (rc == 0 && m->run != m_auth && !*c->actor)
+    rc = jx_err_set(JX_EAUTH, "%s: authenticate first (auth with a token of "
+                              "jx token create ACTOR)",
+                    name);
+  const char *as = NULL;
+  if (rc == 0 && m->run != m_auth &&
+      (rc = jx_rpc_str(params, "as", false, &as)) == 0 && as &&
+      strcmp(as, c->actor) != 0)
+    rc = jx_err_set(JX_EAUTH,
+                    "this connection acts as %s, not %.64s (use %.64s's "
+                    "token)",
+                    c->actor, as, as);
+  if (rc == 0 && c->srv->draining)
+    rc = jx_err_set(JX_ESTORE, "the daemon is shutting down");
+  if (rc == 0)
+    rc = m->run(c, msgid, params);
+  if (rc < 0)
+    respond_err(c, msgid, rc, NULL, NULL);
+}
+
+/* --- reading --------------------------------------------------------------
+ */
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  conn *c = h->data;
+  (void)suggested;
+  if (c->off && c->off == c->len)
+    c->off = c->len = 0;
+  if (c->cap - c->len < READ_CHUNK) {
+    if (c->off) { /* the consumed head goes first */
+      memmove(c->in, c->in + c->off, c->len - c->off);
+      c->len -= c->off;
+      c->need -= c->need > c->off ? c->off : c->need;
+      c->off = 0;
+    }
+    if (c->cap - c->len < READ_CHUNK) {
+      c->cap = c->len + 2 * READ_CHUNK;
+      c->in = jx_xrealloc(c->in, c->cap);
+    }
+  }
+  *buf = uv_buf_init(c->in + c->len, READ_CHUNK);
+}
+
+/* A frame that can never be read: say so (msgid 0: none can be read) and
+ * end the connection, since where the next frame starts is unknown. */
+static void bad_stream(conn *c) {
+  respond_err(c, 0, JX_EINVAL, NULL, NULL);
+  say(c->srv, "client %lu: %s", c->no, jx_err_last()->msg);
+  conn_finish(c);
+}
+
+static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+  conn *c = st->data;
+  jx_server *s = c->srv;
+  (void)buf;
+  if (n < 0) {
+    conn_close(c, n == UV_EOF ? NULL : uv_strerror((int)n));
+    return;
+  }
+  c->len += (size_t)n;
+  while (!c->closing && !s->draining && c->len - c->off >= c->need) {
+    size_t frame = 0, need = 0;
+    int rc = jx_codec_measure(c->in + c->off, c->len - c->off,
+                              s->cfg->serve.max_frame, &frame, &need);
+    if (rc < 0)
+      return bad_stream(c);
+    if (rc == 1) {
+      c->need = c->off + need;
+      break;
+    }
+    jx_value msg;
+    if (jx_codec_decode(&msg, c->in + c->off, frame, s->cfg->serve.max_frame))
+      return bad_stream(c);
+    c->off += frame;
+    c->need = 0;
+    dispatch(c, &msg);
+    jx_value_free(&msg);
+  }
+}
+
+static void accepted(uv_stream_t *server, int status) {
+  jx_server *s = server->data;
+  if (status < 0 || s->draining)
+    return;
+  conn *c = jx_xcalloc(1, sizeof *c);
+  c->srv = s;
+  c->no = ++s->next_conn;
+  c->refs = 1;
+  int rc = server == (uv_stream_t *)&s->unix_h
+               ? uv_pipe_init(s->loop, &c->h.pipe, 0)
+               : uv_tcp_init(s->loop, &c->h.tcp);
+  c->h.stream.data = c;
+  c->next = s->conns;
+  if (s->conns)
+    s->conns->prev = c;
+  s->conns = c;
+  s->nconns++;
+  if (rc == 0)
+    rc = uv_accept(server, &c->h.stream);
+  if (rc == 0 && s->nconns > s->cfg->serve.max_clients)
+    rc = UV_EMFILE;
+  if (rc == 0)
+    rc = uv_read_start(&c->h.stream, alloc_cb, read_cb);
+  if (rc < 0)
+    conn_close(c, rc == UV_EMFILE ? "refused: [serve] max_clients reached"
+                                  : uv_strerror(rc));
+}
+
+/* --- time and signals -----------------------------------------------------
+ */
+
+static void clock_fired(uv_timer_t *t) {
+  jx_server *s = t->data;
+  static tick_call real; /* no call: the daemon's own clock */
+  real.s = s;
+  if (jx_engine_tick(s->engine, (int64_t)time(NULL), tick_decided, tick_done,
+                     &real, NULL) < 0)
+    say(s, "calendar: %s", jx_err_last()->msg);
+}
+
+static void signalled(uv_signal_t *h, int signum) {
+  jx_server *s = h->data;
+  say(s, "%s: finishing what is queued, then stopping",
+      signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  jx_server_drain(s);
+}
+
+static void close_quietly(uv_handle_t *h) {
+  if (h->loop && !uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+/* Everything decided is durable and answered: let the loop end. */
+static void finish_drain(jx_server *s) {
+  for (conn *c = s->conns; c; c = c->next)
+    conn_finish(c);
+  close_quietly((uv_handle_t *)&s->clock);
+  close_quietly((uv_handle_t *)&s->sigterm);
+  close_quietly((uv_handle_t *)&s->sigint);
+  jx_engine_close(s->engine);
+}
+
+void jx_server_drain(jx_server *s) {
+  if (s->draining)
+    return;
+  s->draining = true;
+  close_quietly((uv_handle_t *)&s->unix_h);
+  if (s->has_tcp)
+    close_quietly((uv_handle_t *)&s->tcp_h);
+  for (conn *c = s->conns; c; c = c->next)
+    uv_read_stop(&c->h.stream);
+  uv_timer_stop(&s->clock);
+  if (!s->inflight)
+    finish_drain(s);
+}
+
+/* --- listening ------------------------------------------------------------
+ */
+
+/* A socket file nobody answers on was left by a daemon that was killed:
+ * take it over.  One that answers belongs to a live daemon. */
+static int claim_socket(jx_server *s) {
+  int rc = uv_pipe_init(s->loop, &s->unix_h, 0);
+  s->unix_h.data = s;
+  if (rc == 0 && (rc = uv_pipe_bind(&s->unix_h, s->socket_path)) ==
+                     UV_EADDRINUSE) {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", s->socket_path);
+    bool live = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+      close(fd);
+    if (live)
+      return jx_err_set(JX_ESTORE, "%s: another jx serve answers there",
+                        s->socket_path);
+    unlink(s->socket_path);
+    rc = uv_pipe_bind(&s->unix_h, s->socket_path);
+  }
+  if (rc == 0)
+    chmod(s->socket_path, 0660);
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)&s->unix_h, 128, accepted);
+  if (rc < 0)
+    return jx_err_set(JX_ESTORE, "%s: cannot listen: %s", s->socket_path,
+                      uv_strerror(rc));
+  return 0;
+}
+
+static int listen_tcp(jx_server *s) {
+  const char *spec = s->cfg->serve.listen;
+  const char *colon = strrchr(spec, ':');
+  char host[256];
+  struct sockaddr_storage addr;
+  snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+  int port = atoi(colon + 1);
+  int rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+  if (rc < 0)
+    rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr);
+  if (rc == 0)
+    rc = uv_tcp_init(s->loop, &s->tcp_h);
+  if (rc == 0) {
+    s->has_tcp = true;
+    s->tcp_h.data = s;
+    rc = uv_tcp_bind(&s->tcp_h, (struct sockaddr *)&addr, 0);
+  }
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)&s->tcp_h, 128, accepted);
+  if (rc < 0)
+    return jx_err_set(JX_ESTORE, "[serve] listen %s: %s", spec,
+                      uv_strerror(rc));
+  return 0;
+}
+
+int jx_server_start(jx_server **out, uv_loop_t *loop, jx_config *cfg,
+                    jx_store *store, jx_engine *engine, bool virtual_clock) {
+  jx_server *s = jx_xcalloc(1, sizeof *s);
+  *s = (jx_server){.loop = loop,
+                   .cfg = cfg,
+                   .store = store,
+                   .engine = engine,
+                   .virtual_clock = virtual_clock,
+                   .socket_path = jx_config_socket(cfg)};
+  *out = s;
+  signal(SIGPIPE, SIG_IGN); /* a vanished client is an error, not death */
+  uv_signal_init(loop, &s->sigterm);
+  uv_signal_init(loop, &s->sigint);
+  uv_timer_init(loop, &s->clock);
+  s->sigterm.data = s->sigint.data = s->clock.data = s;
+  uv_signal_start(&s->sigterm, signalled, SIGTERM);
+  uv_signal_start(&s->sigint, signalled, SIGINT);
+  int rc = claim_socket(s);
+  if (rc == 0 && cfg->serve.listen)
+    rc = listen_tcp(s);
+  if (rc < 0) {
+    jx_error saved;
+    jx_err_save(&saved);
+    jx_server_drain(s);
+    return jx_err_restore(&saved);
+  }
+  if (!virtual_clock)
+    uv_timer_start(&s->clock, clock_fired, 0,
+                   (uint64_t)cfg->serve.tick_seconds * 1000);
+  say(s, "serving %s on %s%s%s (%s clock)", jx_store_path(store),
+      s->socket_path, cfg->serve.listen ? " and tcp:" : "",
+      cfg->serve.listen ? cfg->serve.listen : "",
+      virtual_clock ? "virtual" : "real");
+  return 0;
+}
+
+void jx_server_free(jx_server *s) {
+  if (!s)
+    return;
+  if (s->unix_h.loop)
+    unlink(s->socket_path);
+  free(s->socket_path);
+  free(s);
+}
