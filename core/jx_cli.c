@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "jx_buf.h"
+#include "jx_client.h"
 #include "jx_codec.h"
 #include "jx_config.h"
 #include "jx_date.h"
@@ -22,6 +23,7 @@
 #include "jx_query.h"
 #include "jx_refs.h"
 #include "jx_replay.h"
+#include "jx_rpc.h"
 #include "jx_sandbox.h"
 #include "jx_script.h"
 #include "jx_store.h"
@@ -44,7 +46,8 @@ enum {
   OPT_DRY = 256,
   OPT_FORMAT = 512,
   OPT_KEY = 1024,
-  OPT_RULES = 2048
+  OPT_RULES = 2048,
+  OPT_CLOCK = 4096
 };
 
 typedef struct options {
@@ -58,6 +61,9 @@ typedef struct options {
   const char *map; /* migrate --map OLD=NEW,... */
   const char *key;   /* audit verify --key PUB */
   const char *rules; /* simulate --rules DIR */
+  const char *connect; /* --connect ADDR: the daemon to use */
+  const char *clock;   /* serve --clock real|virtual */
+  bool embedded;       /* --embedded: never use a daemon */
   const char *sets[JX_MAX_SETS];
   size_t nsets;
   const char *args[4]; /* positional arguments after the command */
@@ -136,36 +142,39 @@ static void print_value(FILE *f, const jx_value *v) {
   }
 }
 
+/* Reports a failure from its error map (jx_rpc_error: made here, or sent
+ * by the daemon, which is why both print alike); returns its code. */
+static int fail_doc(const options *o, const jx_value *e) {
+  int64_t code = 1;
+  jx_map_int(e, "code", &code);
+  const char *subject = jx_map_str(e, "subject");
+  const char *message = jx_map_str(e, "message");
+  const char *rule = jx_map_str(e, "rule");
+  const char *sep = subject ? ": " : "";
+  fflush(stdout); /* what went before comes first, also in a log file */
+  if (rule)
+    fprintf(stderr, "jx: %s%srefused by %s\n  reason: %s\n  remedy: %s\n",
+            subject ? subject : "", sep, rule, jx_map_str(e, "reason"),
+            jx_map_str(e, "remedy"));
+  else
+    fprintf(stderr, "jx: %s%s%s\n", subject ? subject : "", sep,
+            message ? message : "");
+  if (o->json) {
+    jx_value v = jx_map();
+    jx_map_set(&v, "error", jx_value_copy(e));
+    print_json(&v);
+    jx_value_free(&v);
+  }
+  return (int)-code;
+}
+
 /* Reports a failure; `subject` ("P-1 dept_approve") says what was being
  * done, when there is one. */
 static int fail(const options *o, int rc, const jx_verdict *refusal,
                 const char *subject) {
-  const jx_error *err = jx_err_last();
-  const char *sep = subject ? ": " : "";
-  if (!subject)
-    subject = "";
-  fflush(stdout); /* what went before comes first, also in a log file */
-  if (refusal && refusal->refused)
-    fprintf(stderr, "jx: %s%srefused by %s\n  reason: %s\n  remedy: %s\n",
-            subject, sep, refusal->rule, refusal->reason, refusal->remedy);
-  else
-    fprintf(stderr, "jx: %s%s%s\n", subject, sep, err->msg);
-  if (o->json) {
-    jx_value v = jx_map();
-    jx_value *e = jx_map_set(&v, "error", jx_map());
-    jx_map_set(e, "code", jx_int(-rc));
-    jx_map_set(e, "kind", jx_str(jx_err_name(rc)));
-    jx_map_set(e, "message", jx_str(err->msg));
-    if (*subject)
-      jx_map_set(e, "subject", jx_str(subject));
-    if (refusal && refusal->refused) {
-      jx_map_set(e, "rule", jx_str(refusal->rule));
-      jx_map_set(e, "reason", jx_str(refusal->reason));
-      jx_map_set(e, "remedy", jx_str(refusal->remedy));
-    }
-    print_json(&v);
-    jx_value_free(&v);
-  }
+  jx_value e = jx_rpc_error(rc, jx_err_last()->msg, refusal, subject);
+  fail_doc(o, &e);
+  jx_value_free(&e);
   return rc;
 }
 
@@ -292,11 +301,24 @@ static int cmd_init(const options *o) {
 /* What writes need: the config, the store open for writing and an engine
  * on a private loop.  A command opens one for itself; `jx run` keeps one
  * for a whole script, so that a bureau's year costs one process. */
+/* A connection to the daemon, authenticated as one actor. */
+typedef struct remote {
+  char actor[JX_ID_MAX + 1]; /* "" for JX_TOKEN's, whoever it is */
+  jx_client *client;
+} remote;
+
+#define JX_MAX_REMOTES 64
+
 struct session {
   const options *o; /* the command line's options (--json, ...) */
   jx_config *cfg;
-  jx_store *store;
-  jx_engine *engine;
+  jx_store *store;   /* for writing; for reading only when a daemon serves */
+  jx_engine *engine; /* NULL when a daemon serves */
+  const jx_workflow *wf; /* the definition, for checking names given */
+  jx_workflow *own_wf;   /* ... when there is no engine */
+  char *daemon;          /* the daemon's address, when one serves */
+  remote remotes[JX_MAX_REMOTES];
+  size_t nremotes;
   uv_loop_t loop;
   const char *at;    /* jx run: the date of lines without --at */
   const char *where; /* jx run: "FILE:LINE" of the line, for messages */
@@ -305,15 +327,51 @@ struct session {
   int worst; /* the whole run's first failure, or 0 */
 };
 
+/* The daemon that serves the store: --connect's, else one answering on
+ * the store's socket; NULL (and 0) when none does or --embedded. */
+static int find_daemon(const options *o, const jx_config *cfg, char **addr) {
+  jx_client *c = NULL;
+  bool absent;
+  *addr = NULL;
+  if (o->embedded)
+    return 0;
+  char *where = o->connect ? jx_xstrdup(o->connect) : jx_config_socket(cfg);
+  int rc = jx_client_connect(&c, where, cfg->serve.max_frame, &absent);
+  jx_client_free(c);
+  if (rc == 0) {
+    *addr = where;
+    return 0;
+  }
+  free(where);
+  if (!o->connect && absent) {
+    jx_err_clear();
+    return 0;
+  }
+  return rc;
+}
+
 static int session_open(session *s, const options *o) {
   int rc;
   *s = (session){.o = o};
   uv_loop_init(&s->loop);
   if ((rc = load_config(o, &s->cfg)) < 0 ||
-      (rc = open_store(s->cfg, true, &s->store)) < 0 ||
+      (rc = find_daemon(o, s->cfg, &s->daemon)) < 0)
+    return rc;
+  if (s->daemon) {
+    /* The daemon decides; names are checked here against the same
+     * deployment, so that a script's typo is found before it runs. */
+    if ((rc = open_store(s->cfg, false, &s->store)) < 0 ||
+        (rc = use_registry(s->cfg, s->store)) < 0 ||
+        (rc = jx_query_workflow(s->cfg, &s->own_wf)) < 0)
+      return rc;
+    s->wf = s->own_wf;
+    return 0;
+  }
+  if ((rc = open_store(s->cfg, true, &s->store)) < 0 ||
       (rc = use_registry(s->cfg, s->store)) < 0 ||
       (rc = jx_engine_new(&s->engine, &s->loop, s->cfg, s->store)) < 0)
     return rc;
+  s->wf = jx_engine_workflow(s->engine);
   return 0;
 }
 
@@ -325,29 +383,171 @@ static void session_close(session *s) {
     uv_run(&s->loop, UV_RUN_DEFAULT);
   }
   jx_engine_free(s->engine);
+  for (size_t i = 0; i < s->nremotes; i++)
+    jx_client_free(s->remotes[i].client);
+  free(s->daemon);
+  jx_workflow_free(s->own_wf);
   uv_loop_close(&s->loop);
   jx_store_free(s->store);
   jx_config_free(s->cfg);
 }
 
-/* Records a failure of the current line and reports it; `subject` ("P-1
- * dept_approve") says what was being done, when there is one. */
-static int session_fail(session *s, int rc, const jx_verdict *refusal,
-                        const char *subject) {
-  char where[1024];
-  if (rc == JX_EREFUSED)
+/* Records a failure of the current line and reports it from its error
+ * map, the line's FILE:LINE before its subject. */
+static int session_fail_doc(session *s, const jx_value *e) {
+  int64_t code = 1;
+  jx_map_int(e, "code", &code);
+  if (code == -JX_EREFUSED)
     s->refused++;
   else
     s->failed++;
   if (!s->rc)
-    s->rc = rc;
+    s->rc = (int)-code;
   if (!s->worst)
-    s->worst = rc;
-  if (s->where)
-    snprintf(where, sizeof where, "%s%s%s", s->where, subject ? ": " : "",
-             subject ? subject : "");
-  return fail(s->o, rc, refusal,
-              s->where ? where : subject);
+    s->worst = (int)-code;
+  if (!s->where)
+    return fail_doc(s->o, e);
+  jx_value with = jx_value_copy(e);
+  const char *subject = jx_map_str(e, "subject");
+  jx_buf b = JX_BUF_INIT;
+  jx_buf_printf(&b, "%s%s%s", s->where, subject ? ": " : "",
+                subject ? subject : "");
+  jx_map_set(&with, "subject", jx_str(b.data));
+  fail_doc(s->o, &with);
+  jx_buf_free(&b);
+  jx_value_free(&with);
+  return (int)-code;
+}
+
+/* As session_fail_doc, for a failure here; `subject` ("P-1 dept_approve")
+ * says what was being done, when there is one. */
+static int session_fail(session *s, int rc, const jx_verdict *refusal,
+                        const char *subject) {
+  jx_value e = jx_rpc_error(rc, jx_err_last()->msg, refusal, subject);
+  session_fail_doc(s, &e);
+  jx_value_free(&e);
+  return rc;
+}
+
+/* A connection to the daemon acting as `actor` (NULL: as JX_TOKEN's
+ * owner): tokens come from $JX_TOKEN, or from $JX_TOKEN_FILE, whose lines
+ * are "ACTOR TOKEN" (jx run drives several actors, one connection each). */
+static int token_for(const char *actor, char *out, size_t size) {
+  const char *one = getenv("JX_TOKEN"), *file = getenv("JX_TOKEN_FILE");
+  if (one && *one) {
+    snprintf(out, size, "%s", one);
+    return 0;
+  }
+  if (!file)
+    return jx_err_set(JX_EAUTH,
+                      "a daemon serves this store: give a token in "
+                      "JX_TOKEN (jx token create ACTOR prints one) or "
+                      "JX_TOKEN_FILE, or stop the daemon");
+  jx_buf text = JX_BUF_INIT;
+  int err = jx_buf_read_file(&text, file, JX_FILE_MAX), rc = 0;
+  if (err)
+    return jx_err_set(JX_EAUTH, "JX_TOKEN_FILE %s: %s", file, strerror(err));
+  char *save = NULL, *line;
+  rc = jx_err_set(JX_EAUTH, "JX_TOKEN_FILE %s has no token for %s", file,
+                  actor ? actor : "anyone");
+  for (line = strtok_r(text.data ? text.data : "", "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
+    char name[JX_ID_MAX + 1], token[256];
+    if (sscanf(line, "%128s %255s", name, token) == 2 &&
+        (!actor || strcmp(name, actor) == 0)) {
+      snprintf(out, size, "%s", token);
+      jx_err_clear();
+      rc = 0;
+      break;
+    }
+  }
+  jx_buf_free(&text);
+  return rc;
+}
+
+static int remote_for(session *s, const char *actor, jx_client **out) {
+  const char *key = actor ? actor : "";
+  for (size_t i = 0; i < s->nremotes; i++)
+    if (strcmp(s->remotes[i].actor, key) == 0)
+      return *out = s->remotes[i].client, 0;
+  if (s->nremotes == JX_MAX_REMOTES)
+    return jx_err_set(JX_EINVAL, "more than %d actors in one run",
+                      JX_MAX_REMOTES);
+  char token[256];
+  jx_client *c = NULL;
+  jx_value result, error;
+  bool absent;
+  int rc = token_for(actor, token, sizeof token);
+  if (rc == 0)
+    rc = jx_client_connect(&c, s->daemon, s->cfg->serve.max_frame, &absent);
+  if (rc == 0) {
+    jx_value p = jx_map();
+    jx_map_set(&p, "token", jx_str(token));
+    rc = jx_client_call(c, "auth", p, &result, &error);
+    jx_value_free(&result);
+    jx_value_free(&error);
+  }
+  if (rc < 0)
+    return jx_client_free(c), rc;
+  remote *r = &s->remotes[s->nremotes++];
+  snprintf(r->actor, sizeof r->actor, "%s", key);
+  r->client = c;
+  *out = c;
+  return 0;
+}
+
+/* Calls the daemon as `actor`; a failure is reported (as the daemon put
+ * it) and its code returned. */
+static int session_call(session *s, const char *actor, const char *method,
+                        jx_value params, jx_value *result) {
+  jx_client *c;
+  jx_value error = jx_nil();
+  *result = jx_nil();
+  int rc = remote_for(s, actor, &c);
+  if (rc < 0) {
+    jx_value_free(&params);
+    return session_fail(s, rc, NULL, NULL);
+  }
+  if (actor)
+    jx_map_set(&params, "as", jx_str(actor));
+  rc = jx_client_call(c, method, params, result, &error);
+  if (rc < 0 && error.type == JX_MAP)
+    session_fail_doc(s, &error);
+  else if (rc < 0)
+    session_fail(s, rc, NULL, NULL);
+  jx_value_free(&error);
+  return rc;
+}
+
+/* A write's outcome map, from the engine or from the daemon. */
+static void render_outcome(session *s, const jx_value *doc) {
+  s->made++;
+  if (s->o->quiet)
+    return;
+  if (s->o->json) {
+    jx_value v = jx_value_copy(doc);
+    jx_map_del(&v, "event"); /* jx do --json has printed it without */
+    print_json(&v);
+    jx_value_free(&v);
+    return;
+  }
+  printf("%s: %s -> %s (commit %.11s)\n", jx_map_str(doc, "project"),
+         jx_map_str(doc, "from"), jx_map_str(doc, "to"),
+         jx_map_str(doc, "commit"));
+}
+
+/* The daemon's {results: [...]} of a do or submit. */
+static void render_results(session *s, const jx_value *result) {
+  const jx_value *items = jx_map_get(result, "results");
+  for (size_t i = 0; items && items->type == JX_ARRAY && i < items->u.a.len;
+       i++) {
+    const jx_value *it = &items->u.a.items[i];
+    const jx_value *err = jx_map_get(it, "error");
+    if (err)
+      session_fail_doc(s, err);
+    else
+      render_outcome(s, it);
+  }
 }
 
 /* Turns the writes queued so far into commits and waits until they are
@@ -362,23 +562,9 @@ static void applied(const jx_outcome *out, void *payload) {
     session_fail(s, out->code, NULL, subject);
     return;
   }
-  s->made++;
-  if (s->o->quiet)
-    return;
-  if (s->o->json) {
-    jx_value v = jx_map();
-    jx_map_set(&v, "project", jx_str(out->project));
-    jx_map_set(&v, "from", jx_str(out->from));
-    jx_map_set(&v, "to", jx_str(out->to));
-    jx_map_set(&v, "commit", jx_str(git_oid_tostr_s(out->commit)));
-    jx_map_set(&v, "state", jx_value_copy(out->state));
-    print_json(&v);
-    jx_value_free(&v);
-  } else {
-    char oid[12];
-    git_oid_tostr(oid, sizeof oid, out->commit);
-    printf("%s: %s -> %s (commit %s)\n", out->project, out->from, out->to, oid);
-  }
+  jx_value doc = jx_rpc_outcome(out);
+  render_outcome(s, &doc);
+  jx_value_free(&doc);
 }
 
 /* Decides one request; an accepted one is committed by the next flush. */
@@ -426,7 +612,7 @@ static int check_submission(session *s, const jx_toml_doc *doc,
   out->fields = jx_value_copy(p);
   jx_map_del(&out->fields, "id");
   const char *bad;
-  rc = jx_workflow_check_project(jx_engine_workflow(s->engine), &out->fields,
+  rc = jx_workflow_check_project(s->wf, &out->fields,
                                  &bad);
   if (rc < 0 && bad) {
     path[depth] = bad;
@@ -491,6 +677,19 @@ static int submit(session *s, const options *o) {
   int rc = read_submissions(s, o->args[0], &f);
   if (rc < 0) {
     session_fail(s, rc, NULL, NULL);
+  } else if (s->daemon) {
+    for (size_t i = 0; i < f.n; i++) {
+      const char *unit = jx_map_str(&f.subs[i].fields, "unit");
+      jx_value p = jx_map(), one = jx_map(), result;
+      jx_map_set(&one, "id", jx_str(f.subs[i].id));
+      jx_map_set(&one, "fields", jx_value_copy(&f.subs[i].fields));
+      jx_array_push(jx_map_set(&p, "projects", jx_array()), one);
+      if (o->at || s->at)
+        jx_map_set(&p, "at", jx_str(o->at ? o->at : s->at));
+      if (session_call(s, o->as ? o->as : unit, "submit", p, &result) == 0)
+        render_results(s, &result);
+      jx_value_free(&result);
+    }
   } else {
     for (size_t i = 0; i < f.n; i++) {
       const char *unit = jx_map_str(&f.subs[i].fields, "unit");
@@ -542,7 +741,23 @@ static int do_event(session *s, const options *o) {
     rc = jx_err_set(JX_EINVAL, "do: --as ACTOR is required");
   for (size_t i = 0; i < o->nsets && rc == 0; i++)
     rc = parse_set(o->sets[i], &set);
-  if (rc == 0) {
+  if (rc == 0 && s->daemon) {
+    jx_value p = jx_map(), result;
+    jx_value *ids = jx_map_set(&p, "projects", jx_array());
+    char *list = jx_xstrdup(o->args[0]), *save = NULL;
+    for (char *id = strtok_r(list, ",", &save); id;
+         id = strtok_r(NULL, ",", &save))
+      jx_array_push(ids, jx_str(id));
+    free(list);
+    jx_map_set(&p, "event", jx_str(o->args[1]));
+    jx_map_set(&p, "set", set);
+    set = jx_nil();
+    if (o->at || s->at)
+      jx_map_set(&p, "at", jx_str(o->at ? o->at : s->at));
+    if (session_call(s, o->as, "do", p, &result) == 0)
+      render_results(s, &result);
+    jx_value_free(&result);
+  } else if (rc == 0) {
     char *ids = jx_xstrdup(o->args[0]), *save = NULL;
     size_t n = 0;
     if ((rc = check_distinct(o->args[0])) < 0) {
@@ -635,65 +850,69 @@ typedef struct tick_ctx {
   int worst; /* the code of the worst failure, or 0 */
 } tick_ctx;
 
-static void tick_done(const jx_outcome *out, void *payload) {
-  tick_ctx *t = payload;
-  if (out->code < 0) {
-    t->failed++;
-    t->worst = JX_ESTORE;
-    printf("%.10s %-16s %s: %s not written: %s\n", out->time,
-           out->timer ? out->timer : "", out->project, out->event,
-           jx_err_last()->msg);
-    return;
-  }
-  t->done++;
-  if (t->s->o->quiet)
-    return;
-  if (t->s->o->json) {
-    jx_value r = jx_map();
-    jx_map_set(&r, "timer", jx_str(out->timer ? out->timer : ""));
-    jx_map_set(&r, "time", jx_str(out->time));
-    jx_map_set(&r, "project", jx_str(out->project));
-    jx_map_set(&r, "event", jx_str(out->event));
-    jx_map_set(&r, "from", jx_str(out->from));
-    jx_map_set(&r, "to", jx_str(out->to));
-    jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(out->commit)));
-    jx_array_push(&t->rows, r);
+/* A row of a tick (jx_rpc_tick_made / _report: made here, or sent by the
+ * daemon): a line at once, or kept for --json. */
+static void tick_row(tick_ctx *t, jx_value row) {
+  const options *o = t->s->o;
+  const char *commit = jx_map_str(&row, "commit");
+  const char *rule = jx_map_str(&row, "rule");
+  const char *date = jx_map_str(&row, "date");
+  if (commit) {
+    t->done++;
+  } else if (rule) {
+    t->refused++;
   } else {
-    char oid[12];
-    git_oid_tostr(oid, sizeof oid, out->commit);
-    printf("%.10s %-16s %s: %s %s -> %s (commit %s)\n", out->time,
-           out->timer ? out->timer : "", out->project, out->event, out->from,
-           out->to, oid);
+    t->failed++;
+    /* A write that failed is the worst: the store is in trouble. */
+    if (!date)
+      t->worst = JX_ESTORE;
+    else if (!t->worst)
+      t->worst = JX_EPLUGIN;
   }
+  if (o->json && !(commit && o->quiet)) {
+    jx_array_push(&t->rows, row);
+    return;
+  }
+  if (commit && !o->quiet)
+    printf("%.10s %-16s %s: %s %s -> %s (commit %.11s)\n",
+           jx_map_str(&row, "time"), jx_map_str(&row, "timer"),
+           jx_map_str(&row, "project"), jx_map_str(&row, "event"),
+           jx_map_str(&row, "from"), jx_map_str(&row, "to"), commit);
+  else if (rule)
+    printf("%s %-16s %s: refused by %s: %s\n", date,
+           jx_map_str(&row, "timer"), jx_map_str(&row, "project"), rule,
+           jx_map_str(&row, "reason"));
+  else if (date)
+    printf("%s %-16s %s: %s\n", date, jx_map_str(&row, "timer"),
+           jx_map_str(&row, "project"), jx_map_str(&row, "error"));
+  else if (!commit)
+    printf("%.10s %-16s %s: %s not written: %s\n", jx_map_str(&row, "time"),
+           jx_map_str(&row, "timer"), jx_map_str(&row, "project"),
+           jx_map_str(&row, "event"), jx_map_str(&row, "error"));
+  jx_value_free(&row);
+}
+
+static void tick_done(const jx_outcome *out, void *payload) {
+  tick_row(payload, jx_rpc_tick_made(out));
 }
 
 static void tick_decided(const jx_tick_report *r, void *payload) {
   tick_ctx *t = payload;
-  bool refused = r->code == JX_EREFUSED;
-  if (refused) {
-    t->refused++;
-  } else {
-    t->failed++;
-    if (t->worst != JX_ESTORE)
-      t->worst = r->code;
-  }
-  if (t->s->o->json) {
-    jx_value row = jx_map();
-    jx_map_set(&row, "timer", jx_str(r->timer));
-    jx_map_set(&row, "project", jx_str(r->project));
-    jx_map_set(&row, "error", jx_str(r->error));
-    if (refused) {
-      jx_map_set(&row, "rule", jx_str(r->refusal->rule));
-      jx_map_set(&row, "reason", jx_str(r->refusal->reason));
-      jx_map_set(&row, "remedy", jx_str(r->refusal->remedy));
-    }
-    jx_array_push(&t->rows, row);
-  } else if (refused) {
-    printf("%s %-16s %s: refused by %s: %s\n", r->date, r->timer, r->project,
-           r->refusal->rule, r->refusal->reason);
-  } else {
-    printf("%s %-16s %s: %s\n", r->date, r->timer, r->project, r->error);
-  }
+  if (r->code != JX_EREFUSED && r->code != JX_EPLUGIN && !t->worst)
+    t->worst = r->code;
+  tick_row(t, jx_rpc_tick_report(r));
+}
+
+/* The daemon's answer to tick: its rows, in the order they happened. */
+static int remote_tick(session *s, const options *o, tick_ctx *t) {
+  jx_value p = jx_map(), result;
+  jx_map_set(&p, "to", jx_str(o->to));
+  int rc = session_call(s, o->as, "tick", p, &result);
+  const jx_value *rows = rc == 0 ? jx_map_get(&result, "made") : NULL;
+  for (size_t i = 0; rows && rows->type == JX_ARRAY && i < rows->u.a.len; i++)
+    tick_row(t, jx_value_copy(&rows->u.a.items[i]));
+  jx_value_free(&result);
+  return rc;
 }
 
 static int tick(session *s, const options *o) {
@@ -702,20 +921,22 @@ static int tick(session *s, const options *o) {
   int rc;
   if (!o->to)
     rc = jx_err_set(JX_EINVAL, "--to DATE is required");
-  else if ((rc = jx_date_parse("--to", o->to, &to)) == 0)
+  else if ((rc = jx_date_parse("--to", o->to, &to)) == 0 && s->daemon)
+    rc = remote_tick(s, o, &t);
+  else if (rc == 0)
     rc = jx_engine_tick(s->engine, to, tick_decided, tick_done, &t, NULL);
   session_flush(s);
   s->made += t.done;
   s->refused += t.refused;
   if (rc == 0 && t.failed)
-    rc = jx_err_set(t.worst, "%zu timer events failed (listed above)",
-                    t.failed);
+    rc = jx_err_set(t.worst ? t.worst : JX_EPLUGIN,
+                    "%zu timer events failed (listed above)", t.failed);
   /* What was made is shown even when something failed: it is committed. */
   if (s->o->json && !s->o->quiet)
     print_json(&t.rows);
-  if (rc < 0) {
+  if (rc < 0 && !(s->daemon && s->rc)) {
     session_fail(s, rc, NULL, "tick");
-  } else if (!s->o->json && !s->o->quiet) {
+  } else if (rc == 0 && !s->o->json && !s->o->quiet) {
     printf("tick to %s: %zu events made, %zu refused by rules\n", o->to,
            t.done, t.refused);
   }
@@ -1044,7 +1265,7 @@ static char *beside(const char *script, const char *file) {
 /* What a `do` line names must exist: a misspelt event or actor is a
  * mistake of the script, found before anything runs. */
 static int check_do(session *s, const options *o) {
-  const jx_workflow *wf = jx_engine_workflow(s->engine);
+  const jx_workflow *wf = s->wf;
   const char *event = o->args[1];
   jx_value set = jx_map();
   int rc = 0;
@@ -2053,6 +2274,14 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
       slot = &o->key, opt = OPT_KEY;
     else if (!strcmp(a, "--rules"))
       slot = &o->rules, opt = OPT_RULES;
+    else if (!strcmp(a, "--connect"))
+      slot = &o->connect;
+    else if (!strcmp(a, "--clock"))
+      slot = &o->clock, opt = OPT_CLOCK;
+    else if (!strcmp(a, "--embedded")) {
+      o->embedded = true;
+      continue;
+    }
     else if (!strcmp(a, "--dry-run")) {
       o->dry = true;
       o->given |= OPT_DRY;

@@ -126,3 +126,33 @@ jx_value jx_rpc_notification(const char *method, jx_value param) {
   jx_array_push(&m, params);
   return m;
 }
+
+jx_value jx_rpc_tick_made(const jx_outcome *o) {
+  jx_value r = jx_map();
+  jx_map_set(&r, "timer", jx_str(o->timer ? o->timer : ""));
+  jx_map_set(&r, "time", jx_str(o->time));
+  jx_map_set(&r, "project", jx_str(o->project));
+  jx_map_set(&r, "event", jx_str(o->event));
+  if (o->code < 0) {
+    jx_map_set(&r, "error", jx_str(jx_err_last()->msg));
+    return r;
+  }
+  jx_map_set(&r, "from", jx_str(o->from));
+  jx_map_set(&r, "to", jx_str(o->to));
+  jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(o->commit)));
+  return r;
+}
+
+jx_value jx_rpc_tick_report(const jx_tick_report *t) {
+  jx_value r = jx_map();
+  jx_map_set(&r, "timer", jx_str(t->timer));
+  jx_map_set(&r, "date", jx_str(t->date));
+  jx_map_set(&r, "project", jx_str(t->project));
+  jx_map_set(&r, "error", jx_str(t->error));
+  if (t->code == JX_EREFUSED) {
+    jx_map_set(&r, "rule", jx_str(t->refusal->rule));
+    jx_map_set(&r, "reason", jx_str(t->refusal->reason));
+    jx_map_set(&r, "remedy", jx_str(t->refusal->remedy));
+  }
+  return r;
+}

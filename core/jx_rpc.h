@@ -28,6 +28,13 @@ jx_value jx_rpc_error(int rc, const char *message, const jx_verdict *refusal,
  * commit, state}. */
 jx_value jx_rpc_outcome(const jx_outcome *o);
 
+/* The rows of a tick: an event the calendar made, durable ({timer, time,
+ * project, event, from, to, commit}) or not written ({timer, time,
+ * project, event, error}), and one it could not make ({timer, date,
+ * project, error, rule?, reason?, remedy?}). */
+jx_value jx_rpc_tick_made(const jx_outcome *o);
+jx_value jx_rpc_tick_report(const jx_tick_report *t);
+
 /* Reads a decoded message as a request [0, msgid, method, params] whose
  * params are [] or [map].  *msgid is set (else 0) as soon as it can be
  * read, so that an error can be answered to it.  *params is the map, or

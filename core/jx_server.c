@@ -489,22 +489,9 @@ static void tick_done(const jx_outcome *o, void *payload) {
 }
 
 static void tick_row(call *k, const jx_outcome *o) {
-  jx_value r = jx_map();
-  if (o->code < 0) {
+  if (o->code < 0)
     k->failed++;
-    jx_map_set(&r, "timer", jx_str(o->timer ? o->timer : ""));
-    jx_map_set(&r, "project", jx_str(o->project));
-    jx_map_set(&r, "error", jx_str(jx_err_last()->msg));
-  } else {
-    jx_map_set(&r, "timer", jx_str(o->timer ? o->timer : ""));
-    jx_map_set(&r, "time", jx_str(o->time));
-    jx_map_set(&r, "project", jx_str(o->project));
-    jx_map_set(&r, "event", jx_str(o->event));
-    jx_map_set(&r, "from", jx_str(o->from));
-    jx_map_set(&r, "to", jx_str(o->to));
-    jx_map_set(&r, "commit", jx_str(git_oid_tostr_s(o->commit)));
-  }
-  jx_array_push(&k->rows, r);
+  jx_array_push(&k->rows, jx_rpc_tick_made(o));
 }
 
 static void tick_decided(const jx_tick_report *r, void *payload) {
@@ -514,20 +501,11 @@ static void tick_decided(const jx_tick_report *r, void *payload) {
         r->code == JX_EREFUSED ? r->refusal->reason : r->error);
     return;
   }
-  jx_value row = jx_map();
-  jx_map_set(&row, "timer", jx_str(r->timer));
-  jx_map_set(&row, "date", jx_str(r->date));
-  jx_map_set(&row, "project", jx_str(r->project));
-  jx_map_set(&row, "error", jx_str(r->error));
-  if (r->code == JX_EREFUSED) {
+  if (r->code == JX_EREFUSED)
     tc->k->refused++;
-    jx_map_set(&row, "rule", jx_str(r->refusal->rule));
-    jx_map_set(&row, "reason", jx_str(r->refusal->reason));
-    jx_map_set(&row, "remedy", jx_str(r->refusal->remedy));
-  } else {
+  else
     tc->k->failed++;
-  }
-  jx_array_push(&tc->k->rows, row);
+  jx_array_push(&tc->k->rows, jx_rpc_tick_report(r));
 }
 
 static int m_tick(conn *c, uint32_t msgid, const jx_value *p) {
