@@ -55,8 +55,8 @@ client() {
 
 # Each scenario builds on the store the ones before it left (client.mjs).
 for scenario in auth submit subscribe reads refusal errors pipeline malformed tick; do
-  expect 0 "node scenario $scenario" -- client "$scenario"
-  contains "$OUT" "^scenario $scenario: [0-9]+ checks passed\$" "scenario $scenario passed"
+  expect 0 "node scenario $scenario" -- client "$scenario" &&
+    contains "$OUT" "^scenario $scenario: [0-9]+ checks passed\$" "scenario $scenario passed"
   # What the protocol leaves open, and how the daemon chose.
   printf '%s\n' "$OUT" | grep '^note: ' || true
 done
