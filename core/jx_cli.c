@@ -26,7 +26,9 @@
 #include "jx_rpc.h"
 #include "jx_sandbox.h"
 #include "jx_script.h"
+#include "jx_server.h"
 #include "jx_store.h"
+#include "jx_token.h"
 #include "jx_toml.h"
 #include "jx_verify.h"
 #include "jx_workflow.h"
@@ -806,7 +808,20 @@ static int parse_map(const char *arg, jx_value *map) {
 
 /* Moves projects to the definition this deployment runs, one commit each;
  * --dry-run says what would change and writes nothing. */
+/* Commands the daemon does not serve yet write only embedded. */
+static int not_served(session *s, const char *what) {
+  return session_fail(
+      s,
+      jx_err_set(JX_ECONN,
+                 "%s is not a daemon method: stop jx serve (SIGTERM) and run "
+                 "it again, which then opens the store itself",
+                 what),
+      NULL, NULL);
+}
+
 static int migrate(session *s, const options *o) {
+  if (s->daemon)
+    return not_served(s, "jx migrate");
   jx_value map = jx_map();
   int rc = o->as ? parse_map(o->map, &map)
                  : jx_err_set(JX_EINVAL, "migrate: --as ACTOR is required");
@@ -1061,7 +1076,47 @@ static int show(const options *o, jx_store *s, const jx_config *cfg) {
   return rc;
 }
 
-static int cmd_show(const options *o) { return with_store(o, show); }
+/* A read command's document from the daemon, when one serves the store
+ * and a token is at hand (JX_TOKEN, JX_TOKEN_FILE); 1 when the store is
+ * to be read here instead, which is safe beside a daemon: readers take no
+ * lock. */
+static int ask_daemon(const options *o, const char *actor, const char *method,
+                      jx_value params, jx_value *doc) {
+  jx_config *cfg = NULL;
+  char *addr = NULL;
+  *doc = jx_nil();
+  int rc = load_config(o, &cfg);
+  if (rc == 0)
+    rc = find_daemon(o, cfg, &addr);
+  if (rc == 0 && (!addr || (!o->connect && !getenv("JX_TOKEN") &&
+                            !getenv("JX_TOKEN_FILE"))))
+    rc = 1;
+  if (rc < 0)
+    fail(o, rc, NULL, NULL);
+  if (rc == 0) {
+    session s = {.o = o, .cfg = cfg, .daemon = addr};
+    rc = session_call(&s, actor, method, params, doc);
+    params = jx_nil();
+    for (size_t i = 0; i < s.nremotes; i++)
+      jx_client_free(s.remotes[i].client);
+  }
+  jx_value_free(&params);
+  free(addr);
+  jx_config_free(cfg);
+  return rc;
+}
+
+static int cmd_show(const options *o) {
+  jx_value p = jx_map(), doc;
+  jx_map_set(&p, "project", jx_str(o->args[0]));
+  int rc = ask_daemon(o, NULL, "show", p, &doc);
+  if (rc == 1)
+    return with_store(o, show);
+  if (rc == 0)
+    render_show(o, &doc);
+  jx_value_free(&doc);
+  return rc;
+}
 
 static int list(const options *o, jx_store *s, const jx_config *cfg) {
   jx_value rows;
@@ -1072,7 +1127,20 @@ static int list(const options *o, jx_store *s, const jx_config *cfg) {
   return rc;
 }
 
-static int cmd_list(const options *o) { return with_store(o, list); }
+static int cmd_list(const options *o) {
+  jx_value p = jx_map(), doc;
+  if (o->state)
+    jx_map_set(&p, "state", jx_str(o->state));
+  if (o->department)
+    jx_map_set(&p, "department", jx_str(o->department));
+  int rc = ask_daemon(o, NULL, "list", p, &doc);
+  if (rc == 1)
+    return with_store(o, list);
+  if (rc == 0)
+    render_list(o, &doc);
+  jx_value_free(&doc);
+  return rc;
+}
 
 static int inbox(const options *o, jx_store *s, const jx_config *cfg) {
   jx_value rows;
@@ -1087,7 +1155,14 @@ static int cmd_inbox(const options *o) {
   if (!o->as)
     return fail(o, jx_err_set(JX_EINVAL, "inbox: --as ACTOR is required"),
                 NULL, NULL);
-  return with_store(o, inbox);
+  jx_value doc;
+  int rc = ask_daemon(o, o->as, "inbox", jx_map(), &doc);
+  if (rc == 1)
+    return with_store(o, inbox);
+  if (rc == 0)
+    render_inbox(o, &doc, o->as);
+  jx_value_free(&doc);
+  return rc;
 }
 
 static int log_cmd(const options *o, jx_store *s, const jx_config *cfg) {
@@ -1100,7 +1175,17 @@ static int log_cmd(const options *o, jx_store *s, const jx_config *cfg) {
   return rc;
 }
 
-static int cmd_log(const options *o) { return with_store(o, log_cmd); }
+static int cmd_log(const options *o) {
+  jx_value p = jx_map(), doc;
+  jx_map_set(&p, "project", jx_str(o->args[0]));
+  int rc = ask_daemon(o, NULL, "log", p, &doc);
+  if (rc == 1)
+    return with_store(o, log_cmd);
+  if (rc == 0)
+    render_log(o, &doc);
+  jx_value_free(&doc);
+  return rc;
+}
 
 /* --- reports ------------------------------------------------------------- */
 
@@ -1235,7 +1320,19 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
   return rc;
 }
 
-static int cmd_report(const options *o) { return with_store(o, report); }
+static int cmd_report(const options *o) {
+  jx_value p = jx_map(), doc;
+  jx_map_set(&p, "name", jx_str(o->args[0]));
+  if (o->at)
+    jx_map_set(&p, "at", jx_str(o->at));
+  int rc = ask_daemon(o, NULL, "report", p, &doc);
+  if (rc == 1)
+    return with_store(o, report);
+  if (rc == 0)
+    render_report(o, &doc);
+  jx_value_free(&doc);
+  return rc;
+}
 
 /* --- run: a script of writes ------------------------------------------------
  */
@@ -2024,6 +2121,8 @@ static int actor_list(const options *o, jx_store *s, const jx_config *cfg) {
 
 /* jx actor add NAME --set role=R [--set KEY=VALUE ...] / remove NAME. */
 static int actor_change(session *s, const options *o) {
+  if (s->daemon)
+    return not_served(s, "jx actor add/remove");
   bool add = strcmp(o->args[0], "add") == 0;
   jx_value entry = jx_map();
   int rc = 0;
@@ -2051,6 +2150,102 @@ static int actor_change(session *s, const options *o) {
   jx_value_free(&entry);
   return s->rc;
 }
+
+/* --- the daemon ------------------------------------------------------------
+ */
+
+static int cmd_serve(const options *o) {
+  bool virtual_clock = o->clock && strcmp(o->clock, "virtual") == 0;
+  jx_server *srv = NULL;
+  session s;
+  char *addr = NULL;
+  int rc;
+  if (o->clock && !virtual_clock && strcmp(o->clock, "real") != 0)
+    return fail(o, jx_err_set(JX_EINVAL, "--clock %s: real or virtual",
+                              o->clock),
+                NULL, NULL);
+  options own = *o;
+  own.embedded = true; /* the daemon is the one that opens the store */
+  if ((rc = load_config(o, &s.cfg)) == 0) {
+    rc = find_daemon(o, s.cfg, &addr);
+    if (rc == 0 && addr)
+      rc = jx_err_set(JX_ESTORE, "a daemon already serves this store at %s",
+                      addr);
+    free(addr);
+    jx_config_free(s.cfg);
+  }
+  if (rc == 0 && (rc = session_open(&s, &own)) == 0)
+    rc = jx_server_start(&srv, &s.loop, s.cfg, s.store, s.engine,
+                         virtual_clock);
+  if (rc == 0) {
+    uv_run(&s.loop, UV_RUN_DEFAULT);
+    fprintf(stderr, "jx serve: stopped; everything acknowledged is "
+                    "committed\n");
+  } else {
+    fail(o, rc, NULL, "serve");
+  }
+  if (srv)
+    uv_run(&s.loop, UV_RUN_DEFAULT); /* the handles a failed start closed */
+  jx_server_free(srv);
+  session_close(&s);
+  return rc;
+}
+
+typedef struct token_row {
+  const options *o;
+  jx_value rows;
+} token_row;
+
+static int token_listed(const char *actor, const char *created, void *p) {
+  token_row *t = p;
+  if (t->o->json) {
+    jx_value r = jx_map();
+    jx_map_set(&r, "actor", jx_str(actor));
+    jx_map_set(&r, "created", jx_str(created));
+    jx_array_push(&t->rows, r);
+  } else {
+    printf("%-24s %s\n", actor, created);
+  }
+  return 0;
+}
+
+/* Tokens are kept beside the store, hashed (jx_token.h): who holds the
+ * store's directory may hand them out, as it may read the store. */
+static int token(const options *o, jx_store *s, const jx_config *cfg) {
+  const char *sub = o->args[0], *actor = o->nargs > 1 ? o->args[1] : NULL;
+  const char *path = jx_store_path(s);
+  if (strcmp(sub, "list") == 0 && !actor) {
+    token_row t = {o, jx_array()};
+    int rc = jx_token_list(path, token_listed, &t);
+    if (rc == 0 && o->json)
+      print_json(&t.rows);
+    jx_value_free(&t.rows);
+    return rc;
+  }
+  if (!actor || (strcmp(sub, "create") != 0 && strcmp(sub, "revoke") != 0))
+    return jx_err_set(JX_EINVAL, "token: expected create ACTOR, revoke "
+                                 "ACTOR or list");
+  if (strcmp(sub, "revoke") == 0)
+    return jx_token_revoke(path, actor);
+  if (!jx_config_actor(cfg, actor))
+    return jx_err_set(JX_EINVAL, "token create: no actor \"%s\" (jx actor "
+                                 "list)",
+                      actor);
+  char tok[JX_TOKEN_LEN + 1];
+  int rc = jx_token_create(path, actor, (int64_t)time(NULL), tok);
+  if (rc == 0 && o->json) {
+    jx_value v = jx_map();
+    jx_map_set(&v, "actor", jx_str(actor));
+    jx_map_set(&v, "token", jx_str(tok));
+    print_json(&v);
+    jx_value_free(&v);
+  } else if (rc == 0) {
+    printf("%s\n", tok);
+  }
+  return rc;
+}
+
+static int cmd_token(const options *o) { return with_store(o, token); }
 
 static int cmd_actor(const options *o) {
   const char *sub = o->args[0];
@@ -2104,14 +2299,15 @@ static const command commands[] = {
      "document per line.  Exit status: the first\n"
      "failure's.  See workflows/demo/2021/year.jx.\n",
      1, 1, OPT_QUIET, cmd_run, NULL},
-    {"tick", "jx tick --to DATE",
+    {"tick", "jx tick --to DATE [--as ACTOR]",
      "Advance the calendar to DATE: every [[calendar.timer]] of\n"
      "workflow.toml due by then sends its event, as actor `calendar`, to\n"
      "every project in the timer's states that it has not been sent to.\n"
      "Each is a commit like any other event; refusals by the rules are\n"
      "listed and the tick goes on.  Ticking twice to a date does nothing\n"
-     "new.  Tests, demos and simulations drive the year with it.\n",
-     0, 0, OPT_TO, NULL, tick},
+     "new.  Tests, demos and simulations drive the year with it.  Through\n"
+     "a daemon (jx serve --clock virtual), --as names an admin actor.\n",
+     0, 0, OPT_TO | OPT_AS, NULL, tick},
     {"show", "jx show ID", "Print the current state of project ID.\n", 1, 1, 0,
      cmd_show, NULL},
     {"list", "jx list [--state S] [--department D]",
@@ -2193,6 +2389,22 @@ static const command commands[] = {
      "to, commit, rule_set, and the fields the event set (JSON).  CSV by\n"
      "default.\n",
      0, 0, OPT_FORMAT, cmd_export, NULL},
+    {"serve", "jx serve [--clock real|virtual]",
+     "Serve the store to many clients at once (docs/PROTOCOL.md): a Unix\n"
+     "socket ([serve] socket, default jx.sock in the store) and, when\n"
+     "[serve] listen is set, TCP.  Clients authenticate with a token (jx\n"
+     "token create) and act only as its actor.  While it runs, jx commands\n"
+     "on this store go through it (with JX_TOKEN, or JX_TOKEN_FILE holding\n"
+     "lines \"ACTOR TOKEN\"); reads without a token read the store\n"
+     "directly.  The calendar's timers fire from the real clock every\n"
+     "[serve] tick_seconds; with --clock virtual only through jx tick.\n"
+     "SIGTERM or SIGINT: finish and acknowledge what is queued, then exit.\n",
+     0, 0, OPT_CLOCK, cmd_serve, NULL},
+    {"token", "jx token create ACTOR | revoke ACTOR | list",
+     "Authentication tokens for the daemon, one per actor: create prints a\n"
+     "new one (replacing the actor's old one) once; only its hash is kept,\n"
+     "in the store's directory (file tokens, not in the history).\n",
+     1, 2, 0, cmd_token, NULL},
     {"cat", "jx cat FILE",
      "Print a state or event blob of the store (msgpack) as JSON.  Git runs\n"
      "it for the store's *.msgpack files once a reader sets\n"
@@ -2345,7 +2557,7 @@ static int check_usage(const options *o, const command *cmd) {
                                         "--to",         "--quiet",
                                         "--map",        "--dry-run",
                                         "--format",     "--key",
-                                        "--rules"};
+                                        "--rules",      "--clock"};
     unsigned bad = o->given & ~cmd->allowed, k = 0;
     while (!(bad & (1u << k)))
       k++;

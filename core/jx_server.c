@@ -44,7 +44,8 @@ struct conn {
   jx_server *srv;
   unsigned long no; /* for the log */
   char *in;         /* bytes read, from `off` on not yet a whole frame */
-  size_t len, cap, off, need;
+  size_t len, cap, off;
+  size_t need; /* bytes from `off` on before the frame can be whole */
   char actor[JX_ID_MAX + 1]; /* "" until authenticated */
   size_t queued;             /* bytes written but not yet sent */
   unsigned refs;             /* the handle, and each call in flight */
@@ -760,7 +761,6 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     if (c->off) { /* the consumed head goes first */
       memmove(c->in, c->in + c->off, c->len - c->off);
       c->len -= c->off;
-      c->need -= c->need > c->off ? c->off : c->need;
       c->off = 0;
     }
     if (c->cap - c->len < READ_CHUNK) {
@@ -788,14 +788,15 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     return;
   }
   c->len += (size_t)n;
-  while (!c->closing && !s->draining && c->len - c->off >= c->need) {
+  while (!c->closing && !s->draining && c->len > c->off &&
+         c->len - c->off >= c->need) {
     size_t frame = 0, need = 0;
     int rc = jx_codec_measure(c->in + c->off, c->len - c->off,
                               s->cfg->serve.max_frame, &frame, &need);
     if (rc < 0)
       return bad_stream(c);
     if (rc == 1) {
-      c->need = c->off + need;
+      c->need = need;
       break;
     }
     jx_value msg;
