@@ -49,7 +49,8 @@ enum {
   OPT_FORMAT = 512,
   OPT_KEY = 1024,
   OPT_RULES = 2048,
-  OPT_CLOCK = 4096
+  OPT_CLOCK = 4096,
+  OPT_COUNT = 8192
 };
 
 typedef struct options {
@@ -65,6 +66,7 @@ typedef struct options {
   const char *rules; /* simulate --rules DIR */
   const char *connect; /* --connect ADDR: the daemon to use */
   const char *clock;   /* serve --clock real|virtual */
+  const char *count;   /* watch --count N */
   bool embedded;       /* --embedded: never use a daemon */
   const char *sets[JX_MAX_SETS];
   size_t nsets;
@@ -2191,6 +2193,80 @@ static int cmd_serve(const options *o) {
   return rc;
 }
 
+/* Follows changes live: a subscription, a line per committed change. */
+static int cmd_watch(const options *o) {
+  const char *what = o->args[0], *value = o->nargs > 1 ? o->args[1] : NULL;
+  jx_value p = jx_map(), doc = jx_nil();
+  long max = o->count ? strtol(o->count, NULL, 10) : -1;
+  int rc = 0;
+  if (o->count && max <= 0)
+    rc = jx_err_set(JX_EINVAL, "--count %s: a positive number", o->count);
+  else if (strcmp(what, "inbox") == 0 && !value)
+    jx_map_set(&p, "inbox", jx_bool(true));
+  else if ((strcmp(what, "project") == 0 || strcmp(what, "department") == 0) &&
+           value)
+    jx_map_set(&p, what, jx_str(value));
+  else
+    rc = jx_err_set(JX_EINVAL, "watch: expected project ID, department D "
+                               "or inbox");
+  if (rc < 0) {
+    jx_value_free(&p);
+    return fail(o, rc, NULL, NULL);
+  }
+  jx_config *cfg = NULL;
+  char *addr = NULL;
+  if ((rc = load_config(o, &cfg)) == 0 &&
+      (rc = find_daemon(o, cfg, &addr)) == 0 && !addr)
+    rc = jx_err_set(JX_ECONN, "watch: no daemon serves %s (jx serve)",
+                    cfg->store_path);
+  if (rc < 0) {
+    jx_value_free(&p);
+    jx_config_free(cfg);
+    return fail(o, rc, NULL, NULL);
+  }
+  session s = {.o = o, .cfg = cfg, .daemon = addr};
+  jx_client *c = NULL;
+  rc = session_call(&s, o->as, "subscribe", p, &doc);
+  if (rc == 0)
+    rc = remote_for(&s, o->as, &c);
+  if (rc == 0) {
+    fprintf(stderr, "jx: watching %s%s%s\n", what, value ? " " : "",
+            value ? value : "");
+    fflush(stderr);
+  }
+  for (long n = 0; rc == 0 && n != max;) {
+    jx_value m;
+    if (jx_client_read(c, &m) < 0)
+      break; /* the daemon stopped: so does watching */
+    const jx_value *params = m.type == JX_ARRAY && m.u.a.len == 3
+                                 ? &m.u.a.items[2]
+                                 : NULL;
+    const jx_value *ch = params && params->type == JX_ARRAY &&
+                                 params->u.a.len == 1
+                             ? &params->u.a.items[0]
+                             : NULL;
+    if (ch && o->json) {
+      print_json(ch);
+      n++;
+    } else if (ch) {
+      printf("%.10s %s: %s %s -> %s by %s (commit %.11s)\n",
+             jx_map_str(ch, "time"), jx_map_str(ch, "project"),
+             jx_map_str(ch, "event"), jx_map_str(ch, "from"),
+             jx_map_str(ch, "to"), jx_map_str(ch, "actor"),
+             jx_map_str(ch, "commit"));
+      n++;
+    }
+    fflush(stdout);
+    jx_value_free(&m);
+  }
+  for (size_t i = 0; i < s.nremotes; i++)
+    jx_client_free(s.remotes[i].client);
+  jx_value_free(&doc);
+  free(addr);
+  jx_config_free(cfg);
+  return rc;
+}
+
 typedef struct token_row {
   const options *o;
   jx_value rows;
@@ -2400,6 +2476,12 @@ static const command commands[] = {
      "[serve] tick_seconds; with --clock virtual only through jx tick.\n"
      "SIGTERM or SIGINT: finish and acknowledge what is queued, then exit.\n",
      0, 0, OPT_CLOCK, cmd_serve, NULL},
+    {"watch", "jx watch project ID | department D | inbox [--as ACTOR] "
+              "[--count N]",
+     "Follow a project, a department's projects, or what waits for an\n"
+     "actor, through the daemon: a line per committed change, in commit\n"
+     "order, until the daemon stops (or N changes: --count).\n",
+     1, 2, OPT_AS | OPT_COUNT, cmd_watch, NULL},
     {"token", "jx token create ACTOR | revoke ACTOR | list",
      "Authentication tokens for the daemon, one per actor: create prints a\n"
      "new one (replacing the actor's old one) once; only its hash is kept,\n"
@@ -2433,6 +2515,10 @@ static void usage(FILE *f) {
         "  -c, --config FILE  deployment file (default: $JX_CONFIG, else\n"
         "                     ./workflow.toml)\n"
         "  --store DIR        use this store instead of [store].path\n"
+        "  --connect ADDR     use the daemon at ADDR (a socket path, or\n"
+        "                     tcp:HOST:PORT); by default a daemon answering\n"
+        "                     on the store's socket is used\n"
+        "  --embedded         open the store here even if a daemon serves it\n"
         "  --json             machine-readable output (errors too)\n"
         "  --csv              CSV output (jx report)\n"
         "  -h, --help         this text; `jx COMMAND --help` for one command\n"
@@ -2451,7 +2537,10 @@ static void usage(FILE *f) {
         "  3 not found (no such project)\n"
         "  4 store error (missing, locked, damaged, disk full)\n"
         "  5 a plugin failed (error, instruction, memory or time limit); the\n"
-        "    transition was not made\n",
+        "    transition was not made\n"
+        "  6 not authenticated by the daemon (token missing, wrong, revoked,\n"
+        "    or another actor's)\n"
+        "  7 no daemon at --connect's address, or the connection was lost\n",
         f);
 }
 
@@ -2490,6 +2579,8 @@ static int parse_args(int argc, char **argv, options *o, const command **cmd) {
       slot = &o->connect;
     else if (!strcmp(a, "--clock"))
       slot = &o->clock, opt = OPT_CLOCK;
+    else if (!strcmp(a, "--count"))
+      slot = &o->count, opt = OPT_COUNT;
     else if (!strcmp(a, "--embedded")) {
       o->embedded = true;
       continue;
@@ -2557,7 +2648,8 @@ static int check_usage(const options *o, const command *cmd) {
                                         "--to",         "--quiet",
                                         "--map",        "--dry-run",
                                         "--format",     "--key",
-                                        "--rules",      "--clock"};
+                                        "--rules",      "--clock",
+                                        "--count"};
     unsigned bad = o->given & ~cmd->allowed, k = 0;
     while (!(bad & (1u << k)))
       k++;

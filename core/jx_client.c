@@ -96,8 +96,7 @@ static int send_all(jx_client *c, const jx_buf *b) {
   return 0;
 }
 
-/* Reads the next whole message into *msg. */
-static int read_msg(jx_client *c, jx_value *msg) {
+int jx_client_read(jx_client *c, jx_value *msg) {
   for (;;) {
     size_t frame = 0, need = 0;
     int rc = c->in.len ? jx_codec_measure(c->in.data, c->in.len,
@@ -140,7 +139,7 @@ int jx_client_call(jx_client *c, const char *method, jx_value params,
   jx_buf_free(&b);
   while (rc == 0) {
     jx_value msg;
-    if ((rc = read_msg(c, &msg)) < 0)
+    if ((rc = jx_client_read(c, &msg)) < 0)
       break;
     const jx_value *m = msg.u.a.items;
     bool mine = msg.type == JX_ARRAY && msg.u.a.len == 4 &&

@@ -1,7 +1,7 @@
 /*
  * jx_client: the CLI's side of the daemon's protocol (docs/PROTOCOL.md): a
  * blocking connection that sends a request and reads until its response,
- * setting aside nothing else (the CLI does not subscribe).
+ * dropping notifications that come in between (jx watch reads those).
  *
  * Memory: the client owns its socket and buffers; results are the
  * caller's.
@@ -28,6 +28,11 @@ int jx_client_connect(jx_client **out, const char *addr, size_t max_frame,
  * connection failed (the daemon went away). */
 int jx_client_call(jx_client *c, const char *method, jx_value params,
                    jx_value *result, jx_value *error);
+
+/* Reads the next message the daemon sends (after a subscribe: its
+ * notifications) into *msg, the caller's.  JX_ECONN when the connection
+ * ends. */
+int jx_client_read(jx_client *c, jx_value *msg);
 
 void jx_client_free(jx_client *c);
 
