@@ -57,8 +57,9 @@ client() {
 for scenario in auth submit subscribe reads refusal errors pipeline malformed tick; do
   expect 0 "node scenario $scenario" -- client "$scenario" &&
     contains "$OUT" "^scenario $scenario: [0-9]+ checks passed\$" "scenario $scenario passed"
-  # What the protocol leaves open, and how the daemon chose.
-  printf '%s\n' "$OUT" | grep '^note: ' || true
+  # The scenario's count, and what the protocol leaves open and how the
+  # daemon chose.
+  printf '%s\n' "$OUT" | grep -E '^(scenario .*passed|note: )' || true
 done
 checks=$((checks + 1))
 kill -0 $SERVE 2>/dev/null || { failures=$((failures + 1)); echo "FAIL the daemon died during the scenarios"; }
