@@ -44,15 +44,16 @@ int jx_rpc_request(const jx_value *msg, uint32_t *msgid, const char **method,
                       "a message of type %lld: a client sends requests "
                       "(type 0) only",
                       (long long)m[0].u.i);
+  if (msg->u.a.len < 2 || m[1].type != JX_INT || m[1].u.i < 0 ||
+      m[1].u.i > UINT32_MAX)
+    return jx_err_set(JX_EINVAL,
+                      "a request's msgid is an integer 0 ... 4294967295");
+  *msgid = (uint32_t)m[1].u.i;
   if (msg->u.a.len != 4)
     return jx_err_set(JX_EINVAL,
                       "a request is [0, msgid, method, params]: 4 elements, "
                       "not %zu",
                       msg->u.a.len);
-  if (m[1].type != JX_INT || m[1].u.i < 0 || m[1].u.i > UINT32_MAX)
-    return jx_err_set(JX_EINVAL,
-                      "a request's msgid is an integer 0 ... 4294967295");
-  *msgid = (uint32_t)m[1].u.i;
   if (m[2].type != JX_STR)
     return jx_err_set(JX_EINVAL, "a request's method is a string, not %s",
                       jx_type_name(m[2].type));
