@@ -456,8 +456,8 @@ static int token_for(const char *actor, char *out, size_t size) {
                   actor ? actor : "anyone");
   for (line = strtok_r(text.data ? text.data : "", "\n", &save); line;
        line = strtok_r(NULL, "\n", &save)) {
-    char name[JX_ID_MAX + 1], token[256];
-    if (sscanf(line, "%128s %255s", name, token) == 2 &&
+    char name[256], token[256];
+    if (sscanf(line, "%255s %255s", name, token) == 2 &&
         (!actor || strcmp(name, actor) == 0)) {
       snprintf(out, size, "%s", token);
       jx_err_clear();
