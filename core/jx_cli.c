@@ -371,8 +371,25 @@ static int session_open(session *s, const options *o) {
     s->wf = s->own_wf;
     return 0;
   }
-  if ((rc = open_store(s->cfg, true, &s->store)) < 0 ||
-      (rc = use_registry(s->cfg, s->store)) < 0 ||
+  rc = open_store(s->cfg, true, &s->store);
+  if (rc == JX_ESTORE && o->embedded) {
+    /* Held by a daemon, most likely: say which way works. */
+    options probe = *o;
+    char *addr = NULL;
+    jx_error why;
+    jx_err_save(&why);
+    probe.embedded = false;
+    if (find_daemon(&probe, s->cfg, &addr) == 0 && addr)
+      jx_err_set(JX_ESTORE,
+                 "%s; a daemon (jx serve) serves this store at %s: drop "
+                 "--embedded to go through it",
+                 why.msg, addr);
+    else
+      jx_err_restore(&why);
+    free(addr);
+    return JX_ESTORE;
+  }
+  if (rc < 0 || (rc = use_registry(s->cfg, s->store)) < 0 ||
       (rc = jx_engine_new(&s->engine, &s->loop, s->cfg, s->store)) < 0)
     return rc;
   s->wf = jx_engine_workflow(s->engine);

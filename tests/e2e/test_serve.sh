@@ -88,6 +88,7 @@ checks=$((checks + 1))
 # --- the lock: embedded writes wait for nobody -----------------------------
 expect 4 "an embedded write while the daemon holds the store" -- jx --embedded do P-1 dept_approve --as edu-dept
 contains "$ERR" "in use by another jx process" "the lock is named"
+contains "$ERR" "a daemon \(jx serve\) serves this store at .*jx.sock: drop --embedded" "and the daemon that holds it"
 
 # --- notifications, in commit order, and concurrent clients ----------------
 env JX_TOKEN="$DEPT" "$JX" watch department education --count 2 >"$T/watch" 2>"$T/watch.err" &
@@ -160,6 +161,42 @@ expect 0 "the restarted daemon serves the same store" -- tok "$DEPT" show P-1
 contains "$OUT" "status " "state read"
 expect 4 "a second daemon is refused" -- jx serve --clock virtual
 contains "$ERR" "already serves this store" "says so"
+stop_daemon
+
+# --- the real clock: the calendar's timers fire by themselves -------------
+# It is later than 2021 now: a daemon on the real clock fires every 2021
+# timer due for the projects in their states, as actor calendar.
+C=$T/c.git
+expect 0 "a store for the clock" -- jx --store "$C" init
+project clock.toml P-CLOCK 100 continue "$TARGETS"
+expect 0 "submit" -- jx --store "$C" submit clock.toml --at 2021-03-01
+expect 0 "approve" -- jx --store "$C" do P-CLOCK dept_approve --as edu-dept --at 2021-03-02
+expect 0 "approve" -- jx --store "$C" do P-CLOCK finance_approve --as fin-business --at 2021-03-03
+expect 0 "release" -- jx --store "$C" do P-CLOCK release --as fin-budget --at 2021-04-01
+SOCK=$C/jx.sock
+: >"$T/serve.log"
+start_daemon --store "$C"
+contains "$(cat "$T/serve.log")" "real clock" "the daemon runs on the real clock"
+for _ in $(seq 100); do
+  git --git-dir "$C" log --format=%an refs/jx/projects/P-CLOCK | grep -q calendar && break
+  sleep 0.1
+done
+contains "$(git --git-dir "$C" log --format='%an %ad %s' --date=short refs/jx/projects/P-CLOCK)" \
+  "calendar 2021-06-30 checkpoint" "the half-year checkpoint fired from the clock"
+expect 1 "tick is for a virtual clock" -- tok "$(jx --store "$C" token create fin-budget)" --store "$C" tick --to 2021-12-31 --as fin-budget
+contains "$ERR" "real clock" "says why"
+stop_daemon
+
+# --- TCP, when configured ---------------------------------------------------
+PORT=$((20000 + $$ % 20000))
+cp workflow.toml tcp.toml
+printf '\n[serve]\nlisten = "127.0.0.1:%s"\n' "$PORT" >>tcp.toml
+SOCK=$C/jx.sock
+: >"$T/serve.log"
+start_daemon -c tcp.toml --store "$C" --clock virtual
+contains "$(cat "$T/serve.log")" "and tcp:127.0.0.1:$PORT" "listens on TCP too"
+expect 0 "a client over TCP" -- tok "$(jx --store "$C" token create edu-dept)" --connect "tcp:127.0.0.1:$PORT" show P-CLOCK
+contains "$OUT" "status " "answered over TCP"
 stop_daemon
 
 # --- the demo year through the daemon: the same output as embedded ---------
