@@ -21,9 +21,9 @@ start_daemon() {
   failures=$((failures + 1))
 }
 
-# stop_daemon: SIGTERM, and the daemon must exit 0.
+# stop_daemon [SIGNAL]: SIGTERM (or SIGINT), and the daemon must exit 0.
 stop_daemon() {
-  kill -TERM "$DAEMON"
+  kill -s "${1:-SIGTERM}" "$DAEMON"
   wait "$DAEMON"
   rc=$?
   checks=$((checks + 1))
@@ -217,9 +217,33 @@ ra=$?
 SOCK=$T/b.git/jx.sock
 : >"$T/serve.log"
 start_daemon --store "$T/b.git" --clock virtual
+# Other clients at the same time: one follows the education department's
+# projects, one reads the list over and over.
+JX_TOKEN_FILE=$T/tokens "$JX" --store "$T/b.git" watch department education \
+  --as edu-dept >"$T/edu.watch" 2>/dev/null &
+WATCH=$!
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+( while :; do JX_TOKEN_FILE=$T/tokens "$JX" --store "$T/b.git" list >/dev/null 2>&1 || exit; done ) &
+READER=$!
 JX_TOKEN_FILE=$T/tokens "$JX" --store "$T/b.git" run "$YEAR" >"$T/year.b" 2>"$T/year.b.err"
 rb=$?
-stop_daemon
+kill "$READER" 2>/dev/null
+stop_daemon SIGINT
+wait "$WATCH"
+# Every change of an education project was notified once, each project's
+# in the order of its history.
+want=0
+for ref in $(git --git-dir "$T/b.git" for-each-ref --format='%(refname)' refs/jx/projects/ | grep /HL2021-EDU-); do
+  want=$((want + $(git --git-dir "$T/b.git" rev-list --count "$ref")))
+done
+contains "$(wc -l <"$T/edu.watch")" "^$want\$" "the watcher saw every education change ($want)"
+checks=$((checks + 1))
+for ref in $(git --git-dir "$T/b.git" for-each-ref --format='%(refname)' refs/jx/projects/ | grep /HL2021-EDU-); do
+  id=${ref##*/}
+  git --git-dir "$T/b.git" rev-list --reverse "$ref" | cut -c1-11 >"$T/hist"
+  grep " $id: " "$T/edu.watch" | grep -oE 'commit [0-9a-f]{11}' | cut -c8- >"$T/seen"
+  cmp -s "$T/hist" "$T/seen" || { failures=$((failures + 1)); echo "FAIL $id: notifications out of its history's order"; break; }
+done
 checks=$((checks + 1))
 [ $ra -eq 2 ] && [ $rb -eq 2 ] || { failures=$((failures + 1)); echo "FAIL the year's exit status: $ra embedded, $rb served (2: refusals expected)"; }
 # Commits differ in their committer time only: compare without them.
