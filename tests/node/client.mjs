@@ -18,12 +18,28 @@
 //   malformed  bytes that are not msgpack, ext, repeated key, deep nesting, a frame over max_frame
 //   tick       the virtual clock                                    (fin-budget, edu-school-1)
 //
+// Hostile clients (`hostile` runs them all, in this order), against a daemon
+// with [serve] max_write_buffer = 65536 and max_clients = --max-clients N;
+// each then checks that a fresh connection is served and that nothing
+// changed that should not have:
+//   truncated   half a request, then the connection closed
+//   vanish      a write sent, the connection closed before its answer: it stands
+//   slowreader  a client that never reads is disconnected; another is answered promptly
+//   eager       a client that reads, pipelining answers over --max-write-buffer N: all answered
+//   impostor    `as` another actor; a revoked token; a replaced one (--jx PATH runs jx token)
+//   injection   ids that are paths, refs, too long, not ids: error 1, nothing created
+//   nuldo       an id with a NUL byte does not name the project before it
+//   nulsubmit   nor create it
+//   oversized   a 2 MiB field: the state would exceed [store] max_frame
+//   flood       20 connections at once: max_clients served, the rest closed
+//
 // Prints "ok ..." per check and "scenario NAME: N checks passed" per
 // scenario on stdout, "note: ..." where the daemon does something the
 // protocol leaves open; on the first mismatch prints "FAIL ..." with the
 // response on stderr and exits 1.  Exit 2: usage; 3: no daemon at PATH.
 import net from "node:net";
 import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { Decoder, encode, ExtData } from "@msgpack/msgpack";
 
 const TIMEOUT_MS = 10000;
@@ -48,6 +64,8 @@ const ROLES = {
   "edu-dept": "department",
   "fin-business": "finance_business",
   "fin-budget": "finance_budget",
+  "edu-school-2": "unit",
+  "fin-perf": "finance_performance",
 };
 // tests/e2e/lib.sh: `project` and $TARGETS.
 const TARGETS = [
@@ -371,9 +389,14 @@ function expectErrorMap(r, code, what) {
   undocumented(r.error, ERROR_KEYS, "error map");
 }
 
+// An id as a check's line shows it: quoted when it is not plain.
+function label(id) {
+  return /^[\x21-\x7e]{1,64}$/.test(id) ? id : JSON.stringify(id.length > 40 ? id.slice(0, 40) + "…" : id);
+}
+
 // An item of {results} that is an error: {project, event, error}.
 function expectItemError(item, project, event, code, what) {
-  check(isMap(item) && item.project === project && item.event === event, `${what}: item names ${project} ${event}`, item);
+  check(isMap(item) && item.project === project && item.event === event, `${what}: item names ${label(project)} ${event}`, item);
   check(isMap(item.error), `${what}: item carries an error map`, item);
   check(item.error.code === code && item.error.kind === KINDS[code], `${what}: item error code ${code} (${KINDS[code]})`, item);
   check(typeof item.error.message === "string" && item.error.message.length > 0, `${what}: item error has a message`, item);
@@ -734,6 +757,424 @@ const scenarios = {
   },
 };
 
+// ---- hostile clients ----------------------------------------------------------
+//
+// Clients that misbehave.  Each scenario then checks that the daemon still
+// serves everyone else (a fresh connection authenticates and `show` is
+// answered) and that the projects it touched are as they were.  They run
+// against a daemon restarted with [serve] max_write_buffer = 65536 and
+// max_clients = --max-clients (test_node_client.sh), on the store the
+// scenarios above left; each submits the projects it needs (H-...).
+
+const AT = "2021-07-01"; // after the tick scenario's 2021-06-30
+const PROMPT_MS = 1000; // "Others are not slowed down"
+let MAX_CLIENTS = 0; // --max-clients: the daemon's [serve] max_clients
+let MAX_WRITE_BUFFER = 0; // --max-write-buffer: its [serve] max_write_buffer
+let JX = ""; // --jx: the jx binary, for `jx token` (run in the deployment's directory)
+
+function runJx(args) {
+  if (!JX) {
+    console.error(`client.mjs: scenario ${current} needs --jx PATH`);
+    process.exit(2);
+  }
+  try {
+    return execFileSync(JX, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    fail(`jx ${args.join(" ")} exited ${e.status}: ${e.stderr}`);
+  }
+}
+
+// Hands bytes to the kernel.
+function flush(conn, bytes) {
+  return new Promise((resolve) => conn.socket.write(bytes, resolve));
+}
+
+async function submitted(conn, id) {
+  const r = await conn.call("submit", [{ projects: [{ id, fields: fields(50000, "continue") }], at: AT }]);
+  return expectOutcome(expectResults(r, 1, `submit ${id}`)[0], id, "submit", "draft", "dept_review", `submit ${id}`);
+}
+
+// A project as readers see it: head, status and the length of its log.
+async function snapshot(conn, project) {
+  const s = await conn.ok("show", [{ project }], `show ${project}`);
+  const log = await conn.ok("log", [{ project }], `log ${project}`);
+  check(isMap(s) && isHex40(s.head) && isMap(s.state) && Array.isArray(log) && log.length > 0 && log[0].commit === s.head,
+    `show and log of ${project} agree on its head`, [s, log]);
+  return { head: s.head, status: s.state.status, commits: log.length, log };
+}
+
+// After `what`, the daemon serves a fresh connection, and each project of
+// `want` ({id: snapshot}) is as it was.
+async function stillServing(what, want = {}) {
+  const n = await authed("edu-school-1", `fresh after ${what}`);
+  const s = await n.ok("show", [{ project: "N-1" }], `after ${what}: show on a fresh connection`);
+  check(isMap(s) && isHex40(s.head), `after ${what}: the daemon still serves a fresh connection`, s);
+  for (const [project, before] of Object.entries(want)) {
+    const now = await snapshot(n, project);
+    check(now.head === before.head && now.status === before.status && now.commits === before.commits,
+      `after ${what}: ${project} is unchanged (${before.status}, ${before.commits} commits)`,
+      [{ head: before.head, status: before.status, commits: before.commits }, { head: now.head, status: now.status, commits: now.commits }]);
+  }
+  n.assertClean();
+  n.close();
+}
+
+// Error 1 (invalid input) for the request as a whole, or (a reading
+// PROTOCOL.md leaves open: "fails as a whole only when it is malformed")
+// for its one item.
+const perItem = new Set();
+async function expectInvalid(conn, method, params, project, event, what) {
+  const r = await conn.call(method, [params]);
+  if (r.error !== null) {
+    expectErrorMap(r, 1, what);
+    return r.error;
+  }
+  const [item] = expectResults(r, 1, what);
+  check(isMap(item) && isMap(item.error), `${what}: refused, not made`, item);
+  expectItemError(item, project, event, 1, what);
+  if (!perItem.has(method)) note(`${method}: an invalid item is refused per item, not as a whole request`);
+  perItem.add(method);
+  return item.error;
+}
+
+// One sentence: a hostile id does not put a line break or a terminal
+// escape into the message.
+function plainMessage(error, what) {
+  check(!/[\u0000-\u001f\u007f]/.test(error.message), `${what}: the message has no control characters`, error.message);
+}
+
+// Sends auth; "served", "closed" (the daemon closed without answering) or
+// "error N".
+async function admitted(c) {
+  c.write(encode([0, 1, "auth", [{ token: token("edu-school-1") }]]));
+  try {
+    const r = await c.response(1, 5000);
+    c.assertClean();
+    return r.error === null ? "served" : `error ${r.error.code}`;
+  } catch (e) {
+    if (c.closed) return "closed";
+    throw e;
+  }
+}
+
+// Ids that are paths, refs, or not ids at all (store/jx_id.c: 1 to
+// JX_ID_MAX letters, digits, '.', '_', '-').
+const BAD_IDS = [
+  ["../x", "a parent path"],
+  ["refs/heads/main", "a ref name"],
+  ["refs/jx/projects/N-1", "the ref of a project"],
+  ["N-1/../N-2", "a path through a project"],
+  ["a b", "a space"],
+  ["x\n", "a newline"],
+  ["y".repeat(10000), "10,000 characters"],
+  ["", "the empty string"],
+  [".git", "a leading dot"],
+  ["-x", "an option"],
+  ["N-1.lock", "a lock file's name"],
+  ["N-é", "a non-ASCII letter"],
+];
+
+const hostile = {
+  // 1: the first half of a request, then the end of the connection.
+  async truncated() {
+    const a = await authed("edu-school-1");
+    await submitted(a, "H-1");
+    const before = await snapshot(a, "H-1");
+    a.close();
+
+    const d = await authed("edu-dept", "D(half a do)");
+    const req = encode([0, 1, "do", [{ projects: ["H-1"], event: "dept_approve", at: AT }]]);
+    await flush(d, req.subarray(0, req.length >> 1));
+    d.close();
+
+    // Half an auth, then end of input (the connection half-closed, so that
+    // whatever the daemon says can be heard).
+    const u = await Conn.open("U(half an auth)", SOCKET);
+    const au = encode([0, 2, "auth", [{ token: token("edu-dept") }]]);
+    await flush(u, au.subarray(0, au.length >> 1));
+    u.socket.end();
+    await u.waitClosed();
+    check(u.closed, "half an auth, then end of input: the daemon closes the connection");
+    check(!u.unclaimed.has(2), "half a request is not answered", [...u.unclaimed.values()].flat().map((r) => r.raw));
+    if (u.unclaimed.size) note(`half a request, then end of input: answered ${show([...u.unclaimed.values()].flat().map((r) => r.raw))}`);
+    u.assertClean();
+
+    // A header that announces 7 MiB (under max_frame), 64 KiB of it, gone.
+    const b = await authed("edu-dept", "B(announces 7 MiB)");
+    const big = encode([0, 3, "show", [{ project: "x".repeat(7 * 1024 * 1024) }]]);
+    await flush(b, big.subarray(0, 64 * 1024));
+    b.close();
+
+    await stillServing("truncated frames", { "H-1": before });
+  },
+
+  // 2: a write, and the client gone before its answer: the decision stands.
+  async vanish() {
+    const a = await authed("edu-school-1");
+    await submitted(a, "H-2");
+    await submitted(a, "H-3");
+    const before = { "H-2": await snapshot(a, "H-2"), "H-3": await snapshot(a, "H-3") };
+    a.close();
+
+    // Subscribed too: the notification goes to a connection that is gone.
+    const d = await authed("edu-dept", "D(vanishes)");
+    await d.ok("subscribe", [{ project: "H-2" }], "D subscribes to H-2");
+    await flush(d, encode([0, 50, "do", [{ projects: ["H-2", "H-3"], event: "dept_approve", at: AT }]]));
+    d.close();
+
+    const n = await authed("edu-school-1", "N(after the vanished one)");
+    for (const p of ["H-2", "H-3"]) {
+      // Answered once durable: a reader may see it a moment later.
+      const deadline = Date.now() + TIMEOUT_MS;
+      let r;
+      for (;;) {
+        r = await n.call("show", [{ project: p }]);
+        if (r.error !== null || r.result.state.status !== "dept_review" || Date.now() > deadline) break;
+        await sleep(20);
+      }
+      check(r.error === null && r.result.state.status === "finance_review",
+        `${p}: the vanished client's dept_approve stands (finance_review)`, r.raw);
+      const now = await snapshot(n, p);
+      check(now.commits === before[p].commits + 1 && now.log[1].commit === before[p].head,
+        `${p}: one commit more, on the one before`, now.log.map((e) => e.commit));
+      const ev = now.log[0].event;
+      check(ev === "dept_approve" || (isMap(ev) && ev.name === "dept_approve"), `${p}: the new commit is the dept_approve`, ev);
+      check(Array.isArray(now.log[0].state.passed_by) && now.log[0].state.passed_by.includes("edu-dept"),
+        `${p}: passed by edu-dept`, now.log[0].state);
+    }
+    n.close();
+    await stillServing("a client that vanished with a write in flight");
+  },
+
+  // 3: a client that never reads its socket, and another beside it.
+  async slowreader() {
+    const s = await authed("edu-school-1", "S(never reads)");
+    const q = await authed("edu-school-1", "Q(reads)");
+    const before = await snapshot(q, "N-1");
+    s.socket.pause(); // Node reads no more than its highWaterMark
+    let sent = 0, answered = 0, slowest = 0, wrong = null;
+    const deadline = Date.now() + 8000;
+    const flood = (async () => {
+      while (!s.closed && !s.socket.destroyed && Date.now() < deadline && sent < 200000) {
+        const batch = [];
+        // Fewer answers per batch than max_write_buffer: what piles up is
+        // what the socket does not take.
+        for (let i = 0; i < 4; i++, sent++)
+          batch.push(encode(sent % 2 ? [0, 100 + sent, "log", [{ project: "N-1" }]] : [0, 100 + sent, "list", [{}]]));
+        s.socket.write(Buffer.concat(batch));
+        await sleep(2);
+      }
+    })();
+    const other = (async () => {
+      while (!s.closed && Date.now() < deadline) {
+        const t0 = Date.now();
+        const r = await q.call("show", [{ project: "N-1" }]);
+        slowest = Math.max(slowest, Date.now() - t0);
+        answered++;
+        if (!wrong && (r.error !== null || r.result.head !== before.head)) wrong = r.raw;
+        await sleep(5);
+      }
+    })();
+    await Promise.all([flood, other]);
+    check(s.closed || s.socket.destroyed, `the daemon disconnects the client that does not read (it had sent ${sent} requests)`, s.closeError && String(s.closeError));
+    await s.waitClosed();
+    check(answered > 0, "the other client was answered meanwhile", answered);
+    check(wrong === null, "the other client's answers were right", wrong);
+    check(slowest < PROMPT_MS, `the other client was answered promptly (slowest ${slowest} ms, under ${PROMPT_MS} ms)`, slowest);
+    note(`a client that never read was disconnected after ${sent} requests; meanwhile ${answered} show of another, the slowest in ${slowest} ms`);
+    const after = await q.ok("show", [{ project: "N-1" }], "the other client, after");
+    check(after.head === before.head, "the other client's connection still works", after);
+    q.assertClean();
+    q.close();
+    await stillServing("a client that does not read", { "N-1": before });
+  },
+
+  // 3, the other side: a client that reads all the while and pipelines
+  // requests whose answers add up to more than max_write_buffer, though
+  // fewer than a Unix socket's buffer holds (Linux: 208 KiB): nothing
+  // waits for it, and it is not disconnected.
+  async eager() {
+    check(MAX_WRITE_BUFFER > 0, `--max-write-buffer names the daemon's [serve] max_write_buffer (${MAX_WRITE_BUFFER})`);
+    const c = await authed("edu-school-1", "E(pipelines, reads)");
+    const one = await c.call("show", [{ project: "N-1" }]);
+    const n = Math.ceil((1.5 * MAX_WRITE_BUFFER) / encode(one.raw).length);
+    const ids = Array.from({ length: n }, (_, i) => 500 + i);
+    c.write(Buffer.concat(ids.map((id) => encode([0, id, "show", [{ project: "N-1" }]]))));
+    const got = await Promise.all(ids.map((id) => c.response(id).catch(() => null)));
+    const answered = got.filter((r) => r !== null).length;
+    check(answered === n, `${n} show in one write (${n * encode(one.raw).length} bytes of answers), read as they come: all answered`,
+      `${answered} answered, then ${c.closed ? "the daemon closed the connection" : "no more"}`);
+    check(got.every((r) => r.error === null && r.result.head === one.result.head), "each answer is N-1's {head, state}", got.map((r) => r.raw));
+    check(!c.closed, "the connection stays", c.closeError);
+    c.assertClean();
+    c.close();
+    await stillServing("a client that pipelines and reads");
+  },
+
+  // 5: `as` another actor; a revoked token; a token replaced by a new one.
+  async impostor() {
+    const a = await authed("edu-school-1");
+    await submitted(a, "H-4");
+    const before = await snapshot(a, "H-4");
+    for (const [method, params] of [
+      ["show", { project: "H-4", as: "edu-dept" }],
+      ["list", { as: "fin-budget" }],
+      ["log", { project: "H-4", as: "edu-dept" }],
+      ["inbox", { as: "fin-business" }],
+      ["report", { name: "coverage", as: "fin-perf" }],
+      ["subscribe", { project: "H-4", as: "edu-dept" }],
+      ["unsubscribe", { subscription: 1, as: "edu-dept" }],
+      ["tick", { to: "2021-07-02", as: "fin-budget" }],
+      ["show", { project: "H-4", as: "nobody" }],
+      ["show", { project: "H-4", as: "" }],
+      ["show", { project: "H-4", as: "EDU-SCHOOL-1" }],
+    ])
+      await a.expectError(method, [params], 6, `${method} as ${show(params.as)}`);
+    await expectAsRefused(a, "do", { projects: ["H-4"], event: "dept_approve", at: AT, as: "edu-dept" }, "H-4", "dept_approve");
+    await expectAsRefused(a, "do", { projects: ["H-4"], event: "withdraw", at: AT, as: "edu-dept" }, "H-4", "withdraw");
+    await expectAsRefused(a, "submit", { projects: [{ id: "H-4X", fields: fields(1, "continue") }], at: AT, as: "edu-school-2" }, "H-4X", "submit");
+    await a.expectError("show", [{ project: "H-4X" }], 3, "the submission `as` another stored nothing");
+    const self = await a.ok("show", [{ project: "H-4", as: "edu-school-1" }], "show as itself");
+    check(self.head === before.head, "`as` itself is answered", self);
+    a.close();
+
+    // A revoked token: auth refuses it, the connection stays unauthenticated.
+    const live = await authed("edu-school-2", "L(authenticated before the revocation)");
+    runJx(["token", "revoke", "edu-school-2"]);
+    const c = await Conn.open("R(old tokens)", SOCKET);
+    await c.expectError("auth", [{ token: token("edu-school-2") }], 6, "auth with a revoked token");
+    await c.expectError("show", [{ project: "H-4" }], 6, "after auth with a revoked token: not authenticated");
+    const l = await live.call("show", [{ project: "H-4" }]);
+    note(l.error === null
+      ? "a connection authenticated before its token was revoked keeps acting (PROTOCOL.md says nothing of it)"
+      : `a connection authenticated before its token was revoked is answered error ${l.error.code}`);
+    live.close();
+
+    // `jx token create` replaces the actor's token: the old one is refused.
+    const fresh = runJx(["token", "create", "fin-perf"]).trim();
+    check(/^\S+$/.test(fresh) && fresh !== token("fin-perf"), "jx token create fin-perf prints a new token", fresh);
+    await c.expectError("auth", [{ token: token("fin-perf") }], 6, "auth with a token that was replaced");
+    await c.expectError("list", [{}], 6, "after it: not authenticated");
+    const res = await c.ok("auth", [{ token: fresh }], "auth with the new token");
+    check(isMap(res) && res.actor === "fin-perf" && res.role === ROLES["fin-perf"], "the new token is fin-perf's", res);
+    c.close();
+    await stillServing("impostors", { "H-4": before });
+  },
+
+  // 6: ids that are paths or refs: error 1, nothing created.
+  async injection() {
+    const a = await authed("edu-school-1");
+    const d = await authed("edu-dept");
+    const ids = async () => (await a.ok("list", [{}], "list")).map((p) => p.id).sort();
+    const ids0 = await ids();
+    const n1 = await snapshot(a, "N-1");
+    let longest = 0;
+    for (const [id, what] of BAD_IDS) {
+      for (const method of ["show", "log", "subscribe"]) {
+        const r = await a.expectError(method, [{ project: id }], 1, `${method} of ${what}`);
+        plainMessage(r.error, `${method} of ${what}`);
+        longest = Math.max(longest, r.error.message.length);
+      }
+      const e1 = await expectInvalid(d, "do", { projects: [id], event: "dept_approve", at: AT }, id, "dept_approve", `do on ${what}`);
+      plainMessage(e1, `do on ${what}`);
+      const e2 = await expectInvalid(a, "submit", { projects: [{ id, fields: fields(1, "continue") }], at: AT }, id, "submit", `submit of ${what}`);
+      plainMessage(e2, `submit of ${what}`);
+      longest = Math.max(longest, e1.message.length, e2.message.length);
+    }
+    note(`the longest error message for a bad id is ${longest} characters`);
+    const ids1 = await ids();
+    check(show(ids1) === show(ids0), "no project was created", [ids0, ids1]);
+    a.close();
+    d.close();
+    await stillServing("ids that are paths and refs", { "N-1": n1 });
+  },
+
+  // 6: an id with a NUL byte names no project (C would read "H-5").
+  async nuldo() {
+    const a = await authed("edu-school-1");
+    await submitted(a, "H-5");
+    const before = await snapshot(a, "H-5");
+    const d = await authed("edu-dept");
+    await a.expectError("show", [{ project: "H-5\u0000x" }], 1, "show of H-5 NUL x");
+    await a.expectError("log", [{ project: "H-5\u0000x" }], 1, "log of H-5 NUL x");
+    await a.expectError("subscribe", [{ project: "H-5\u0000x" }], 1, "subscribe to H-5 NUL x");
+    await expectInvalid(d, "do", { projects: ["H-5\u0000x"], event: "dept_approve", at: AT }, "H-5\u0000x", "dept_approve", "do on H-5 NUL x");
+    a.close();
+    d.close();
+    await stillServing("ids with a NUL byte", { "H-5": before });
+  },
+
+  // 6: a submission whose id has a NUL byte creates nothing.
+  async nulsubmit() {
+    const a = await authed("edu-school-1");
+    await expectInvalid(a, "submit", { projects: [{ id: "H-6\u0000x", fields: fields(1, "continue") }], at: AT },
+      "H-6\u0000x", "submit", "submit of H-6 NUL x");
+    await a.expectError("show", [{ project: "H-6" }], 3, "submit of H-6 NUL x created no H-6");
+    a.close();
+    await stillServing("a submission with a NUL byte");
+  },
+
+  // 7: a field that would make the state larger than [store] max_frame (1 MiB).
+  async oversized() {
+    const a = await authed("edu-school-1");
+    await submitted(a, "H-7");
+    const before = await snapshot(a, "H-7");
+    const d = await authed("edu-dept");
+    const big = "n".repeat(2 * 1024 * 1024);
+    const e1 = await expectInvalid(d, "do", { projects: ["H-7"], event: "return", set: { return_to: "returned", review_note: big }, at: AT },
+      "H-7", "return", "return with a 2 MiB review_note");
+    note(`a 2 MiB review_note: ${e1.message}`);
+    check(e1.message.length < 2000, "the message does not carry the field", e1.message.length);
+    const e2 = await expectInvalid(a, "submit", { projects: [{ id: "H-8", fields: { ...fields(1, "continue"), title: big } }], at: AT },
+      "H-8", "submit", "submit with a 2 MiB title");
+    check(e2.message.length < 2000, "the message does not carry the field", e2.message.length);
+    await a.expectError("show", [{ project: "H-8" }], 3, "the submission with a 2 MiB title stored nothing");
+    // The same return with a short note is accepted: the size was refused.
+    const r = await d.call("do", [{ projects: ["H-7"], event: "return", set: { return_to: "returned", review_note: "short" }, at: AT }]);
+    const [item] = expectResults(r, 1, "return with a short review_note");
+    check(isMap(item) && !("error" in item) && item.from === "dept_review", "the same return with a short note is accepted", item);
+    const after = await snapshot(a, "H-7");
+    check(after.commits === before.commits + 1 && after.log[1].commit === before.head,
+      "H-7: only the short return was written", after.log.map((e) => e.commit));
+    check(after.log[0].state.review_note === "short", "H-7's state has the short note", after.log[0].state.review_note);
+    a.close();
+    d.close();
+    await stillServing("oversized fields");
+  },
+
+  // 4: more connections than [serve] max_clients at once.
+  async flood() {
+    check(MAX_CLIENTS > 0, `--max-clients names the daemon's [serve] max_clients (${MAX_CLIENTS})`);
+    await sleep(300); // the daemon has let go of the previous connections
+    const n = 20;
+    const conns = await Promise.all(Array.from({ length: n }, (_, i) => Conn.open(`C${i}`, SOCKET)));
+    const got = await Promise.all(conns.map(admitted));
+    const served = conns.filter((_, i) => got[i] === "served");
+    check(served.length === MAX_CLIENTS, `${MAX_CLIENTS} of ${n} connections at once are served`, got);
+    check(got.every((g) => g === "served" || g === "closed"), `the other ${n - MAX_CLIENTS} are closed, unanswered`, got);
+    const extra = await Conn.open("C-extra", SOCKET);
+    check((await admitted(extra)) === "closed", "one more, while they are held: closed too");
+    for (const c of served) {
+      const s = await c.ok("show", [{ project: "N-1" }], `${c.name}: show`);
+      check(isMap(s) && isHex40(s.head), `${c.name}, one of the served, is answered`, s);
+    }
+    for (const c of [...conns, extra]) c.close();
+    // The daemon learns of the closes as it reads them: a new connection
+    // may have to wait that long.
+    const deadline = Date.now() + 3000;
+    let tries = 0, last;
+    for (;;) {
+      const c = await Conn.open(`after(${++tries})`, SOCKET);
+      last = await admitted(c);
+      c.close();
+      if (last === "served" || Date.now() > deadline) break;
+      await sleep(50);
+    }
+    check(last === "served", `after the flood is closed, a new connection is served (try ${tries})`, last);
+    await stillServing("a flood of connections");
+  },
+};
+
 function nest(depth) {
   let v = "deep";
   for (let i = 0; i < depth; i++) v = [v];
@@ -744,8 +1185,9 @@ function nest(depth) {
 
 function usage(msg) {
   if (msg) console.error(`client.mjs: ${msg}`);
-  console.error(`usage: node client.mjs --socket PATH [--token ACTOR=TOKEN]... SCENARIO...
-scenarios: ${Object.keys(scenarios).join(" ")} all`);
+  console.error(`usage: node client.mjs --socket PATH [--token ACTOR=TOKEN]... [--max-clients N] [--max-write-buffer N] [--jx PATH] SCENARIO...
+scenarios: ${Object.keys(scenarios).join(" ")} all
+hostile clients: ${Object.keys(hostile).join(" ")} hostile`);
   process.exit(2);
 }
 
@@ -769,8 +1211,12 @@ async function main(argv) {
       if (!m) usage("--token needs ACTOR=TOKEN");
       TOKENS[m[1]] = m[2];
     } else if (a === "-h" || a === "--help") usage();
+    else if (a === "--max-clients") MAX_CLIENTS = Number(argv[++i]);
+    else if (a === "--max-write-buffer") MAX_WRITE_BUFFER = Number(argv[++i]);
+    else if (a === "--jx") JX = argv[++i] ?? usage("--jx needs a path");
     else if (a === "all") names.push(...Object.keys(scenarios));
-    else if (a in scenarios) names.push(a);
+    else if (a === "hostile") names.push(...Object.keys(hostile));
+    else if (a in scenarios || a in hostile) names.push(a);
     else usage(`unknown scenario ${a}`);
   }
   if (!SOCKET) usage("--socket PATH is required");
@@ -785,7 +1231,7 @@ async function main(argv) {
     current = name;
     scenarioChecks = 0;
     try {
-      await scenarios[name]();
+      await (scenarios[name] || hostile[name])();
     } catch (e) {
       const what = e instanceof Mismatch ? e.message : `unexpected: ${e.stack || e}`;
       console.error(`FAIL ${name}: ${what}`);
