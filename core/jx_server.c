@@ -47,7 +47,8 @@ struct conn {
   size_t len, cap, off;
   size_t need; /* bytes from `off` on before the frame can be whole */
   char actor[JX_ID_MAX + 1]; /* "" until authenticated */
-  size_t queued;             /* bytes written but not yet sent */
+  char token[JX_TOKEN_LEN + 1];
+  struct timespec tokens_at; /* the tokens file's mtime when it was checked */
   unsigned refs;             /* the handle, and each call in flight */
   bool closing;
   uv_shutdown_t shutdown;
@@ -176,7 +177,6 @@ typedef struct wreq {
 static void written(uv_write_t *req, int status) {
   wreq *w = (wreq *)req;
   conn *c = w->c;
-  c->queued -= w->len;
   if (status < 0 && status != UV_ECANCELED)
     conn_close(c, uv_strerror(status));
   free(w);
@@ -184,7 +184,8 @@ static void written(uv_write_t *req, int status) {
 }
 
 /* Sends msg; a client that lets more than max_write_buffer bytes pile up
- * is not reading, and is let go rather than let hold memory. */
+ * (what the kernel has not taken yet: libuv's write queue) is not reading,
+ * and is let go rather than let hold memory. */
 static void send_msg(conn *c, const jx_value *msg) {
   jx_buf b = JX_BUF_INIT;
   if (c->closing)
@@ -197,8 +198,8 @@ static void send_msg(conn *c, const jx_value *msg) {
     jx_codec_encode(&b, &e, UINT32_MAX);
     jx_value_free(&e);
   }
-  c->queued += b.len;
-  if (c->queued > c->srv->cfg->serve.max_write_buffer) {
+  if (uv_stream_get_write_queue_size(&c->h.stream) + b.len >
+      c->srv->cfg->serve.max_write_buffer) {
     jx_buf_free(&b);
     conn_close(c, "disconnected: it does not read its responses "
                   "([serve] max_write_buffer)");
@@ -213,7 +214,6 @@ static void send_msg(conn *c, const jx_value *msg) {
   c->refs++;
   int rc = uv_write(&w->req, &c->h.stream, &buf, 1, written);
   if (rc < 0) {
-    c->queued -= w->len;
     free(w);
     conn_unref(c);
     conn_close(c, uv_strerror(rc));
@@ -404,6 +404,8 @@ static int project_ids(const jx_value *params, const jx_value **ids) {
     if (id->type != JX_STR)
       return jx_err_set(JX_EINVAL, "projects[%zu] is a %s, not a string", i,
                         jx_type_name(id->type));
+    if (strlen(id->u.s.ptr) != id->u.s.len)
+      return jx_err_set(JX_EINVAL, "projects[%zu] contains a NUL byte", i);
     for (size_t k = 0; k < i; k++)
       if (strcmp((*ids)->u.a.items[k].u.s.ptr, id->u.s.ptr) == 0)
         return jx_err_set(JX_EINVAL, "%.64s is named twice in projects",
@@ -450,13 +452,16 @@ static int m_submit(conn *c, uint32_t msgid, const jx_value *p) {
     return rc;
   for (size_t i = 0; i < list->u.a.len; i++) {
     const jx_value *one = &list->u.a.items[i];
-    if (one->type != JX_MAP || !jx_map_str(one, "id") ||
-        !jx_map_get(one, "fields") ||
-        jx_map_get(one, "fields")->type != JX_MAP)
+    const jx_value *id = one->type == JX_MAP ? jx_map_get(one, "id") : NULL;
+    const jx_value *fields =
+        one->type == JX_MAP ? jx_map_get(one, "fields") : NULL;
+    if (!id || id->type != JX_STR || !fields || fields->type != JX_MAP)
       return jx_err_set(JX_EINVAL,
                         "projects[%zu] is not a map {id = string, fields = "
                         "map}",
                         i);
+    if (strlen(id->u.s.ptr) != id->u.s.len)
+      return jx_err_set(JX_EINVAL, "projects[%zu].id contains a NUL byte", i);
   }
   call *k = call_new(c, msgid, list->u.a.len);
   for (size_t i = 0; i < list->u.a.len; i++) {
@@ -678,6 +683,31 @@ static int m_unsubscribe(conn *c, uint32_t msgid, const jx_value *p) {
                     (long long)id->u.i);
 }
 
+static struct timespec tokens_mtime(const jx_server *s) {
+  char path[4096];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/tokens", jx_store_path(s->store));
+  return stat(path, &st) == 0 ? st.st_mtim : (struct timespec){0, 0};
+}
+
+/* A token revoked or replaced (jx token) stops working at the
+ * connection's next request, not only at its next connection. */
+static int still_valid(conn *c) {
+  struct timespec now = tokens_mtime(c->srv);
+  if (now.tv_sec == c->tokens_at.tv_sec && now.tv_nsec == c->tokens_at.tv_nsec)
+    return 0;
+  char actor[JX_ID_MAX + 1];
+  if (jx_token_check(jx_store_path(c->srv->store), c->token, actor,
+                     sizeof actor) < 0 ||
+      strcmp(actor, c->actor) != 0) {
+    *c->actor = '\0';
+    return jx_err_set(JX_EAUTH, "this connection's token was revoked or "
+                                "replaced: authenticate again");
+  }
+  c->tokens_at = now;
+  return 0;
+}
+
 static int m_auth(conn *c, uint32_t msgid, const jx_value *p) {
   static const char *const known[] = {"token", NULL};
   const char *token;
@@ -695,6 +725,8 @@ static int m_auth(conn *c, uint32_t msgid, const jx_value *p) {
                       "deployment",
                       actor);
   memcpy(c->actor, actor, sizeof actor);
+  snprintf(c->token, sizeof c->token, "%s", token);
+  c->tokens_at = tokens_mtime(c->srv);
   jx_value r = jx_map();
   jx_map_set(&r, "actor", jx_str(a->name));
   jx_map_set(&r, "role", jx_str(a->role));
@@ -729,6 +761,8 @@ static void dispatch(conn *c, const jx_value *msg) {
   if (rc == 0 && !m)
     rc = jx_err_set(JX_EINVAL, "unknown method \"%.64s\" (docs/PROTOCOL.md)",
                     name);
+  if (rc == 0 && m->run != m_auth && *c->actor)
+    rc = still_valid(c);
   if (rc == 0 && m->run != m_auth && !*c->actor)
     rc = jx_err_set(JX_EAUTH, "%s: authenticate first (auth with a token of "
                               "jx token create ACTOR)",
