@@ -827,26 +827,66 @@ static int parse_map(const char *arg, jx_value *map) {
 
 /* Moves projects to the definition this deployment runs, one commit each;
  * --dry-run says what would change and writes nothing. */
-/* Commands the daemon does not serve yet write only embedded. */
-static int not_served(session *s, const char *what) {
-  return session_fail(
-      s,
-      jx_err_set(JX_ECONN,
-                 "%s is not a daemon method: stop jx serve (SIGTERM) and run "
-                 "it again, which then opens the store itself",
-                 what),
-      NULL, NULL);
+/* What a migration that wrote nothing found (jx_rpc_migration). */
+static void render_migration(const jx_value *m) {
+  int64_t from = 0, to = 0;
+  jx_map_int(m, "from_version", &from);
+  jx_map_int(m, "to_version", &to);
+  if (jx_map_get(m, "current"))
+    printf("%s: runs under version %lld already\n", jx_map_str(m, "project"),
+           (long long)to);
+  else
+    printf("%s: %s -> %s, version %lld -> %lld (dry run: nothing "
+           "written)\n",
+           jx_map_str(m, "project"), jx_map_str(m, "from"),
+           jx_map_str(m, "to"), (long long)from, (long long)to);
 }
 
+/* The daemon's {results: [...]} of a migrate: outcomes, errors, and
+ * what a dry run would do. */
+static int remote_migrate(session *s, const options *o, jx_value *map) {
+  jx_value p = jx_map(), result;
+  jx_value *ids = jx_map_set(&p, "projects", jx_array());
+  char *list = jx_xstrdup(o->args[0]), *save = NULL;
+  for (char *id = strtok_r(list, ",", &save); id;
+       id = strtok_r(NULL, ",", &save))
+    jx_array_push(ids, jx_str(id));
+  free(list);
+  jx_map_set(&p, "map", *map);
+  *map = jx_nil();
+  jx_map_set(&p, "dry", jx_bool(o->dry));
+  if (o->at || s->at)
+    jx_map_set(&p, "at", jx_str(o->at ? o->at : s->at));
+  if (session_call(s, o->as, "migrate", p, &result) == 0) {
+    const jx_value *items = jx_map_get(&result, "results");
+    for (size_t i = 0; items && i < items->u.a.len; i++) {
+      const jx_value *it = &items->u.a.items[i];
+      if (jx_map_get(it, "error"))
+        session_fail_doc(s, jx_map_get(it, "error"));
+      else if (jx_map_get(it, "current") || jx_map_get(it, "dry"))
+        render_migration(it);
+      else
+        render_outcome(s, it);
+    }
+  }
+  jx_value_free(&result);
+  return s->rc;
+}
+
+/* Moves projects to the definition this deployment runs, one commit each;
+ * --dry-run says what would change and writes nothing. */
 static int migrate(session *s, const options *o) {
-  if (s->daemon)
-    return not_served(s, "jx migrate");
   jx_value map = jx_map();
   int rc = o->as ? parse_map(o->map, &map)
                  : jx_err_set(JX_EINVAL, "migrate: --as ACTOR is required");
   if (rc < 0) {
     jx_value_free(&map);
     return session_fail(s, rc, NULL, NULL), s->rc;
+  }
+  if (s->daemon) {
+    remote_migrate(s, o, &map);
+    jx_value_free(&map);
+    return s->rc;
   }
   char *ids = jx_xstrdup(o->args[0]), *save = NULL;
   for (char *id = strtok_r(ids, ",", &save); id;
@@ -857,16 +897,13 @@ static int migrate(session *s, const options *o) {
     snprintf(subject, sizeof subject, "%s migrate", id);
     if ((rc = jx_date_parse("--at", o->at ? o->at : s->at, &req.time)) == 0)
       rc = jx_engine_migrate(s->engine, &req, &map, o->dry, &m, applied, s);
-    if (rc < 0)
+    if (rc < 0) {
       session_fail(s, rc, NULL, subject);
-    else if (m.current)
-      printf("%s: runs under version %lld already\n", id,
-             (long long)m.to_version);
-    else if (o->dry)
-      printf("%s: %s -> %s, version %lld -> %lld (dry run: nothing "
-             "written)\n",
-             id, m.from, m.to, (long long)m.from_version,
-             (long long)m.to_version);
+    } else if (m.current || o->dry) {
+      jx_value doc = jx_rpc_migration(id, &m);
+      render_migration(&doc);
+      jx_value_free(&doc);
+    }
   }
   free(ids);
   session_flush(s);
@@ -2140,8 +2177,6 @@ static int actor_list(const options *o, jx_store *s, const jx_config *cfg) {
 
 /* jx actor add NAME --set role=R [--set KEY=VALUE ...] / remove NAME. */
 static int actor_change(session *s, const options *o) {
-  if (s->daemon)
-    return not_served(s, "jx actor add/remove");
   bool add = strcmp(o->args[0], "add") == 0;
   jx_value entry = jx_map();
   int rc = 0;
@@ -2154,6 +2189,20 @@ static int actor_change(session *s, const options *o) {
   if (rc == 0 && !add && o->nsets)
     rc = jx_err_set(JX_EINVAL, "actor remove takes no --set");
   jx_request req = {.actor = o->as, .event = add ? "register" : "unregister"};
+  if (rc == 0 && s->daemon) {
+    jx_value p = jx_map(), result;
+    jx_map_set(&p, "name", jx_str(o->args[1]));
+    if (add)
+      jx_map_set(&p, "entry", entry), entry = jx_nil();
+    if (o->at)
+      jx_map_set(&p, "at", jx_str(o->at));
+    if (session_call(s, o->as, add ? "actor_add" : "actor_remove", p,
+                     &result) == 0)
+      render_results(s, &result);
+    jx_value_free(&result);
+    jx_value_free(&entry);
+    return s->rc;
+  }
   if (rc == 0)
     rc = jx_date_parse("--at", o->at, &req.time);
   if (rc == 0)
@@ -2342,8 +2391,24 @@ static int cmd_token(const options *o) { return with_store(o, token); }
 
 static int cmd_actor(const options *o) {
   const char *sub = o->args[0];
-  if (strcmp(sub, "list") == 0 && o->nargs == 1)
-    return with_store(o, actor_list);
+  if (strcmp(sub, "list") == 0 && o->nargs == 1) {
+    jx_value doc;
+    int rc = ask_daemon(o, NULL, "actors", jx_map(), &doc);
+    if (rc == 1)
+      return with_store(o, actor_list);
+    if (rc == 0) {
+      jx_config *cfg = NULL;
+      /* Rendered from the daemon's registry, as [actors] would be. */
+      if ((rc = load_config(o, &cfg)) == 0 &&
+          (rc = jx_config_set_actors(cfg, &doc)) == 0)
+        rc = actor_list(o, NULL, cfg);
+      if (rc < 0)
+        fail(o, rc, NULL, NULL);
+      jx_config_free(cfg);
+    }
+    jx_value_free(&doc);
+    return rc;
+  }
   if (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0) {
     static const command change = {"actor", NULL, NULL, 0, 0, 0, NULL,
                                    actor_change};

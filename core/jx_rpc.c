@@ -157,3 +157,14 @@ jx_value jx_rpc_tick_report(const jx_tick_report *t) {
   }
   return r;
 }
+
+jx_value jx_rpc_migration(const char *project, const jx_migration *m) {
+  jx_value r = jx_map();
+  jx_map_set(&r, "project", jx_str(project));
+  jx_map_set(&r, "from", jx_str(m->from));
+  jx_map_set(&r, "to", jx_str(m->to));
+  jx_map_set(&r, "from_version", jx_int(m->from_version));
+  jx_map_set(&r, "to_version", jx_int(m->to_version));
+  jx_map_set(&r, m->current ? "current" : "dry", jx_bool(true));
+  return r;
+}

@@ -35,6 +35,11 @@ jx_value jx_rpc_outcome(const jx_outcome *o);
 jx_value jx_rpc_tick_made(const jx_outcome *o);
 jx_value jx_rpc_tick_report(const jx_tick_report *t);
 
+/* What a migration that wrote nothing found: {project, from, to,
+ * from_version, to_version} and current = true (it runs under the new
+ * version already) or dry = true (a dry run). */
+jx_value jx_rpc_migration(const char *project, const jx_migration *m);
+
 /* Reads a decoded message as a request [0, msgid, method, params] whose
  * params are [] or [map].  *msgid is set (else 0) as soon as it can be
  * read, so that an error can be answered to it.  *params is the map, or

@@ -16,6 +16,7 @@
 #include "jx_err.h"
 #include "jx_inbox.h"
 #include "jx_query.h"
+#include "jx_refs.h"
 #include "jx_rpc.h"
 #include "jx_server.h"
 #include "jx_token.h"
@@ -478,6 +479,123 @@ static int m_submit(conn *c, uint32_t msgid, const jx_value *p) {
   return 0;
 }
 
+static int m_migrate(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"projects", "map", "dry", "at", "as",
+                                      NULL};
+  const jx_value *ids, *map, *dry;
+  int64_t t;
+  int rc;
+  if ((rc = jx_rpc_known(p, known)) || (rc = project_ids(p, &ids)) ||
+      (rc = jx_rpc_get(p, "map", JX_MAP, false, &map)) ||
+      (rc = jx_rpc_get(p, "dry", JX_BOOL, false, &dry)) ||
+      (rc = request_time(p, &t)))
+    return rc;
+  jx_value none = jx_map();
+  call *k = call_new(c, msgid, ids->u.a.len);
+  for (size_t i = 0; i < ids->u.a.len; i++) {
+    const char *id = ids->u.a.items[i].u.s.ptr;
+    jx_request req = {.project = id, .event = "migrate", .actor = c->actor,
+                      .time = t};
+    jx_migration m;
+    item *it = jx_xcalloc(1, sizeof *it);
+    *it = (item){.call = k, .index = i};
+    snprintf(it->actor, sizeof it->actor, "%s", c->actor);
+    rc = jx_engine_migrate(c->srv->engine, &req, map ? map : &none,
+                           dry && dry->u.b, &m, item_done, it);
+    jx_value *slot = &k->results.u.a.items[i];
+    if (rc == 0 && (m.current || (dry && dry->u.b))) {
+      *slot = jx_rpc_migration(id, &m);
+      free(it);
+    } else if (rc == 0) {
+      k->pending++;
+    } else {
+      char subject[300];
+      snprintf(subject, sizeof subject, "%.200s migrate", id);
+      *slot = jx_map();
+      jx_map_set(slot, "project", jx_str(id));
+      jx_map_set(slot, "event", jx_str("migrate"));
+      jx_map_set(slot, "error",
+                 jx_rpc_error(rc, jx_err_last()->msg, NULL, subject));
+      free(it);
+    }
+  }
+  jx_value_free(&none);
+  call_done(k);
+  return 0;
+}
+
+/* Once a change of the registry is durable, the daemon decides with the
+ * new actors (as the CLI does after its write). */
+static void registry_done(const jx_outcome *o, void *payload) {
+  item *it = payload;
+  jx_server *s = it->call->c->srv;
+  jx_value reg = jx_nil();
+  git_oid head;
+  const jx_value *actors = NULL;
+  if (o->code == 0 &&
+      jx_store_head(s->store, JX_REGISTRY_ID, &head, &reg) == 0)
+    actors = jx_map_get(&reg, "actors");
+  if (o->code == 0 && (!actors || jx_config_set_actors(s->cfg, actors) < 0))
+    say(s, "the registry of actors could not be read back: %s",
+        jx_err_last()->msg);
+  jx_value_free(&reg);
+  item_done(o, payload);
+}
+
+static int m_actor(conn *c, uint32_t msgid, const jx_value *p, bool add) {
+  static const char *const known_add[] = {"name", "entry", "at", "as", NULL};
+  static const char *const known_remove[] = {"name", "at", "as", NULL};
+  const jx_value *entry = NULL;
+  const char *name;
+  int64_t t;
+  int rc;
+  if ((rc = jx_rpc_known(p, add ? known_add : known_remove)) ||
+      (rc = jx_rpc_str(p, "name", true, &name)) ||
+      (add && (rc = jx_rpc_get(p, "entry", JX_MAP, true, &entry))) ||
+      (rc = request_time(p, &t)))
+    return rc;
+  jx_request req = {.actor = c->actor,
+                    .event = add ? "register" : "unregister",
+                    .time = t};
+  call *k = call_new(c, msgid, 1);
+  item *it = jx_xcalloc(1, sizeof *it);
+  *it = (item){.call = k, .index = 0};
+  snprintf(it->actor, sizeof it->actor, "%s", c->actor);
+  rc = jx_engine_register(c->srv->engine, &req, name, entry, registry_done,
+                          it);
+  if (rc == 0) {
+    k->pending++;
+  } else {
+    char subject[300];
+    snprintf(subject, sizeof subject, "actor %.200s", name);
+    jx_value *slot = &k->results.u.a.items[0];
+    *slot = jx_map();
+    jx_map_set(slot, "project", jx_str(JX_REGISTRY_ID));
+    jx_map_set(slot, "event", jx_str(req.event));
+    jx_map_set(slot, "error",
+               jx_rpc_error(rc, jx_err_last()->msg, NULL, subject));
+    free(it);
+  }
+  call_done(k);
+  return 0;
+}
+
+static int m_actor_add(conn *c, uint32_t msgid, const jx_value *p) {
+  return m_actor(c, msgid, p, true);
+}
+
+static int m_actor_remove(conn *c, uint32_t msgid, const jx_value *p) {
+  return m_actor(c, msgid, p, false);
+}
+
+static int m_actors(conn *c, uint32_t msgid, const jx_value *p) {
+  static const char *const known[] = {"as", NULL};
+  int rc = jx_rpc_known(p, known);
+  if (rc == 0)
+    respond(c, msgid, jx_nil(), jx_config_actors(c->srv->cfg));
+  return rc;
+}
+
 static void tick_row(call *k, const jx_outcome *o);
 
 static void tick_done(const jx_outcome *o, void *payload) {
@@ -746,6 +864,8 @@ static const method methods[] = {
     {"log", m_log},         {"inbox", m_inbox},
     {"report", m_report},   {"subscribe", m_subscribe},
     {"unsubscribe", m_unsubscribe},
+    {"migrate", m_migrate}, {"actors", m_actors},
+    {"actor_add", m_actor_add}, {"actor_remove", m_actor_remove},
 };
 
 static void dispatch(conn *c, const jx_value *msg) {

@@ -130,6 +130,24 @@ expect 2 "a department may not move the calendar" -- tok "$DEPT" tick --to 2021-
 expect 0 "the admin ticks" -- tok "$ADMIN" tick --to 2021-03-31 --as fin-budget
 contains "$OUT" "tick to 2021-03-31" "the tick's summary"
 
+# --- the registry and migrations through the daemon ------------------------
+expect 2 "only admin roles change the registry" -- tok "$DEPT" actor add edu-school-3 --as edu-dept --at 2021-03-31 --set role=unit --set department=education --set unit=edu-school-3
+expect 0 "the admin registers a school" -- tok "$ADMIN" actor add edu-school-3 --as fin-budget --at 2021-03-31 --set role=unit --set department=education --set unit=edu-school-3
+contains "$OUT" "^:registry: .* \(commit [0-9a-f]{11}\)$" "the registry's commit"
+expect 0 "its token" -- jx token create edu-school-3
+NEW=$OUT
+project p3.toml P-3 300000 continue "$TARGETS"
+sed -i 's/edu-school-1/edu-school-3/' p3.toml
+expect 0 "the new actor acts at once, through the daemon" -- tok "$NEW" submit p3.toml --at 2021-04-01
+expect 0 "actor list through the daemon" -- tok "$ADMIN" actor list
+VIA=$OUT
+expect 0 "actor list read directly" -- jx actor list
+checks=$((checks + 1))
+[ "$VIA" = "$OUT" ] || { failures=$((failures + 1)); printf 'FAIL actor list differs:\n%s\n---\n%s\n' "$VIA" "$OUT"; }
+contains "$VIA" "edu-school-3 +unit" "the new school is listed"
+expect 0 "migrate --dry-run through the daemon" -- tok "$ADMIN" migrate P-1,P-2 --as fin-budget --dry-run
+contains "$OUT" "P-1: runs under version 1 already" "nothing to migrate"
+
 # --- SIGTERM drains: every acknowledged write is in the store -------------
 i=0
 for p in P-1 P-2; do
