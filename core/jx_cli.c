@@ -364,9 +364,12 @@ static int session_open(session *s, const options *o) {
   if (s->daemon) {
     /* The daemon decides; names are checked here against the same
      * deployment, so that a script's typo is found before it runs. */
-    if ((rc = open_store(s->cfg, false, &s->store)) < 0 ||
-        (rc = use_registry(s->cfg, s->store)) < 0 ||
-        (rc = jx_query_workflow(s->cfg, &s->own_wf)) < 0)
+    /* A daemon elsewhere (--connect) has the store: the names are then
+     * checked against [actors] here, and the daemon checks them again. */
+    if (open_store(s->cfg, false, &s->store) < 0 ||
+        use_registry(s->cfg, s->store) < 0)
+      jx_err_clear();
+    if ((rc = jx_query_workflow(s->cfg, &s->own_wf)) < 0)
       return rc;
     s->wf = s->own_wf;
     return 0;
@@ -762,6 +765,10 @@ static int do_event(session *s, const options *o) {
     rc = jx_err_set(JX_EINVAL, "do: --as ACTOR is required");
   for (size_t i = 0; i < o->nsets && rc == 0; i++)
     rc = parse_set(o->sets[i], &set);
+  if (rc == 0 && (rc = check_distinct(o->args[0])) < 0) {
+    jx_value_free(&set);
+    return session_fail(s, rc, NULL, NULL), s->rc;
+  }
   if (rc == 0 && s->daemon) {
     jx_value p = jx_map(), result;
     jx_value *ids = jx_map_set(&p, "projects", jx_array());
@@ -781,11 +788,6 @@ static int do_event(session *s, const options *o) {
   } else if (rc == 0) {
     char *ids = jx_xstrdup(o->args[0]), *save = NULL;
     size_t n = 0;
-    if ((rc = check_distinct(o->args[0])) < 0) {
-      free(ids);
-      jx_value_free(&set);
-      return session_fail(s, rc, NULL, NULL), s->rc;
-    }
     for (char *id = strtok_r(ids, ",", &save); id;
          id = strtok_r(NULL, ",", &save), n++) {
       jx_request req = {.project = id,
@@ -933,12 +935,14 @@ static void tick_row(tick_ctx *t, jx_value row) {
   } else if (rule) {
     t->refused++;
   } else {
+    int64_t code = -JX_EPLUGIN;
+    jx_map_int(&row, "code", &code);
     t->failed++;
     /* A write that failed is the worst: the store is in trouble. */
     if (!date)
       t->worst = JX_ESTORE;
     else if (!t->worst)
-      t->worst = JX_EPLUGIN;
+      t->worst = (int)-code;
   }
   if (o->json && !(commit && o->quiet)) {
     jx_array_push(&t->rows, row);
@@ -968,10 +972,7 @@ static void tick_done(const jx_outcome *out, void *payload) {
 }
 
 static void tick_decided(const jx_tick_report *r, void *payload) {
-  tick_ctx *t = payload;
-  if (r->code != JX_EREFUSED && r->code != JX_EPLUGIN && !t->worst)
-    t->worst = r->code;
-  tick_row(t, jx_rpc_tick_report(r));
+  tick_row(payload, jx_rpc_tick_report(r));
 }
 
 /* The daemon's answer to tick: its rows, in the order they happened. */
@@ -1566,10 +1567,15 @@ static int cmd_run(const options *o) {
       puts(lines[i].say);
     } else if (!lines[i].cmd) {
       s.at = lines[i].o.at;
-    } else if (lines[i].cmd->write(&s, &lines[i].o) == JX_ESTORE) {
-      fprintf(stderr, "jx: %s: the store failed; the rest of %s was not "
-                      "run\n", where, script->name);
-      break;
+    } else {
+      int rc1 = lines[i].cmd->write(&s, &lines[i].o);
+      if (rc1 == JX_ESTORE || rc1 == JX_ECONN) {
+        fprintf(stderr, "jx: %s: the %s failed; the rest of %s was not "
+                        "run\n",
+                where, rc1 == JX_ESTORE ? "store" : "daemon connection",
+                script->name);
+        break;
+      }
     }
   }
   rc = s.worst;
@@ -2225,7 +2231,7 @@ static int actor_change(session *s, const options *o) {
 static int cmd_serve(const options *o) {
   bool virtual_clock = o->clock && strcmp(o->clock, "virtual") == 0;
   jx_server *srv = NULL;
-  session s;
+  session s = {0};
   char *addr = NULL;
   int rc;
   if (o->clock && !virtual_clock && strcmp(o->clock, "real") != 0)
@@ -2302,8 +2308,14 @@ static int cmd_watch(const options *o) {
   }
   for (long n = 0; rc == 0 && n != max;) {
     jx_value m;
-    if (jx_client_read(c, &m) < 0)
-      break; /* the daemon stopped: so does watching */
+    if ((rc = jx_client_read(c, &m)) < 0) {
+      /* The daemon stopped: so does watching; short of --count, say so. */
+      if (max < 0)
+        rc = 0;
+      else
+        fail(o, rc, NULL, "watch");
+      break;
+    }
     const jx_value *params = m.type == JX_ARRAY && m.u.a.len == 3
                                  ? &m.u.a.items[2]
                                  : NULL;

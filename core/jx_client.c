@@ -14,18 +14,25 @@
 #include "jx_err.h"
 #include "jx_rpc.h"
 
+/* Answers can be bigger than requests (a list of every project): what the
+ * daemon sends is taken up to this. */
+#define MAX_ANSWER ((size_t)1 << 30)
+
 struct jx_client {
   int fd;
   char *addr;
   size_t max_frame;
   uint32_t next_id;
-  jx_buf in; /* bytes read and not yet a whole message */
+  jx_buf in;   /* bytes read and not yet a whole message */
+  size_t need; /* the least length the message in `in` can have */
 };
 
 static int dial_unix(const char *path, bool *absent) {
   struct sockaddr_un a = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof a.sun_path)
+  if (strlen(path) >= sizeof a.sun_path) {
+    *absent = true; /* no daemon can listen there either */
     return jx_err_set(JX_ECONN, "%s: socket path too long", path);
+  }
   memcpy(a.sun_path, path, strlen(path) + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
@@ -33,7 +40,10 @@ static int dial_unix(const char *path, bool *absent) {
   int err = errno;
   if (fd >= 0)
     close(fd);
-  *absent = err == ENOENT || err == ECONNREFUSED;
+  /* A daemon this user may not reach is none for this user: reads open
+   * the store themselves, writes meet the daemon's lock and its name. */
+  *absent = err == ENOENT || err == ECONNREFUSED || err == EACCES ||
+            err == ENOTDIR;
   return jx_err_set(JX_ECONN, "no daemon answers at %s: %s", path,
                     strerror(err));
 }
@@ -99,13 +109,17 @@ static int send_all(jx_client *c, const jx_buf *b) {
 int jx_client_read(jx_client *c, jx_value *msg) {
   for (;;) {
     size_t frame = 0, need = 0;
-    int rc = c->in.len ? jx_codec_measure(c->in.data, c->in.len,
-                                          c->max_frame, &frame, &need)
-                       : 1;
+    int rc = c->in.len && c->in.len >= c->need
+                 ? jx_codec_measure(c->in.data, c->in.len, MAX_ANSWER,
+                                    &frame, &need)
+                 : 1;
     if (rc < 0)
       return jx_err_recode(JX_ECONN);
+    if (rc == 1 && need)
+      c->need = need;
     if (rc == 0) {
-      rc = jx_codec_decode(msg, c->in.data, frame, c->max_frame);
+      c->need = 0;
+      rc = jx_codec_decode(msg, c->in.data, frame, MAX_ANSWER);
       memmove(c->in.data, c->in.data + frame, c->in.len - frame);
       c->in.len -= frame;
       return rc < 0 ? jx_err_recode(JX_ECONN) : 0;

@@ -552,11 +552,39 @@ static const char *const engine_fields[] = {
     "timers",   "approval",     "previous", "passed_by", "submitted_by",
     "since",    "definition_version"};
 
+/* How deep a field's value may nest.  A stored state must be sendable in
+ * every answer that carries it (jx log: [response, [entry, {state: {field:
+ * ...}}]] wraps it six deep), and msgpack frames nest at most
+ * JX_CODEC_MAX_DEPTH: refused here, not after it is committed. */
+#define JX_FIELD_MAX_DEPTH (JX_CODEC_MAX_DEPTH - 8)
+
+static unsigned depth(const jx_value *v) {
+  unsigned d = 0;
+  if (v->type == JX_ARRAY)
+    for (size_t i = 0; i < v->u.a.len; i++) {
+      unsigned k = depth(&v->u.a.items[i]);
+      d = k > d ? k : d;
+    }
+  else if (v->type == JX_MAP)
+    for (size_t i = 0; i < v->u.m.len; i++) {
+      unsigned k = depth(&v->u.m.items[i].val);
+      d = k > d ? k : d;
+    }
+  else
+    return 0;
+  return d + 1;
+}
+
 static int check_fields(const jx_value *set) {
   if (!set)
     return 0;
   if (set->type != JX_MAP)
     return jx_err_set(JX_EINVAL, "fields must be a map");
+  for (size_t i = 0; i < set->u.m.len; i++)
+    if (depth(&set->u.m.items[i].val) > JX_FIELD_MAX_DEPTH)
+      return jx_err_set(JX_EINVAL,
+                        "field \"%s\" nests deeper than %d levels",
+                        set->u.m.items[i].key, JX_FIELD_MAX_DEPTH);
   for (size_t i = 0; i < sizeof engine_fields / sizeof *engine_fields; i++)
     if (jx_map_get(set, engine_fields[i]))
       return jx_err_set(JX_EINVAL,

@@ -94,8 +94,8 @@ int jx_rpc_get(const jx_value *params, const char *key, jx_type type,
   if (!v && required)
     return jx_err_set(JX_EINVAL, "parameter \"%s\" is required", key);
   if (v && v->type != type)
-    return jx_err_set(JX_EINVAL, "parameter \"%s\" is a %s, not a %s", key,
-                      jx_type_name(type), jx_type_name(v->type));
+    return jx_err_set(JX_EINVAL, "parameter \"%s\" must be a %s, not a %s",
+                      key, jx_type_name(type), jx_type_name(v->type));
   if (v && type == JX_STR && strlen(v->u.s.ptr) != v->u.s.len)
     return jx_err_set(JX_EINVAL, "parameter \"%s\" contains a NUL byte", key);
   *out = v;
@@ -136,6 +136,7 @@ jx_value jx_rpc_tick_made(const jx_outcome *o) {
   jx_map_set(&r, "event", jx_str(o->event));
   if (o->code < 0) {
     jx_map_set(&r, "error", jx_str(jx_err_last()->msg));
+    jx_map_set(&r, "code", jx_int(-o->code));
     return r;
   }
   jx_map_set(&r, "from", jx_str(o->from));
@@ -150,6 +151,7 @@ jx_value jx_rpc_tick_report(const jx_tick_report *t) {
   jx_map_set(&r, "date", jx_str(t->date));
   jx_map_set(&r, "project", jx_str(t->project));
   jx_map_set(&r, "error", jx_str(t->error));
+  jx_map_set(&r, "code", jx_int(-t->code));
   if (t->code == JX_EREFUSED) {
     jx_map_set(&r, "rule", jx_str(t->refusal->rule));
     jx_map_set(&r, "reason", jx_str(t->refusal->reason));

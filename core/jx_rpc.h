@@ -30,8 +30,9 @@ jx_value jx_rpc_outcome(const jx_outcome *o);
 
 /* The rows of a tick: an event the calendar made, durable ({timer, time,
  * project, event, from, to, commit}) or not written ({timer, time,
- * project, event, error}), and one it could not make ({timer, date,
- * project, error, rule?, reason?, remedy?}). */
+ * project, event, error, code}), and one it could not make ({timer, date,
+ * project, error, code, rule?, reason?, remedy?}); code as in an error
+ * map. */
 jx_value jx_rpc_tick_made(const jx_outcome *o);
 jx_value jx_rpc_tick_report(const jx_tick_report *t);
 

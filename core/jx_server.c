@@ -23,6 +23,11 @@
 #include "jx_versions.h"
 
 #define READ_CHUNK 65536
+/* Before auth a client sends one small request: a bigger frame from a
+ * stranger is refused rather than buffered and scanned. */
+#define PREAUTH_MAX_FRAME 4096
+#define MAX_SUBS 64      /* subscriptions per connection */
+#define DRAIN_MS 5000    /* how long SIGTERM waits for clients to read */
 
 typedef struct conn conn;
 
@@ -50,12 +55,24 @@ struct conn {
   char actor[JX_ID_MAX + 1]; /* "" until authenticated */
   char token[JX_TOKEN_LEN + 1];
   struct timespec tokens_at; /* the tokens file's mtime when it was checked */
-  unsigned refs;             /* the handle, and each call in flight */
+  unsigned refs;  /* the handle, each call in flight, each pending write */
+  unsigned calls; /* calls in flight */
+  unsigned nsubs;
   bool closing;
+  bool finishing; /* end once the calls in flight are answered */
+  bool shutting;  /* uv_shutdown pending */
   uv_shutdown_t shutdown;
   sub *subs;
   conn *prev, *next;
 };
+
+typedef struct call call;
+
+/* The payload of a tick's callbacks. */
+typedef struct tick_call {
+  call *k; /* NULL: the real clock */
+  jx_server *s;
+} tick_call;
 
 struct jx_server {
   uv_loop_t *loop;
@@ -68,21 +85,18 @@ struct jx_server {
   uv_tcp_t tcp_h;
   bool has_tcp;
   uv_signal_t sigterm, sigint;
-  uv_timer_t clock;
+  uv_timer_t clock, drain;
   conn *conns;
   unsigned nconns;
   unsigned long next_conn;
   int64_t next_sub;
-  size_t inflight; /* calls waiting for a batch */
+  size_t inflight;  /* calls and real-clock events waiting for a batch */
+  bool has_vtime;    /* virtual clock: the time of the last tick */
+  int64_t vtime;
+  bool bound;        /* the socket file is ours to remove */
+  tick_call clock_tick; /* the payload of the real clock's events */
 };
 
-typedef struct call call;
-
-/* The payload of a tick's callbacks. */
-typedef struct tick_call {
-  call *k; /* NULL: the real clock */
-  jx_server *s;
-} tick_call;
 
 /* A call waiting for durable writes: one response when all are in. */
 struct call {
@@ -92,6 +106,7 @@ struct call {
   jx_value rows;    /* tick */
   size_t pending;   /* writes not yet durable, +1 while deciding */
   size_t refused, failed;
+  jx_value error; /* the whole call failed after some of it was queued */
   tick_call tick;
 };
 
@@ -116,15 +131,25 @@ static void say(const jx_server *s, const char *fmt, ...) {
 /* --- connections ----------------------------------------------------------
  */
 
+static void sub_free(sub *u) {
+  free(u->value);
+  jx_value_free(&u->inbox);
+  free(u);
+}
+
+static void drop_subs(conn *c) {
+  for (sub *u = c->subs, *next; u; u = next) {
+    next = u->next;
+    sub_free(u);
+  }
+  c->subs = NULL;
+  c->nsubs = 0;
+}
+
 static void conn_unref(conn *c) {
   if (--c->refs)
     return;
-  for (sub *s = c->subs, *next; s; s = next) {
-    next = s->next;
-    free(s->value);
-    jx_value_free(&s->inbox);
-    free(s);
-  }
+  drop_subs(c);
   free(c->in);
   free(c);
 }
@@ -140,6 +165,10 @@ static void closed(uv_handle_t *h) {
     c->next->prev = c->prev;
   s->nconns--;
   conn_unref(c);
+  /* The last client gone at shutdown: the drain timer is not needed. */
+  if (s->draining && !s->conns && !s->inflight && s->drain.loop &&
+      !uv_is_closing((uv_handle_t *)&s->drain))
+    uv_close((uv_handle_t *)&s->drain, NULL);
 }
 
 static void conn_close(conn *c, const char *why) {
@@ -159,10 +188,16 @@ static void shut_done(uv_shutdown_t *req, int status) {
   conn_close(req->data, NULL);
 }
 
+/* Ends the connection once its calls in flight are answered and what is
+ * written has gone out. */
 static void conn_finish(conn *c) {
-  if (c->closing)
+  if (c->closing || c->shutting)
     return;
   uv_read_stop(&c->h.stream);
+  c->finishing = true;
+  if (c->calls)
+    return; /* call_done comes back here */
+  c->shutting = true;
   c->shutdown.data = c;
   if (uv_shutdown(&c->shutdown, &c->h.stream, shut_done) < 0)
     conn_close(c, NULL);
@@ -192,15 +227,17 @@ static void send_msg(conn *c, const jx_value *msg) {
   if (c->closing)
     return;
   if (jx_codec_encode(&b, msg, UINT32_MAX) < 0) {
-    jx_value e = jx_rpc_response(
-        (uint32_t)msg->u.a.items[1].u.i,
-        jx_rpc_error(JX_EINVAL, jx_err_last()->msg, NULL, NULL), jx_nil());
-    b.len = 0;
-    jx_codec_encode(&b, &e, UINT32_MAX);
-    jx_value_free(&e);
+    /* The engine keeps fields shallow enough (JX_FIELD_MAX_DEPTH) for
+     * this not to happen; if it does, the client hears of it. */
+    say(c->srv, "client %lu: an answer could not be encoded: %s", c->no,
+        jx_err_last()->msg);
+    conn_close(c, NULL);
+    return;
   }
-  if (uv_stream_get_write_queue_size(&c->h.stream) + b.len >
-      c->srv->cfg->serve.max_write_buffer) {
+  /* One answer bigger than the limit goes to a client that has read the
+   * ones before: it is not the client's fault. */
+  size_t queued = uv_stream_get_write_queue_size(&c->h.stream);
+  if (queued && queued + b.len > c->srv->cfg->serve.max_write_buffer) {
     jx_buf_free(&b);
     conn_close(c, "disconnected: it does not read its responses "
                   "([serve] max_write_buffer)");
@@ -276,11 +313,15 @@ static bool concerns(jx_server *s, conn *c, sub *u, const jx_outcome *o,
   }
 }
 
+static int still_valid(conn *c);
+
 /* Runs for every durable change the daemon makes, in commit order. */
 static void notify(jx_server *s, const jx_outcome *o, const char *actor) {
   jx_value state = jx_value_copy(o->state);
   jx_map_set(&state, "id", jx_str(o->project));
   for (conn *c = s->conns; c; c = c->next) {
+    if (c->subs && still_valid(c) < 0)
+      drop_subs(c); /* revoked: it hears nothing more */
     for (sub *u = c->subs; u && !c->closing; u = u->next) {
       if (!concerns(s, c, u, o, &state))
         continue;
@@ -316,6 +357,7 @@ static call *call_new(conn *c, uint32_t msgid, size_t n) {
     jx_array_push(&k->results, jx_nil());
   k->pending = 1; /* deciding */
   c->refs++;
+  c->calls++;
   c->srv->inflight++;
   return k;
 }
@@ -336,14 +378,36 @@ static void call_done(call *k) {
     jx_map_set(&r, "results", k->results);
     k->results = jx_nil();
   }
-  respond(c, k->msgid, jx_nil(), r);
+  if (k->error.type == JX_MAP) {
+    jx_value_free(&r);
+    respond(c, k->msgid, k->error, jx_nil());
+    k->error = jx_nil();
+  } else {
+    respond(c, k->msgid, jx_nil(), r);
+  }
   jx_value_free(&k->results);
   jx_value_free(&k->rows);
   free(k);
-  s->inflight--;
+  c->calls--;
+  if (c->finishing && !c->calls)
+    conn_finish(c);
   conn_unref(c);
+  s->inflight--;
   if (s->draining && !s->inflight)
     finish_drain(s);
+}
+
+/* A project of a call that was not made: {project, event, error}. */
+static jx_value error_item(int rc, const char *project, const char *event,
+                           const jx_verdict *refusal) {
+  char subject[512];
+  snprintf(subject, sizeof subject, "%.200s %.200s", project, event);
+  jx_value v = jx_map();
+  jx_map_set(&v, "project", jx_str(project));
+  jx_map_set(&v, "event", jx_str(event));
+  jx_map_set(&v, "error",
+             jx_rpc_error(rc, jx_err_last()->msg, refusal, subject));
+  return v;
 }
 
 static void item_done(const jx_outcome *o, void *payload) {
@@ -351,13 +415,7 @@ static void item_done(const jx_outcome *o, void *payload) {
   call *k = it->call;
   jx_value *slot = &k->results.u.a.items[it->index];
   if (o->code < 0) {
-    char subject[512];
-    snprintf(subject, sizeof subject, "%s %s", o->project, o->event);
-    *slot = jx_map();
-    jx_map_set(slot, "project", jx_str(o->project));
-    jx_map_set(slot, "event", jx_str(o->event));
-    jx_map_set(slot, "error",
-               jx_rpc_error(o->code, jx_err_last()->msg, NULL, subject));
+    *slot = error_item(o->code, o->project, o->event, NULL);
   } else {
     *slot = jx_rpc_outcome(o);
     notify(k->c->srv, o, it->actor);
@@ -377,29 +435,40 @@ static void call_apply(call *k, size_t index, jx_request *req) {
   if (rc == 0) {
     k->pending++;
   } else {
-    char subject[512];
-    snprintf(subject, sizeof subject, "%.200s %.200s",
-             req->project ? req->project : "", req->event);
-    jx_value *slot = &k->results.u.a.items[index];
-    *slot = jx_map();
-    jx_map_set(slot, "project", jx_str(req->project ? req->project : ""));
-    jx_map_set(slot, "event", jx_str(req->event));
-    jx_map_set(slot, "error",
-               jx_rpc_error(rc, jx_err_last()->msg, &refusal, subject));
+    k->results.u.a.items[index] =
+        error_item(rc, req->project ? req->project : "", req->event,
+                   &refusal);
     free(it);
   }
   jx_verdict_free(&refusal);
 }
 
-static int request_time(const jx_value *params, int64_t *t) {
+/* An event's time: `at`, else the daemon's clock: now, or on a virtual
+ * clock the day its last tick reached. */
+static int request_time(const jx_server *s, const jx_value *params,
+                        int64_t *t) {
   const char *at;
   int rc = jx_rpc_str(params, "at", false, &at);
+  if (rc == 0 && !at && s->virtual_clock) {
+    if (!s->has_vtime)
+      return jx_err_set(JX_EINVAL, "\"at\" is required: the daemon runs on "
+                                   "a virtual clock that no tick has set");
+    *t = s->vtime;
+    return 0;
+  }
   return rc ? rc : jx_date_parse("at", at, t);
 }
 
 /* The ids of `projects` (an array of strings), each once. */
-static int project_ids(const jx_value *params, const jx_value **ids) {
+static int project_ids(const jx_value *params, size_t max,
+                       const jx_value **ids) {
   int rc = jx_rpc_get(params, "projects", JX_ARRAY, true, ids);
+  /* A call is at most a batch: that also bounds the check for repeats. */
+  if (rc == 0 && (*ids)->u.a.len > max)
+    return jx_err_set(JX_EINVAL,
+                      "projects: %zu ids, more than [store] max_batch (%zu) "
+                      "in one call",
+                      (*ids)->u.a.len, max);
   for (size_t i = 0; rc == 0 && i < (*ids)->u.a.len; i++) {
     const jx_value *id = &(*ids)->u.a.items[i];
     if (id->type != JX_STR)
@@ -409,11 +478,10 @@ static int project_ids(const jx_value *params, const jx_value **ids) {
       return jx_err_set(JX_EINVAL, "projects[%zu] contains a NUL byte", i);
     for (size_t k = 0; k < i; k++)
       if (strcmp((*ids)->u.a.items[k].u.s.ptr, id->u.s.ptr) == 0)
-        return jx_err_set(JX_EINVAL, "%.64s is named twice in projects",
-                          id->u.s.ptr);
+        return jx_err_set(JX_EINVAL, "%.64s is named twice", id->u.s.ptr);
   }
   if (rc == 0 && (*ids)->u.a.len == 0)
-    rc = jx_err_set(JX_EINVAL, "projects is empty");
+    rc = jx_err_set(JX_EINVAL, "do: no project id");
   return rc;
 }
 
@@ -424,10 +492,10 @@ static int m_do(conn *c, uint32_t msgid, const jx_value *p) {
   const char *event;
   int64_t t;
   int rc;
-  if ((rc = jx_rpc_known(p, known)) || (rc = project_ids(p, &ids)) ||
+  if ((rc = jx_rpc_known(p, known)) || (rc = project_ids(p, c->srv->cfg->max_batch, &ids)) ||
       (rc = jx_rpc_str(p, "event", true, &event)) ||
       (rc = jx_rpc_get(p, "set", JX_MAP, false, &set)) ||
-      (rc = request_time(p, &t)))
+      (rc = request_time(c->srv, p, &t)))
     return rc;
   call *k = call_new(c, msgid, ids->u.a.len);
   for (size_t i = 0; i < ids->u.a.len; i++) {
@@ -449,10 +517,17 @@ static int m_submit(conn *c, uint32_t msgid, const jx_value *p) {
   int rc;
   if ((rc = jx_rpc_known(p, known)) ||
       (rc = jx_rpc_get(p, "projects", JX_ARRAY, true, &list)) ||
-      (rc = request_time(p, &t)))
+      (rc = request_time(c->srv, p, &t)))
     return rc;
+  if (list->u.a.len == 0 || list->u.a.len > c->srv->cfg->max_batch)
+    return jx_err_set(JX_EINVAL,
+                      "submit: 1 to %zu projects ([store] max_batch), not %zu",
+                      c->srv->cfg->max_batch, list->u.a.len);
   for (size_t i = 0; i < list->u.a.len; i++) {
+    static const char *const item_keys[] = {"id", "fields", NULL};
     const jx_value *one = &list->u.a.items[i];
+    if (one->type == JX_MAP && (rc = jx_rpc_known(one, item_keys)))
+      return jx_err_wrap("projects[%zu]", i);
     const jx_value *id = one->type == JX_MAP ? jx_map_get(one, "id") : NULL;
     const jx_value *fields =
         one->type == JX_MAP ? jx_map_get(one, "fields") : NULL;
@@ -485,10 +560,10 @@ static int m_migrate(conn *c, uint32_t msgid, const jx_value *p) {
   const jx_value *ids, *map, *dry;
   int64_t t;
   int rc;
-  if ((rc = jx_rpc_known(p, known)) || (rc = project_ids(p, &ids)) ||
+  if ((rc = jx_rpc_known(p, known)) || (rc = project_ids(p, c->srv->cfg->max_batch, &ids)) ||
       (rc = jx_rpc_get(p, "map", JX_MAP, false, &map)) ||
       (rc = jx_rpc_get(p, "dry", JX_BOOL, false, &dry)) ||
-      (rc = request_time(p, &t)))
+      (rc = request_time(c->srv, p, &t)))
     return rc;
   jx_value none = jx_map();
   call *k = call_new(c, msgid, ids->u.a.len);
@@ -509,13 +584,7 @@ static int m_migrate(conn *c, uint32_t msgid, const jx_value *p) {
     } else if (rc == 0) {
       k->pending++;
     } else {
-      char subject[300];
-      snprintf(subject, sizeof subject, "%.200s migrate", id);
-      *slot = jx_map();
-      jx_map_set(slot, "project", jx_str(id));
-      jx_map_set(slot, "event", jx_str("migrate"));
-      jx_map_set(slot, "error",
-                 jx_rpc_error(rc, jx_err_last()->msg, NULL, subject));
+      *slot = error_item(rc, id, "migrate", NULL);
       free(it);
     }
   }
@@ -552,7 +621,7 @@ static int m_actor(conn *c, uint32_t msgid, const jx_value *p, bool add) {
   if ((rc = jx_rpc_known(p, add ? known_add : known_remove)) ||
       (rc = jx_rpc_str(p, "name", true, &name)) ||
       (add && (rc = jx_rpc_get(p, "entry", JX_MAP, true, &entry))) ||
-      (rc = request_time(p, &t)))
+      (rc = request_time(c->srv, p, &t)))
     return rc;
   jx_request req = {.actor = c->actor,
                     .event = add ? "register" : "unregister",
@@ -566,14 +635,7 @@ static int m_actor(conn *c, uint32_t msgid, const jx_value *p, bool add) {
   if (rc == 0) {
     k->pending++;
   } else {
-    char subject[300];
-    snprintf(subject, sizeof subject, "actor %.200s", name);
-    jx_value *slot = &k->results.u.a.items[0];
-    *slot = jx_map();
-    jx_map_set(slot, "project", jx_str(JX_REGISTRY_ID));
-    jx_map_set(slot, "event", jx_str(req.event));
-    jx_map_set(slot, "error",
-               jx_rpc_error(rc, jx_err_last()->msg, NULL, subject));
+    k->results.u.a.items[0] = error_item(rc, "actor", name, NULL);
     free(it);
   }
   call_done(k);
@@ -606,6 +668,8 @@ static void tick_done(const jx_outcome *o, void *payload) {
     if (o->code < 0)
       say(tc->s, "%s %s: %s not written: %s", o->time, o->project, o->event,
           jx_err_last()->msg);
+    if (!--tc->s->inflight && tc->s->draining)
+      finish_drain(tc->s);
     return;
   }
   tick_row(tc->k, o);
@@ -658,12 +722,10 @@ static int m_tick(conn *c, uint32_t msgid, const jx_value *p) {
   rc = jx_engine_tick(s->engine, t, tick_decided, tick_done, &k->tick,
                       &queued);
   k->pending += queued; /* each ends with its tick_done */
-  if (rc < 0) {
-    jx_value row = jx_map();
-    jx_map_set(&row, "error", jx_str(jx_err_last()->msg));
-    jx_array_push(&k->rows, row);
-    k->failed++;
-  }
+  if (rc < 0) /* answered once what it made is durable */
+    k->error = jx_rpc_error(rc, jx_err_last()->msg, NULL, "tick");
+  else
+    s->vtime = t, s->has_vtime = true;
   call_done(k);
   return 0;
 }
@@ -678,7 +740,7 @@ static int m_show(conn *c, uint32_t msgid, const jx_value *p) {
   int rc;
   if ((rc = jx_rpc_known(p, known)) ||
       (rc = jx_rpc_str(p, "project", true, &id)) ||
-      (rc = jx_id_check("project", id)) ||
+      (rc = jx_id_check("project id", id)) ||
       (rc = jx_query_show(c->srv->store, id, &doc)))
     return rc;
   respond(c, msgid, jx_nil(), doc);
@@ -707,7 +769,7 @@ static int m_log(conn *c, uint32_t msgid, const jx_value *p) {
   int rc;
   if ((rc = jx_rpc_known(p, known)) ||
       (rc = jx_rpc_str(p, "project", true, &id)) ||
-      (rc = jx_id_check("project", id)))
+      (rc = jx_id_check("project id", id)))
     return rc;
   if ((rc = jx_query_log(c->srv->store, id, &rows)))
     return jx_value_free(&rows), rc;
@@ -733,8 +795,17 @@ static int m_report(conn *c, uint32_t msgid, const jx_value *p) {
   int64_t t;
   jx_value doc;
   int rc;
+  const char *at;
   if ((rc = jx_rpc_known(p, known)) ||
-      (rc = jx_rpc_str(p, "name", true, &name)) || (rc = request_time(p, &t)))
+      (rc = jx_rpc_str(p, "name", true, &name)) ||
+      (rc = jx_rpc_str(p, "at", false, &at)))
+    return rc;
+  /* A report is a view: as of `at`, else the clock's day, else today. */
+  if (at || !c->srv->has_vtime)
+    rc = jx_date_parse("at", at, &t);
+  else
+    t = c->srv->vtime;
+  if (rc)
     return rc;
   if ((rc = jx_query_report(c->srv->store, c->srv->cfg, name, t, &doc)))
     return jx_value_free(&doc), rc;
@@ -756,8 +827,12 @@ static int m_subscribe(conn *c, uint32_t msgid, const jx_value *p) {
   if (!!project + !!dept + (inbox && inbox->u.b) != 1)
     return jx_err_set(JX_EINVAL, "subscribe: give exactly one of project, "
                                  "department, inbox = true");
-  if (project && (rc = jx_id_check("project", project)))
+  if (project && (rc = jx_id_check("project id", project)))
     return rc;
+  if (c->nsubs == MAX_SUBS)
+    return jx_err_set(JX_EINVAL, "subscribe: at most %d subscriptions on "
+                                 "one connection",
+                      MAX_SUBS);
   sub *u = jx_xcalloc(1, sizeof *u);
   u->id = ++c->srv->next_sub;
   u->kind = project ? 'p' : dept ? 'd' : 'i';
@@ -774,6 +849,7 @@ static int m_subscribe(conn *c, uint32_t msgid, const jx_value *p) {
   }
   u->next = c->subs;
   c->subs = u;
+  c->nsubs++;
   jx_value r = jx_map();
   jx_map_set(&r, "subscription", jx_int(u->id));
   respond(c, msgid, jx_nil(), r);
@@ -791,9 +867,8 @@ static int m_unsubscribe(conn *c, uint32_t msgid, const jx_value *p) {
     if ((*u)->id == id->u.i) {
       sub *gone = *u;
       *u = gone->next;
-      free(gone->value);
-      jx_value_free(&gone->inbox);
-      free(gone);
+      sub_free(gone);
+      c->nsubs--;
       respond(c, msgid, jx_nil(), jx_bool(true));
       return 0;
     }
@@ -811,6 +886,8 @@ static struct timespec tokens_mtime(const jx_server *s) {
 /* A token revoked or replaced (jx token) stops working at the
  * connection's next request, not only at its next connection. */
 static int still_valid(conn *c) {
+  if (!*c->actor)
+    return jx_err_set(JX_EAUTH, "not authenticated");
   struct timespec now = tokens_mtime(c->srv);
   if (now.tv_sec == c->tokens_at.tv_sec && now.tv_nsec == c->tokens_at.tv_nsec)
     return 0;
@@ -819,6 +896,7 @@ static int still_valid(conn *c) {
                      sizeof actor) < 0 ||
       strcmp(actor, c->actor) != 0) {
     *c->actor = '\0';
+    drop_subs(c);
     return jx_err_set(JX_EAUTH, "this connection's token was revoked or "
                                 "replaced: authenticate again");
   }
@@ -831,11 +909,16 @@ static int m_auth(conn *c, uint32_t msgid, const jx_value *p) {
   const char *token;
   char actor[JX_ID_MAX + 1];
   int rc;
+  if (*c->actor)
+    return jx_err_set(JX_EINVAL, "auth: this connection is %s's already; "
+                                 "another actor connects on its own",
+                      c->actor);
+  struct timespec checked = tokens_mtime(c->srv); /* before reading it */
   if ((rc = jx_rpc_known(p, known)) ||
       (rc = jx_rpc_str(p, "token", true, &token)) ||
       (rc = jx_token_check(jx_store_path(c->srv->store), token, actor,
                            sizeof actor)))
-    return rc == JX_EAUTH ? rc : jx_err_recode(JX_EAUTH);
+    return rc;
   const jx_actor_conf *a = jx_config_actor(c->srv->cfg, actor);
   if (!a)
     return jx_err_set(JX_EAUTH,
@@ -844,7 +927,7 @@ static int m_auth(conn *c, uint32_t msgid, const jx_value *p) {
                       actor);
   memcpy(c->actor, actor, sizeof actor);
   snprintf(c->token, sizeof c->token, "%s", token);
-  c->tokens_at = tokens_mtime(c->srv);
+  c->tokens_at = checked;
   jx_value r = jx_map();
   jx_map_set(&r, "actor", jx_str(a->name));
   jx_map_set(&r, "role", jx_str(a->role));
@@ -895,8 +978,6 @@ static void dispatch(conn *c, const jx_value *msg) {
                     "this connection acts as %s, not %.64s (use %.64s's "
                     "token)",
                     c->actor, as, as);
-  if (rc == 0 && c->srv->draining)
-    rc = jx_err_set(JX_ESTORE, "the daemon is shutting down");
   if (rc == 0)
     rc = m->run(c, msgid, params);
   if (rc < 0)
@@ -909,8 +990,14 @@ static void dispatch(conn *c, const jx_value *msg) {
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   conn *c = h->data;
   (void)suggested;
-  if (c->off && c->off == c->len)
+  if (c->off && c->off == c->len) {
     c->off = c->len = 0;
+    if (c->cap > 4 * READ_CHUNK) { /* a big frame's room is not kept */
+      free(c->in);
+      c->in = NULL;
+      c->cap = 0;
+    }
+  }
   if (c->cap - c->len < READ_CHUNK) {
     if (c->off) { /* the consumed head goes first */
       memmove(c->in, c->in + c->off, c->len - c->off);
@@ -930,7 +1017,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void bad_stream(conn *c) {
   respond_err(c, 0, JX_EINVAL, NULL, NULL);
   say(c->srv, "client %lu: %s", c->no, jx_err_last()->msg);
-  conn_finish(c);
+  conn_finish(c); /* after the answers to its calls in flight */
 }
 
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
@@ -945,17 +1032,22 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   while (!c->closing && !s->draining && c->len > c->off &&
          c->len - c->off >= c->need) {
     size_t frame = 0, need = 0;
-    int rc = jx_codec_measure(c->in + c->off, c->len - c->off,
-                              s->cfg->serve.max_frame, &frame, &need);
-    if (rc < 0)
-      return bad_stream(c);
+    size_t max = *c->actor ? s->cfg->serve.max_frame : PREAUTH_MAX_FRAME;
+    int rc = jx_codec_measure(c->in + c->off, c->len - c->off, max, &frame,
+                              &need);
+    if (rc < 0) {
+      bad_stream(c);
+      return;
+    }
     if (rc == 1) {
       c->need = need;
       break;
     }
     jx_value msg;
-    if (jx_codec_decode(&msg, c->in + c->off, frame, s->cfg->serve.max_frame))
-      return bad_stream(c);
+    if (jx_codec_decode(&msg, c->in + c->off, frame, max)) {
+      bad_stream(c);
+      return;
+    }
     c->off += frame;
     c->need = 0;
     dispatch(c, &msg);
@@ -994,12 +1086,15 @@ static void accepted(uv_stream_t *server, int status) {
 /* --- time and signals -----------------------------------------------------
  */
 
+/* The real clock's events are nobody's call, but SIGTERM waits for them
+ * as for calls (s->inflight). */
 static void clock_fired(uv_timer_t *t) {
   jx_server *s = t->data;
-  static tick_call real; /* no call: the daemon's own clock */
-  real.s = s;
-  if (jx_engine_tick(s->engine, (int64_t)time(NULL), tick_decided, tick_done,
-                     &real, NULL) < 0)
+  size_t queued = 0;
+  int rc = jx_engine_tick(s->engine, (int64_t)time(NULL), tick_decided,
+                          tick_done, &s->clock_tick, &queued);
+  s->inflight += queued;
+  if (rc < 0)
     say(s, "calendar: %s", jx_err_last()->msg);
 }
 
@@ -1015,10 +1110,23 @@ static void close_quietly(uv_handle_t *h) {
     uv_close(h, NULL);
 }
 
+/* Clients that do not read what they were answered are not waited for
+ * beyond DRAIN_MS. */
+static void drain_expired(uv_timer_t *t) {
+  jx_server *s = t->data;
+  for (conn *c = s->conns; c; c = c->next)
+    conn_close(c, "disconnected at shutdown: it did not read its answers");
+  close_quietly((uv_handle_t *)t);
+}
+
 /* Everything decided is durable and answered: let the loop end. */
 static void finish_drain(jx_server *s) {
   for (conn *c = s->conns; c; c = c->next)
     conn_finish(c);
+  if (s->conns)
+    uv_timer_start(&s->drain, drain_expired, DRAIN_MS, 0);
+  else
+    close_quietly((uv_handle_t *)&s->drain);
   close_quietly((uv_handle_t *)&s->clock);
   close_quietly((uv_handle_t *)&s->sigterm);
   close_quietly((uv_handle_t *)&s->sigint);
@@ -1061,8 +1169,10 @@ static int claim_socket(jx_server *s) {
     unlink(s->socket_path);
     rc = uv_pipe_bind(&s->unix_h, s->socket_path);
   }
-  if (rc == 0)
+  if (rc == 0) {
+    s->bound = true;
     chmod(s->socket_path, 0660);
+  }
   if (rc == 0)
     rc = uv_listen((uv_stream_t *)&s->unix_h, 128, accepted);
   if (rc < 0)
@@ -1110,7 +1220,9 @@ int jx_server_start(jx_server **out, uv_loop_t *loop, jx_config *cfg,
   uv_signal_init(loop, &s->sigterm);
   uv_signal_init(loop, &s->sigint);
   uv_timer_init(loop, &s->clock);
-  s->sigterm.data = s->sigint.data = s->clock.data = s;
+  uv_timer_init(loop, &s->drain);
+  s->sigterm.data = s->sigint.data = s->clock.data = s->drain.data = s;
+  s->clock_tick = (tick_call){NULL, s};
   uv_signal_start(&s->sigterm, signalled, SIGTERM);
   uv_signal_start(&s->sigint, signalled, SIGINT);
   int rc = claim_socket(s);
@@ -1135,7 +1247,7 @@ int jx_server_start(jx_server **out, uv_loop_t *loop, jx_config *cfg,
 void jx_server_free(jx_server *s) {
   if (!s)
     return;
-  if (s->unix_h.loop)
+  if (s->bound)
     unlink(s->socket_path);
   free(s->socket_path);
   free(s);
