@@ -122,10 +122,12 @@ contains "$LOG" "client [0-9]+ as edu-school-1: disconnected: it does not read i
   "the log names the client that does not read"
 checks=$((checks + 1))
 n=$(printf '%s\n' "$LOG" | grep -c 'refused: \[serve\] max_clients reached')
-# flood: 20 at once, MAX_CLIENTS of them served, then one more.
-if [ "$n" -ne $((20 - MAX_CLIENTS + 1)) ]; then
+# flood: 20 at once, MAX_CLIENTS of them served, then one more. The retries
+# that follow the flood's close may be refused too, until the daemon has
+# read the closes: at least that many, not exactly.
+if [ "$n" -lt $((20 - MAX_CLIENTS + 1)) ]; then
   failures=$((failures + 1))
-  printf 'FAIL the log names %d connections refused for max_clients, wanted %d (20 - %d, and one more)\n%s\n' \
+  printf 'FAIL the log names %d connections refused for max_clients, wanted at least %d (20 - %d, and one more)\n%s\n' \
     "$n" $((20 - MAX_CLIENTS + 1)) "$MAX_CLIENTS" "$LOG"
 fi
 
