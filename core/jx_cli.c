@@ -692,6 +692,12 @@ static int read_submissions(session *s, const char *path, submissions *f) {
   return rc;
 }
 
+/* Who submits a project: --as, else its unit. */
+static const char *submitter(const options *o, const submission *sub) {
+  const char *unit = jx_map_str(&sub->fields, "unit");
+  return o->as ? o->as : unit ? unit : "";
+}
+
 /* A file holds one project (its fields at the top), or several as
  * [[project]] tables.  Every project is checked before any is sent, so a
  * mistake in one submits none; then each is decided on its own (a rule
@@ -702,25 +708,31 @@ static int submit(session *s, const options *o) {
   if (rc < 0) {
     session_fail(s, rc, NULL, NULL);
   } else if (s->daemon) {
-    for (size_t i = 0; i < f.n; i++) {
-      const char *unit = jx_map_str(&f.subs[i].fields, "unit");
-      jx_value p = jx_map(), one = jx_map(), result;
-      jx_map_set(&one, "id", jx_str(f.subs[i].id));
-      jx_map_set(&one, "fields", jx_value_copy(&f.subs[i].fields));
-      jx_array_push(jx_map_set(&p, "projects", jx_array()), one);
+    /* A connection acts as one actor: one call per run of projects that
+     * the same actor submits. */
+    for (size_t i = 0, next; i < f.n; i = next) {
+      const char *actor = submitter(o, &f.subs[i]);
+      jx_value p = jx_map(), result;
+      jx_value *projects = jx_map_set(&p, "projects", jx_array());
+      for (next = i; next < f.n && strcmp(submitter(o, &f.subs[next]),
+                                          actor) == 0; next++) {
+        jx_value one = jx_map();
+        jx_map_set(&one, "id", jx_str(f.subs[next].id));
+        jx_map_set(&one, "fields", jx_value_copy(&f.subs[next].fields));
+        jx_array_push(projects, one);
+      }
       if (o->at || s->at)
         jx_map_set(&p, "at", jx_str(o->at ? o->at : s->at));
-      if (session_call(s, o->as ? o->as : unit, "submit", p, &result) == 0)
+      if (session_call(s, actor, "submit", p, &result) == 0)
         render_results(s, &result);
       jx_value_free(&result);
     }
   } else {
     for (size_t i = 0; i < f.n; i++) {
-      const char *unit = jx_map_str(&f.subs[i].fields, "unit");
       jx_request req = {
           .project = f.subs[i].id,
           .event = "submit",
-          .actor = o->as ? o->as : unit ? unit : "",
+          .actor = submitter(o, &f.subs[i]),
           .set = &f.subs[i].fields,
           .create = true,
       };
@@ -1201,7 +1213,7 @@ static int cmd_list(const options *o) {
 
 static int inbox(const options *o, jx_store *s, const jx_config *cfg) {
   jx_value rows;
-  int rc = jx_query_inbox(s, cfg, o->as, &rows);
+  int rc = jx_query_inbox(s, cfg, NULL, o->as, &rows);
   if (rc == 0)
     render_inbox(o, &rows, o->as);
   jx_value_free(&rows);

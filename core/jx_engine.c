@@ -382,6 +382,8 @@ cleanup:
 
 const jx_workflow *jx_engine_workflow(const jx_engine *e) { return e->wf; }
 
+jx_versions *jx_engine_versions(jx_engine *e) { return &e->versions; }
+
 /* --- the writer ----------------------------------------------------------- */
 
 static void batch_work(uv_work_t *w) {

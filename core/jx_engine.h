@@ -27,6 +27,7 @@
 #include "jx_err.h"
 #include "jx_sandbox.h"
 #include "jx_store.h"
+#include "jx_versions.h"
 #include "jx_workflow.h"
 
 typedef struct jx_engine jx_engine;
@@ -67,6 +68,11 @@ void jx_engine_close(jx_engine *e);
 void jx_engine_free(jx_engine *e);
 
 const jx_workflow *jx_engine_workflow(const jx_engine *e);
+
+/* The definitions the engine's projects run under (its current one and the
+ * older ones it has loaded), for readers on the engine's loop that must see
+ * what the engine decides with, not the file on disk.  Owned by e. */
+jx_versions *jx_engine_versions(jx_engine *e);
 
 /* Decides req.  Returns 0 when the transition was accepted and queued: cb
  * runs later, once it is durable (or its batch failed).  Otherwise cb is

@@ -116,22 +116,23 @@ int jx_query_log(jx_store *s, const char *id, jx_value *out) {
   return jx_store_log(s, id, log_one, out);
 }
 
-int jx_query_inbox(jx_store *s, const jx_config *cfg, const char *actor,
-                   jx_value *out) {
+int jx_query_inbox(jx_store *s, const jx_config *cfg, jx_versions *versions,
+                   const char *actor, jx_value *out) {
   jx_value projects = jx_nil();
   jx_workflow *wf = NULL;
   const jx_actor_conf *a = jx_config_actor(cfg, actor);
-  jx_versions versions = {0};
+  jx_versions own = {0};
   int rc = a ? 0
              : jx_err_set(JX_EINVAL, "no actor \"%s\" in %s [actors]", actor,
                           cfg->path);
   *out = jx_array();
-  if (rc == 0 && (rc = jx_query_workflow(cfg, &wf)) == 0 &&
-      (rc = jx_query_projects(s, &projects)) == 0) {
-    versions.current = wf;
-    rc = jx_inbox_collect(&versions, s, cfg, a, &projects, out);
+  if (rc == 0 && !versions && (rc = jx_query_workflow(cfg, &wf)) == 0) {
+    own.current = wf;
+    versions = &own;
   }
-  jx_versions_clear(&versions);
+  if (rc == 0 && (rc = jx_query_projects(s, &projects)) == 0)
+    rc = jx_inbox_collect(versions, s, cfg, a, &projects, out);
+  jx_versions_clear(&own);
   jx_workflow_free(wf);
   jx_value_free(&projects);
   return rc;

@@ -13,6 +13,7 @@
 
 #include "jx_config.h"
 #include "jx_store.h"
+#include "jx_versions.h"
 #include "jx_value.h"
 #include "jx_workflow.h"
 
@@ -36,10 +37,11 @@ int jx_query_list(jx_store *s, const jx_config *cfg, const char *state,
  * event, state}. */
 int jx_query_log(jx_store *s, const char *id, jx_value *out);
 
-/* What waits for actor (jx_inbox_collect's rows).  JX_EINVAL if no such
- * actor. */
-int jx_query_inbox(jx_store *s, const jx_config *cfg, const char *actor,
-                   jx_value *out);
+/* What waits for actor (jx_inbox_collect's rows), judged by the definitions
+ * in `versions` (a running engine's), or, if NULL, by the workflow file
+ * loaded for this call.  JX_EINVAL if no such actor. */
+int jx_query_inbox(jx_store *s, const jx_config *cfg, jx_versions *versions,
+                   const char *actor, jx_value *out);
 
 /* Report `name` (a plugin's report function) over every project as of
  * `as_of` (seconds): {title, columns, rows, notes}. */

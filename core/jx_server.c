@@ -280,13 +280,13 @@ static const jx_actor_conf *conn_actor(const conn *c) {
 /* Whether the project (its state, with id) waits for the subscriber. */
 static bool in_inbox(jx_server *s, const jx_actor_conf *a,
                      const jx_value *state) {
-  jx_versions v = {.current = jx_engine_workflow(s->engine)};
   jx_value projects = jx_array(), rows = jx_array();
   jx_array_push(&projects, jx_value_copy(state));
-  bool in = a && jx_inbox_collect(&v, s->store, s->cfg, a, &projects,
-                                  &rows) == 0 && rows.u.a.len > 0;
+  bool in = a &&
+            jx_inbox_collect(jx_engine_versions(s->engine), s->store, s->cfg,
+                             a, &projects, &rows) == 0 &&
+            rows.u.a.len > 0;
   jx_err_clear();
-  jx_versions_clear(&v);
   jx_value_free(&projects);
   jx_value_free(&rows);
   return in;
@@ -777,13 +777,20 @@ static int m_log(conn *c, uint32_t msgid, const jx_value *p) {
   return 0;
 }
 
+/* The connection's actor's inbox, judged by the definitions the engine
+ * decides with. */
+static int conn_inbox(conn *c, jx_value *rows) {
+  return jx_query_inbox(c->srv->store, c->srv->cfg,
+                        jx_engine_versions(c->srv->engine), c->actor, rows);
+}
+
 static int m_inbox(conn *c, uint32_t msgid, const jx_value *p) {
   static const char *const known[] = {"as", NULL};
   jx_value rows;
   int rc = jx_rpc_known(p, known);
   if (rc)
     return rc;
-  if ((rc = jx_query_inbox(c->srv->store, c->srv->cfg, c->actor, &rows)))
+  if ((rc = conn_inbox(c, &rows)))
     return jx_value_free(&rows), rc;
   respond(c, msgid, jx_nil(), rows);
   return 0;
@@ -840,7 +847,7 @@ static int m_subscribe(conn *c, uint32_t msgid, const jx_value *p) {
   u->inbox = jx_map();
   if (u->kind == 'i') {
     jx_value rows;
-    if (jx_query_inbox(c->srv->store, c->srv->cfg, c->actor, &rows) == 0)
+    if (conn_inbox(c, &rows) == 0)
       for (size_t i = 0; i < rows.u.a.len; i++)
         jx_map_set(&u->inbox, jx_map_str(&rows.u.a.items[i], "project"),
                    jx_bool(true));
