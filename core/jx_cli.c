@@ -501,7 +501,12 @@ static int remote_for(session *s, const char *actor, jx_client **out) {
   jx_client *c = NULL;
   jx_value result, error;
   bool absent;
-  int rc = token_for(actor, token, sizeof token);
+  /* An actor the registry does not know is the same mistake as embedded,
+   * not a missing token. */
+  int rc = actor && !jx_config_actor(s->cfg, actor)
+               ? jx_err_set(JX_EINVAL, "no actor \"%s\" in %s [actors]",
+                            actor, s->cfg->path)
+               : token_for(actor, token, sizeof token);
   if (rc == 0)
     rc = jx_client_connect(&c, s->daemon, s->cfg->serve.max_frame, &absent);
   if (rc == 0) {
@@ -1007,7 +1012,11 @@ static int tick(session *s, const options *o) {
     rc = jx_err_set(JX_EINVAL, "--to DATE is required");
   else if ((rc = jx_date_parse("--to", o->to, &to)) == 0 && s->daemon)
     rc = remote_tick(s, o, &t);
-  else if (rc == 0)
+  /* Embedded, whoever holds the store is the operator; --as, if given, is
+   * checked as the daemon checks it. */
+  else if (rc == 0 && o->as)
+    rc = jx_engine_admin(s->engine, o->as, "moving the calendar (tick)");
+  if (rc == 0 && !s->daemon)
     rc = jx_engine_tick(s->engine, to, tick_decided, tick_done, &t, NULL);
   session_flush(s);
   s->made += t.done;

@@ -384,6 +384,20 @@ const jx_workflow *jx_engine_workflow(const jx_engine *e) { return e->wf; }
 
 jx_versions *jx_engine_versions(jx_engine *e) { return &e->versions; }
 
+int jx_engine_admin(const jx_engine *e, const char *actor, const char *what) {
+  const jx_actor_conf *a = jx_config_actor(e->cfg, actor);
+  if (!a)
+    return jx_err_set(JX_EINVAL, "unknown actor \"%s\" (add it to [actors] "
+                                 "in %s)",
+                      actor, e->cfg->path);
+  if (!jx_strlist_has(&e->wf->admin_roles, a->role))
+    return jx_err_set(JX_EREFUSED,
+                      "refused by workflow: actor %s has role %s; %s needs "
+                      "one of [workflow] admin_roles",
+                      a->name, a->role, what);
+  return 0;
+}
+
 /* --- the writer ----------------------------------------------------------- */
 
 static void batch_work(uv_work_t *w) {
@@ -1440,15 +1454,9 @@ int jx_engine_migrate(jx_engine *e, const jx_request *req, const jx_value *map,
       (rc = jx_id_check("actor", req->actor)) < 0 ||
       (rc = iso_time(when, sizeof when, req->time)) < 0)
     return rc;
-  if (!(actor = jx_config_actor(e->cfg, req->actor)))
-    return jx_err_set(JX_EINVAL, "unknown actor \"%s\" (add it to [actors] "
-                                 "in %s)",
-                      req->actor, e->cfg->path);
-  if (!jx_strlist_has(&e->wf->admin_roles, actor->role))
-    return jx_err_set(JX_EREFUSED,
-                      "refused by workflow: actor %s has role %s; migrating "
-                      "needs one of [workflow] admin_roles",
-                      actor->name, actor->role);
+  if ((rc = jx_engine_admin(e, req->actor, "migrating")) < 0)
+    return rc;
+  actor = jx_config_actor(e->cfg, req->actor);
   if ((rc = project_get(e, req->project, &p)) < 0)
     return rc;
   next = jx_value_copy(&p->state);
@@ -1518,14 +1526,10 @@ int jx_engine_register(jx_engine *e, const jx_request *req, const char *name,
       (rc = jx_id_check("actor", name)) < 0 ||
       (rc = iso_time(when, sizeof when, req->time)) < 0)
     return rc;
-  if (!(actor = jx_config_actor(e->cfg, req->actor)))
-    return jx_err_set(JX_EINVAL, "unknown actor \"%s\"", req->actor);
-  if (!jx_strlist_has(&e->wf->admin_roles, actor->role))
-    return jx_err_set(JX_EREFUSED,
-                      "refused by workflow: actor %s has role %s; the "
-                      "registry of actors is changed by [workflow] "
-                      "admin_roles",
-                      actor->name, actor->role);
+  if ((rc = jx_engine_admin(e, req->actor, "changing the registry of "
+                                           "actors")) < 0)
+    return rc;
+  actor = jx_config_actor(e->cfg, req->actor);
   rc = project_get(e, JX_REGISTRY_ID, &p);
   if (rc < 0 && rc != JX_ENOTFOUND)
     return rc;

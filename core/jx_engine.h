@@ -74,6 +74,11 @@ const jx_workflow *jx_engine_workflow(const jx_engine *e);
  * what the engine decides with, not the file on disk.  Owned by e. */
 jx_versions *jx_engine_versions(jx_engine *e);
 
+/* Whether `actor` may do `what` (words for the message, e.g. "migrating"),
+ * which only [workflow] admin_roles may: 0, JX_EINVAL (no such actor) or
+ * JX_EREFUSED. */
+int jx_engine_admin(const jx_engine *e, const char *actor, const char *what);
+
 /* Decides req.  Returns 0 when the transition was accepted and queued: cb
  * runs later, once it is durable (or its batch failed).  Otherwise cb is
  * never called and the return value says why: JX_EINVAL (bad id, actor,

@@ -699,7 +699,6 @@ static void tick_decided(const jx_tick_report *r, void *payload) {
 static int m_tick(conn *c, uint32_t msgid, const jx_value *p) {
   static const char *const known[] = {"to", "as", NULL};
   jx_server *s = c->srv;
-  const jx_actor_conf *a = conn_actor(c);
   const char *to;
   int64_t t;
   int rc;
@@ -710,12 +709,9 @@ static int m_tick(conn *c, uint32_t msgid, const jx_value *p) {
     return jx_err_set(JX_EINVAL,
                       "tick: this daemon runs on the real clock (start it "
                       "with jx serve --clock virtual to tick)");
-  if (!a || !jx_strlist_has(&jx_engine_workflow(s->engine)->admin_roles,
-                            a->role))
-    return jx_err_set(JX_EREFUSED,
-                      "tick: %s (role %s) may not move the calendar: it "
-                      "needs one of [workflow] admin_roles",
-                      c->actor, a ? a->role : "none");
+  if ((rc = jx_engine_admin(s->engine, c->actor, "moving the calendar "
+                                                "(tick)")) < 0)
+    return rc;
   call *k = call_new(c, msgid, 0);
   size_t queued = 0;
   k->tick = (tick_call){k, s};

@@ -12,7 +12,11 @@ for id in P-A P-B; do
 done
 expect 0 "release P-A" -- jx do P-A release --as fin-budget --at 2021-04-01
 
-expect 0 "nothing is due before 30 June" -- jx tick --to 2021-06-29
+expect 1 "tick --as an unknown actor" -- jx tick --to 2021-06-29 --as nobody
+contains "$ERR" 'unknown actor "nobody"' "named"
+expect 2 "tick --as a department" -- jx tick --to 2021-06-29 --as edu-dept
+contains "$ERR" "moving the calendar \(tick\) needs one of \[workflow\] admin_roles" "the rule named"
+expect 0 "nothing is due before 30 June" -- jx tick --to 2021-06-29 --as fin-budget
 contains "$OUT" "0 events made" "no events yet"
 expect 0 "the half-year checkpoint" -- jx tick --to 2021-07-01
 contains "$OUT" "2021-06-30 h1_checkpoint +P-A: checkpoint executing -> executing" "P-A checked"

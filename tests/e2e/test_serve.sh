@@ -74,6 +74,10 @@ expect 0 "the inbox, each actor's own" -- tok "$DEPT" inbox --as edu-dept
 contains "$OUT" "2 waiting for edu-dept" "edu-dept sees both"
 expect 0 "another actor's inbox" -- tok "$HLT" inbox --as hlt-dept
 contains "$OUT" "0 waiting for hlt-dept" "hlt-dept sees none"
+# An unknown actor is the same mistake through the daemon as embedded.
+expect 1 "the inbox of an unknown actor" -- tok "$DEPT" inbox --as nobody
+contains "$ERR" 'no actor "nobody"' "the unknown actor is named, not its token"
+expect 1 "an event by an unknown actor" -- tok "$DEPT" do P-1 dept_approve --as nobody --at 2021-03-02
 expect 0 "show through the daemon" -- tok "$DEPT" show P-1
 VIA=$OUT
 expect 0 "show read directly" -- jx show P-1
