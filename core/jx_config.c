@@ -24,6 +24,7 @@
 #define DEFAULT_WRITE_BUFFER (8 * 1024 * 1024)
 #define DEFAULT_MAX_CLIENTS 1024
 #define DEFAULT_TICK_S 60
+#define DEFAULT_AUTH_S 10
 #define DEFAULT_MAX_INSTRUCTIONS 1000000
 #define DEFAULT_MAX_MEMORY (16 * 1024 * 1024)
 #define DEFAULT_MAX_MS 200
@@ -225,10 +226,10 @@ static int read_store(jx_config *c, const jx_toml_doc *doc) {
 static int read_serve(jx_config *c, const jx_toml_doc *doc) {
   static const char *const known[] = {"socket", "listen", "max_frame",
                                       "max_write_buffer", "max_clients",
-                                      "tick_seconds"};
+                                      "tick_seconds", "auth_seconds"};
   table t;
   const char *socket, *listen;
-  uint64_t frame, wbuf, clients, tick;
+  uint64_t frame, wbuf, clients, tick, auth;
   int rc;
   if ((rc = section(doc, "serve", "[serve]", &t)) != 0 ||
       (rc = known_keys(&t, known, LEN(known))) != 0 ||
@@ -241,6 +242,8 @@ static int read_serve(jx_config *c, const jx_toml_doc *doc) {
       (rc = count_field(&t, "max_clients", 65536, DEFAULT_MAX_CLIENTS,
                         &clients)) != 0 ||
       (rc = count_field(&t, "tick_seconds", 86400, DEFAULT_TICK_S, &tick)) !=
+          0 ||
+      (rc = count_field(&t, "auth_seconds", 3600, DEFAULT_AUTH_S, &auth)) !=
           0)
     return rc;
   c->serve.socket = socket ? resolve(c->dir, socket) : NULL;
@@ -252,6 +255,7 @@ static int read_serve(jx_config *c, const jx_toml_doc *doc) {
   c->serve.max_write_buffer = (size_t)wbuf;
   c->serve.max_clients = (unsigned)clients;
   c->serve.tick_seconds = (unsigned)tick;
+  c->serve.auth_seconds = (unsigned)auth;
   return 0;
 }
 

@@ -89,6 +89,7 @@ typedef struct jx_config {
     size_t max_write_buffer; /* unread responses before a disconnect */
     unsigned max_clients;    /* connections at once (1024) */
     unsigned tick_seconds;   /* how often the real clock fires timers */
+    unsigned auth_seconds;   /* to authenticate before a disconnect (10) */
   } serve;                   /* [serve]: jx serve */
 } jx_config;
 

@@ -53,6 +53,7 @@ struct conn {
   size_t len, cap, off;
   size_t need; /* bytes from `off` on before the frame can be whole */
   char actor[JX_ID_MAX + 1]; /* "" until authenticated */
+  uint64_t accepted_ms;      /* uv_now when accepted */
   char token[JX_TOKEN_LEN + 1];
   struct timespec tokens_at; /* the tokens file's mtime when it was checked */
   unsigned refs;  /* the handle, each call in flight, each pending write */
@@ -85,7 +86,7 @@ struct jx_server {
   uv_tcp_t tcp_h;
   bool has_tcp;
   uv_signal_t sigterm, sigint;
-  uv_timer_t clock, drain;
+  uv_timer_t clock, drain, sweep;
   conn *conns;
   unsigned nconns;
   unsigned long next_conn;
@@ -1066,6 +1067,7 @@ static void accepted(uv_stream_t *server, int status) {
   c->srv = s;
   c->no = ++s->next_conn;
   c->refs = 1;
+  c->accepted_ms = uv_now(s->loop);
   int rc = server == (uv_stream_t *)&s->unix_h
                ? uv_pipe_init(s->loop, &c->h.pipe, 0)
                : uv_tcp_init(s->loop, &c->h.tcp);
@@ -1101,6 +1103,18 @@ static void clock_fired(uv_timer_t *t) {
     say(s, "calendar: %s", jx_err_last()->msg);
 }
 
+/* A connection that has not authenticated within [serve] auth_seconds is
+ * ended: otherwise silent connections could hold every max_clients slot. */
+static void sweep_fired(uv_timer_t *t) {
+  jx_server *s = t->data;
+  uint64_t now = uv_now(s->loop),
+           limit = (uint64_t)s->cfg->serve.auth_seconds * 1000;
+  for (conn *c = s->conns; c; c = c->next)
+    if (!*c->actor && !c->closing && now - c->accepted_ms >= limit)
+      conn_close(c, "disconnected: it did not authenticate within [serve] "
+                    "auth_seconds");
+}
+
 static void signalled(uv_signal_t *h, int signum) {
   jx_server *s = h->data;
   say(s, "%s: finishing what is queued, then stopping",
@@ -1131,6 +1145,7 @@ static void finish_drain(jx_server *s) {
   else
     close_quietly((uv_handle_t *)&s->drain);
   close_quietly((uv_handle_t *)&s->clock);
+  close_quietly((uv_handle_t *)&s->sweep);
   close_quietly((uv_handle_t *)&s->sigterm);
   close_quietly((uv_handle_t *)&s->sigint);
   jx_engine_close(s->engine);
@@ -1224,7 +1239,9 @@ int jx_server_start(jx_server **out, uv_loop_t *loop, jx_config *cfg,
   uv_signal_init(loop, &s->sigint);
   uv_timer_init(loop, &s->clock);
   uv_timer_init(loop, &s->drain);
-  s->sigterm.data = s->sigint.data = s->clock.data = s->drain.data = s;
+  uv_timer_init(loop, &s->sweep);
+  s->sigterm.data = s->sigint.data = s->clock.data = s->drain.data =
+      s->sweep.data = s;
   s->clock_tick = (tick_call){NULL, s};
   uv_signal_start(&s->sigterm, signalled, SIGTERM);
   uv_signal_start(&s->sigint, signalled, SIGINT);
@@ -1237,6 +1254,10 @@ int jx_server_start(jx_server **out, uv_loop_t *loop, jx_config *cfg,
     jx_server_drain(s);
     return jx_err_restore(&saved);
   }
+  /* Checked at a tenth of the limit: a silent client is ended within
+   * 110 % of it. */
+  uint64_t every = (uint64_t)cfg->serve.auth_seconds * 100;
+  uv_timer_start(&s->sweep, sweep_fired, every, every);
   if (!virtual_clock)
     uv_timer_start(&s->clock, clock_fired, 0,
                    (uint64_t)cfg->serve.tick_seconds * 1000);

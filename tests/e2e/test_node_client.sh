@@ -105,14 +105,18 @@ expect 3 "the refused submission stored nothing" -- jx show N-BAD
 expect 3 "the \`as\` attempt stored nothing" -- jx show N-4
 
 # Hostile clients, against the daemon restarted with small limits: a
-# client is let go once 64 KiB of answers wait for it, and 8 connections
-# are served at once (every scenario but flood uses at most 3).
+# client is let go once 64 KiB of answers wait for it, 8 connections are
+# served at once (every scenario but flood uses at most 3), and one that
+# has not authenticated within 2 s is closed.
 MAX_WRITE_BUFFER=65536
 MAX_CLIENTS=8
-printf '\n[serve]\nmax_write_buffer = %d\nmax_clients = %d\n' "$MAX_WRITE_BUFFER" "$MAX_CLIENTS" >>"$T/workflow.toml"
+AUTH_SECONDS=2
+printf '\n[serve]\nmax_write_buffer = %d\nmax_clients = %d\nauth_seconds = %d\n' \
+  "$MAX_WRITE_BUFFER" "$MAX_CLIENTS" "$AUTH_SECONDS" >>"$T/workflow.toml"
 serve "$T/serve-hostile.err"
-for scenario in truncated vanish slowreader eager impostor injection nuldo nulsubmit oversized flood; do
-  run "$scenario" --max-clients "$MAX_CLIENTS" --max-write-buffer "$MAX_WRITE_BUFFER" --jx "$JX"
+for scenario in truncated vanish slowreader eager impostor injection nuldo nulsubmit oversized flood silent; do
+  run "$scenario" --max-clients "$MAX_CLIENTS" --max-write-buffer "$MAX_WRITE_BUFFER" \
+    --auth-seconds "$AUTH_SECONDS" --jx "$JX"
 done
 checks=$((checks + 1))
 kill -0 $SERVE 2>/dev/null || { failures=$((failures + 1)); echo "FAIL the daemon died during the hostile clients"; }
@@ -120,6 +124,8 @@ stop "$T/serve-hostile.err"
 LOG=$(cat "$T/serve-hostile.err")
 contains "$LOG" "client [0-9]+ as edu-school-1: disconnected: it does not read its responses" \
   "the log names the client that does not read"
+contains "$LOG" "client [0-9]+: disconnected: it did not authenticate within \[serve\] auth_seconds" \
+  "the log names the client that did not authenticate"
 checks=$((checks + 1))
 n=$(printf '%s\n' "$LOG" | grep -c 'refused: \[serve\] max_clients reached')
 # flood: 20 at once, MAX_CLIENTS of them served, then one more. The retries

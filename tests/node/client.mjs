@@ -32,6 +32,8 @@
 //   nulsubmit   nor create it
 //   oversized   a 2 MiB field: the state would exceed [store] max_frame
 //   flood       20 connections at once: max_clients served, the rest closed
+//   silent      a connection that never authenticates is closed after
+//               --auth-seconds N ([serve] auth_seconds); an authenticated idle one stays
 //
 // Prints "ok ..." per check and "scenario NAME: N checks passed" per
 // scenario on stdout, "note: ..." where the daemon does something the
@@ -770,6 +772,7 @@ const AT = "2021-07-01"; // after the tick scenario's 2021-06-30
 const PROMPT_MS = 1000; // "Others are not slowed down"
 let MAX_CLIENTS = 0; // --max-clients: the daemon's [serve] max_clients
 let MAX_WRITE_BUFFER = 0; // --max-write-buffer: its [serve] max_write_buffer
+let AUTH_SECONDS = 0; // --auth-seconds: its [serve] auth_seconds
 let JX = ""; // --jx: the jx binary, for `jx token` (run in the deployment's directory)
 
 function runJx(args) {
@@ -1172,6 +1175,24 @@ const hostile = {
     check(last === "served", `after the flood is closed, a new connection is served (try ${tries})`, last);
     await stillServing("a flood of connections");
   },
+
+  // 4: connections that hold a max_clients slot without ever authenticating.
+  async silent() {
+    check(AUTH_SECONDS > 0, `--auth-seconds names the daemon's [serve] auth_seconds (${AUTH_SECONDS})`);
+    const quiet = await Conn.open("silent", SOCKET);
+    const idle = await authed("edu-school-1", "idle but authenticated");
+    const t0 = Date.now();
+    // The daemon checks at a tenth of the limit: closed within 110 % of it.
+    const closed = await Promise.race([quiet.closedPromise.then(() => true), sleep(AUTH_SECONDS * 1000 * 1.1 + 2000).then(() => false)]);
+    const waited = Date.now() - t0;
+    check(closed, `a connection that never authenticates is closed (after ${waited} ms)`);
+    check(waited >= AUTH_SECONDS * 1000 - 100, `not before [serve] auth_seconds (${waited} ms >= ${AUTH_SECONDS} s)`);
+    quiet.assertClean();
+    const s = await idle.ok("show", [{ project: "N-1" }], "the idle authenticated connection: show");
+    check(isMap(s) && isHex40(s.head), "an authenticated connection idle as long is still served", s);
+    idle.close();
+    await stillServing("a silent connection");
+  },
 };
 
 function nest(depth) {
@@ -1184,7 +1205,7 @@ function nest(depth) {
 
 function usage(msg) {
   if (msg) console.error(`client.mjs: ${msg}`);
-  console.error(`usage: node client.mjs --socket PATH [--token ACTOR=TOKEN]... [--max-clients N] [--max-write-buffer N] [--jx PATH] SCENARIO...
+  console.error(`usage: node client.mjs --socket PATH [--token ACTOR=TOKEN]... [--max-clients N] [--max-write-buffer N] [--auth-seconds N] [--jx PATH] SCENARIO...
 scenarios: ${Object.keys(scenarios).join(" ")} all
 hostile clients: ${Object.keys(hostile).join(" ")} hostile`);
   process.exit(2);
@@ -1212,6 +1233,7 @@ async function main(argv) {
     } else if (a === "-h" || a === "--help") usage();
     else if (a === "--max-clients") MAX_CLIENTS = Number(argv[++i]);
     else if (a === "--max-write-buffer") MAX_WRITE_BUFFER = Number(argv[++i]);
+    else if (a === "--auth-seconds") AUTH_SECONDS = Number(argv[++i]);
     else if (a === "--jx") JX = argv[++i] ?? usage("--jx needs a path");
     else if (a === "all") names.push(...Object.keys(scenarios));
     else if (a === "hostile") names.push(...Object.keys(hostile));
