@@ -712,6 +712,10 @@ const scenarios = {
         encode("project"), encode("N-1"), encode("project"), encode("N-2")]), "a repeated map key"],
       [encode([0, 23, "show", [nest(40)]]), "nesting deeper than 32"],
       [encode([0, 24, "show", [{ project: "x".repeat(8 * 1024 * 1024 + 1) }]]), "a message over max_frame (8 MiB)"],
+      // The first MiB of a 100 MB request: refused from its str32 header,
+      // before the rest would arrive.
+      [Buffer.concat([Buffer.from([0x94, 0x00, 0x19]), encode("show"), Buffer.from([0x91, 0x81]), encode("project"),
+        Buffer.from([0xdb, 0x05, 0xf5, 0xe1, 0x00]), Buffer.alloc(1024 * 1024, 0x78)]), "the start of a 100 MB message"],
     ];
     for (const [bytes, what] of cases) {
       const c = await authed("edu-school-1", `M(${what})`);
