@@ -5,7 +5,8 @@
  * one pack and one fsynced ref.  Both run in the same process, one after
  * the other, so their ratio is meaningful on a shared machine.
  *
- * usage: jx-bench [-c workflow.toml] [--projects N] [--batch B] DIR
+ * usage: jx-bench [-c workflow.toml] [--projects N] [--batch B] [--feed F]
+ *        DIR
  */
 #include <git2.h>
 #include <git2/sys/commit.h>
@@ -16,6 +17,8 @@
 #include <string.h>
 #include <uv.h>
 
+#include "jx_buf.h"
+#include "jx_codec.h"
 #include "jx_config.h"
 #include "jx_engine.h"
 #include "jx_err.h"
@@ -112,18 +115,50 @@ static jx_value self_evaluation(void) {
   return v;
 }
 
-static double run_engine(const char *config, const char *dir, size_t n,
-                         size_t batch, double *deciding) {
+/* Requests arrive as a stream, `feed` per loop turn, as a daemon's clients
+ * send them: the engine decides the next ones while the writer thread
+ * makes the previous batch durable. */
+typedef struct feeder {
+  uv_idle_t idle;
+  jx_engine *engine;
+  char (*ids)[24];
+  jx_value *fields, *evaluation;
+  size_t n, next, feed;
+  counts *c;
+  uint64_t deciding; /* ns spent in jx_engine_apply */
+} feeder;
+
+static void feed_cb(uv_idle_t *h) {
+  feeder *f = h->data;
+  uint64_t t0 = uv_hrtime();
+  for (size_t k = 0; k < f->feed && f->next < f->n * NSTEPS; k++, f->next++) {
+    size_t s = f->next / f->n, i = f->next % f->n;
+    jx_request req = {.project = f->ids[i],
+                      .event = steps[s].event,
+                      .actor = steps[s].actor,
+                      .time = 1614556800 + (int64_t)s * 86400,
+                      .set = s == 0           ? &f->fields[i]
+                             : s == NSTEPS - 1 ? f->evaluation
+                                               : NULL,
+                      .create = s == 0};
+    if (jx_engine_apply(f->engine, &req, NULL, done_cb, f->c) < 0)
+      die(steps[s].event);
+  }
+  f->deciding += uv_hrtime() - t0;
+  if (f->next == f->n * NSTEPS)
+    uv_close((uv_handle_t *)h, NULL);
+}
+
+static double run_engine(const char *config, const char *path, size_t n,
+                         size_t batch, size_t feed, double *deciding) {
   jx_config *cfg;
   jx_store *store;
   jx_engine *engine;
   uv_loop_t loop;
   bool created;
-  char path[4096];
   counts c = {0};
   if (jx_config_load(&cfg, config) < 0)
     die(config);
-  snprintf(path, sizeof path, "%s/engine.git", dir);
   free(cfg->store_path);
   cfg->store_path = strdup(path);
   cfg->max_batch = batch;
@@ -141,23 +176,15 @@ static double run_engine(const char *config, const char *dir, size_t n,
     fields[i] = project_fields(i);
   }
   jx_value evaluation = self_evaluation();
+  feeder f = {.engine = engine, .ids = ids, .fields = fields,
+              .evaluation = &evaluation, .n = n, .feed = feed, .c = &c};
+  uv_idle_init(&loop, &f.idle);
+  f.idle.data = &f;
+  uv_idle_start(&f.idle, feed_cb);
   uint64_t t0 = uv_hrtime();
-  for (size_t s = 0; s < NSTEPS; s++)
-    for (size_t i = 0; i < n; i++) {
-      jx_request req = {.project = ids[i],
-                        .event = steps[s].event,
-                        .actor = steps[s].actor,
-                        .time = 1614556800 + (int64_t)s * 86400,
-                        .set = s == 0           ? &fields[i]
-                               : s == NSTEPS - 1 ? &evaluation
-                                                 : NULL,
-                        .create = s == 0};
-      if (jx_engine_apply(engine, &req, NULL, done_cb, &c) < 0)
-        die(steps[s].event);
-    }
-  *deciding = (double)(uv_hrtime() - t0) / 1e9;
   uv_run(&loop, UV_RUN_DEFAULT);
   double secs = (double)(uv_hrtime() - t0) / 1e9;
+  *deciding = (double)f.deciding / 1e9;
   if (c.ok != n * NSTEPS)
     fprintf(stderr, "jx-bench: %zu transitions failed\n", c.failed);
   jx_engine_close(engine);
@@ -174,9 +201,69 @@ static double run_engine(const char *config, const char *dir, size_t n,
   return secs;
 }
 
-/* The floor: blob + tree + commit per transition, parents by id, each batch
- * one pack (mempack + git_odb_write_pack) and one fsynced ref. */
-static double run_floor(const char *dir, size_t n, size_t batch) {
+/* What the engine committed, per transition, for the floor to write again:
+ * the same state and event bytes and the same message. */
+typedef struct written {
+  jx_buf state, event;
+  char *message;
+} written;
+
+typedef struct collect {
+  written *w; /* this project's NSTEPS, filled newest first */
+  size_t left;
+} collect;
+
+static int collect_cb(const jx_store_entry *e, void *payload) {
+  collect *c = payload;
+  if (!c->left)
+    return 0;
+  written *w = &c->w[--c->left];
+  if (jx_codec_encode(&w->state, e->state, SIZE_MAX) < 0 ||
+      jx_codec_encode(&w->event, e->event, SIZE_MAX) < 0)
+    die("re-encoding the engine's commits");
+  w->message = strdup(e->message);
+  return 0;
+}
+
+/* Indexed [step * n + project], the order both runs write in. */
+static written *read_back(const char *path, size_t n) {
+  jx_store *store;
+  written *all = calloc(n * NSTEPS, sizeof *all), *mine = calloc(NSTEPS,
+                                                                  sizeof *mine);
+  if (jx_store_open(&store, path, JX_STORE_READ, SIZE_MAX, 0) < 0)
+    die(path);
+  for (size_t i = 0; i < n; i++) {
+    char id[24];
+    snprintf(id, sizeof id, "B-%06zu", i);
+    memset(mine, 0, NSTEPS * sizeof *mine);
+    collect c = {mine, NSTEPS};
+    if (jx_store_log(store, id, collect_cb, &c) < 0 || c.left)
+      die("reading the engine's store back");
+    for (size_t s = 0; s < NSTEPS; s++)
+      all[s * n + i] = mine[s];
+  }
+  jx_store_free(store);
+  free(mine);
+  return all;
+}
+
+static void free_written(written *w, size_t n) {
+  for (size_t i = 0; i < n * NSTEPS; i++) {
+    jx_buf_free(&w[i].state);
+    jx_buf_free(&w[i].event);
+    free(w[i].message);
+  }
+  free(w);
+}
+
+/* The floor: the engine's commits written again by a minimal libgit2
+ * program through the public API (blobs with git_odb_write, a treebuilder,
+ * git_commit_create_from_ids; parents by id), in batches of the same size,
+ * each batch one pack (mempack + git_odb_write_pack) and one fsynced ref.
+ * Same number of commits, same state and event bytes, same messages; no
+ * rules, no seal, no per-project refs, no decisions. */
+static double run_floor(const char *dir, const written *w, size_t n,
+                        size_t batch) {
   git_repository *repo;
   git_odb *odb;
   git_odb_backend *mempack;
@@ -192,29 +279,30 @@ static double run_floor(const char *dir, size_t n, size_t batch) {
     die_git(path);
   git_oid *heads = calloc(n, sizeof *heads);
   size_t total = n * NSTEPS, done = 0;
-  char payload[256];
   uint64_t t0 = uv_hrtime();
   while (done < total) {
     size_t end = done + batch < total ? done + batch : total;
     git_oid last;
     for (; done < end; done++) {
       size_t i = done % n, s = done / n;
-      git_oid blob, tree;
-      int len = snprintf(payload, sizeof payload,
-                         "project B-%06zu step %zu state after %s", i, s,
-                         steps[s].event);
+      const written *x = &w[done];
+      git_oid state, event, tree;
       git_treebuilder *tb;
-      if (git_odb_write(&blob, odb, payload, (size_t)len, GIT_OBJECT_BLOB) <
-              0 ||
+      if (git_odb_write(&state, odb, x->state.data, x->state.len,
+                        GIT_OBJECT_BLOB) < 0 ||
+          git_odb_write(&event, odb, x->event.data, x->event.len,
+                        GIT_OBJECT_BLOB) < 0 ||
           git_treebuilder_new(&tb, repo, NULL) < 0 ||
-          git_treebuilder_insert(NULL, tb, "state", &blob, GIT_FILEMODE_BLOB) <
-              0 ||
+          git_treebuilder_insert(NULL, tb, "event", &event,
+                                 GIT_FILEMODE_BLOB) < 0 ||
+          git_treebuilder_insert(NULL, tb, "state", &state,
+                                 GIT_FILEMODE_BLOB) < 0 ||
           git_treebuilder_write(&tree, tb) < 0)
         die_git("floor tree");
       git_treebuilder_free(tb);
       const git_oid *parent = &heads[i];
       if (git_commit_create_from_ids(&heads[i], repo, NULL, sig, sig, NULL,
-                                     steps[s].event, &tree, s ? 1 : 0,
+                                     x->message, &tree, s ? 1 : 0,
                                      s ? &parent : NULL) < 0)
         die_git("floor commit");
       last = heads[i];
@@ -244,7 +332,7 @@ static double run_floor(const char *dir, size_t n, size_t batch) {
 
 int main(int argc, char **argv) {
   const char *config = "workflow.toml", *dir = NULL;
-  size_t n = 1000, batch = 1000;
+  size_t n = 1000, batch = 1000, feed = 100;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-c") && i + 1 < argc)
       config = argv[++i];
@@ -252,25 +340,37 @@ int main(int argc, char **argv) {
       n = strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
       batch = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--feed") && i + 1 < argc)
+      feed = strtoul(argv[++i], NULL, 10);
     else
       dir = argv[i];
   }
-  if (!dir || !n || !batch) {
-    fputs("usage: jx-bench [-c workflow.toml] [--projects N] [--batch B] DIR\n",
+  if (!dir || !n || !batch || !feed) {
+    fputs("usage: jx-bench [-c workflow.toml] [--projects N] [--batch B] "
+          "[--feed F] DIR\n",
           stderr);
     return 1;
   }
   size_t total = n * NSTEPS;
-  printf("jx-bench: %zu projects x %zu transitions = %zu, batch %zu\n", n,
-         NSTEPS, total, batch);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/engine.git", dir);
+  printf("jx-bench: %zu projects x %zu transitions = %zu, batch %zu, "
+         "%zu requests per loop turn\n",
+         n, NSTEPS, total, batch, feed);
   double deciding;
-  double te = run_engine(config, dir, n, batch, &deciding);
-  double tf = run_floor(dir, n, batch);
+  double te = run_engine(config, path, n, batch, feed, &deciding);
+  written *w = read_back(path, n);
+  size_t bytes = 0;
+  for (size_t i = 0; i < total; i++)
+    bytes += w[i].state.len + w[i].event.len;
+  double tf = run_floor(dir, w, n, batch);
+  free_written(w, n);
   printf("engine (embedded, durable):   %9.0f transitions/s  (%.2f s)\n",
          (double)total / te, te);
   printf("  of which deciding (Lua guards, encoding): %.2f s\n", deciding);
   printf("libgit2 floor (same commits): %9.0f commits/s      (%.2f s)\n",
          (double)total / tf, tf);
+  printf("  state + event bytes per commit: %zu\n", bytes / total);
   printf("ratio engine/floor:           %9.2f\n", tf / te);
   git_libgit2_shutdown();
   return 0;
