@@ -120,8 +120,8 @@ int jx_sandbox_load_string(jx_sandbox *sb, const char *name,
 
 /* Sets the helper library plugins share (plugins/jx.lua): a Lua source
  * returning a table of pure functions, which every guard and react call
- * sees as the global `jx`.  It is run afresh, in its own fresh environment,
- * for each call, like the plugins.  Set it before loading plugins that use
+ * sees as the global `jx`, read-only.  It is run once, in its own
+ * environment: its functions must keep no state between calls.  Set it before loading plugins that use
  * it at load time.  JX_EPLUGIN "the plugin library: ..." on failure. */
 int jx_sandbox_set_library(jx_sandbox *sb, const char *chunkname,
                            const char *src, size_t len);

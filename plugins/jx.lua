@@ -1,6 +1,7 @@
 -- The helpers every rule plugin may use, as the global `jx`.  Pure
--- functions only: like the plugins they run in the sandbox, afresh for
--- each decision, without clock, I/O or randomness.
+-- functions only: they run in the sandbox without clock, I/O or
+-- randomness.  The library is run once and shared by every call,
+-- read-only: its functions keep no state (a global write is an error).
 local jx = {}
 
 -- Whether `value` is one of the elements of `list`.
