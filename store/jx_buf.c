@@ -18,6 +18,11 @@ static void reserve(jx_buf *b, size_t extra) {
   b->cap = cap;
 }
 
+char *jx_buf_reserve(jx_buf *b, size_t n) {
+  reserve(b, n);
+  return b->data + b->len;
+}
+
 void jx_buf_append(jx_buf *b, const void *p, size_t n) {
   reserve(b, n);
   memcpy(b->data + b->len, p, n);

@@ -22,6 +22,11 @@ void jx_buf_printf(jx_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void jx_buf_free(jx_buf *b);
 
+/* Room for n more bytes after len, returned for the caller to fill; the
+ * caller then adds what it wrote to len (and keeps data NUL-terminated if
+ * it needs that). */
+char *jx_buf_reserve(jx_buf *b, size_t n);
+
 /* Appends the whole file at path, if it holds at most max bytes.  Returns
  * 0, or the errno value that stopped it (EISDIR for a directory, EFBIG
  * past max: /dev/zero ends there), leaving what was read; callers word

@@ -18,6 +18,7 @@
 #include "jx_buf.h"
 #include "jx_codec.h"
 #include "jx_err.h"
+#include "jx_pack.h"
 #include "jx_refs.h"
 #include "jx_sign.h"
 
@@ -52,8 +53,8 @@ struct jx_store {
   git_oid seal;
   bool has_seal;
   bool refs_behind; /* the last batch's project refs are not on disk yet */
-  git_oid *written; /* objects put into the mempack since the last pack */
-  size_t nwritten, capwritten;
+  jx_pack pack;      /* the objects put into the mempack since the last
+                        pack, as the next pack */
   int lock_fd;
 };
 
@@ -459,7 +460,7 @@ void jx_store_free(jx_store *s) {
   git_repository_free(s->wr);
   jx_refs_free(s->refs);
   seal_heads_free(&s->overlay);
-  free(s->written);
+  jx_pack_free(&s->pack);
   git_repository_free(s->rd);
   if (s->lock_fd >= 0)
     close(s->lock_fd); /* releases the flock */
@@ -492,31 +493,34 @@ typedef struct tree_entry {
   const git_oid *oid;
 } tree_entry;
 
-/* Every object goes through here, so the pack can list exactly what was
- * written: git_mempack_dump would pack only what commits reach, walking
- * (and re-packing) whole trees, rules/ included, on every batch. */
-static void record(jx_store *s, const git_oid *oid) {
-  if (s->nwritten == s->capwritten) {
-    s->capwritten = s->capwritten ? s->capwritten * 2 : 1024;
-    s->written = jx_xrealloc(s->written, s->capwritten * sizeof *s->written);
-  }
-  s->written[s->nwritten++] = *oid;
-}
-
-/* Straight into the mempack: git_odb_write would first look the object up
- * in every backend and, not finding it, rescan the pack directory (a
- * readdir per object, a fifth of the writer's time with 8 packs).  An
- * object that is on disk already is written again into the next pack,
- * which git allows. */
+/* Every object goes through here, into the mempack (where the batch reads
+ * it back) and into the next pack.  Not through git_odb_write: it would
+ * first look the object up in every backend and, not finding it, rescan
+ * the pack directory (a readdir per object, a fifth of the writer's time
+ * with 8 packs).  An object already on disk is written again into the next
+ * pack, which git allows; one already in this batch is not. */
 static int put_object(jx_store *s, git_oid *out, const void *p, size_t n,
                       git_object_t type) {
   if (!p)
     p = "";
-  if (git_odb_hash(out, p, n, type) < 0 ||
-      s->mempack->write(s->mempack, out, p, n, type) < 0)
+  if (git_odb_hash(out, p, n, type) < 0)
     return git_fail("writing an object");
-  record(s, out);
-  return 0;
+  if (s->mempack->exists(s->mempack, out))
+    return 0;
+  if (s->mempack->write(s->mempack, out, p, n, type) < 0)
+    return git_fail("writing an object");
+  return jx_pack_add(&s->pack, type, p, n);
+}
+
+/* An object libgit2 wrote into the mempack itself, into the next pack. */
+static int pack_written(jx_store *s, const git_oid *oid) {
+  git_odb_object *o;
+  if (git_odb_read(&o, s->wodb, oid) < 0)
+    return git_fail("reading back an object");
+  int rc = jx_pack_add(&s->pack, git_odb_object_type(o),
+                       git_odb_object_data(o), git_odb_object_size(o));
+  git_odb_object_free(o);
+  return rc;
 }
 
 static int write_tree(git_oid *out, jx_store *s, const tree_entry *e,
@@ -545,40 +549,26 @@ static int compare_rule_files(const void *a, const void *b) {
 static void forget_objects(jx_store *s) {
   if (s->mempack)
     git_mempack_reset(s->mempack);
-  s->nwritten = 0;
+  jx_pack_reset(&s->pack);
 }
 
-/* Writes every object put since the last pack as one pack (fsynced by the
- * indexer), then empties the mempack. */
+/* Writes every object put since the last pack as one pack (indexed and
+ * fsynced by libgit2's indexer, which checks every object and the
+ * trailer), then empties the mempack. */
 static int flush_pack(jx_store *s) {
-  git_packbuilder *pb = NULL;
-  git_buf pack = {0};
   git_odb_writepack *wp = NULL;
   git_indexer_progress stats = {0};
-  int rc = 0;
-  if (git_packbuilder_new(&pb, s->wr) < 0) {
+  const char *pack;
+  size_t len;
+  int rc = jx_pack_finish(&s->pack, &pack, &len);
+  if (rc == 0 && len &&
+      (git_odb_write_pack(&wp, s->wodb, NULL, NULL) < 0 ||
+       wp->append(wp, pack, len, &stats) < 0 || wp->commit(wp, &stats) < 0 ||
+       /* The odb lists its packs once; later reads must see this one. */
+       git_odb_refresh(s->wodb) < 0))
     rc = git_fail("writing the pack");
-    goto cleanup;
-  }
-  /* One thread: the pool thread is ours, the other core the loop's. */
-  git_packbuilder_set_threads(pb, 1);
-  for (size_t i = 0; i < s->nwritten; i++)
-    if (git_packbuilder_insert(pb, &s->written[i], NULL) < 0) {
-      rc = git_fail("writing the pack");
-      goto cleanup;
-    }
-  if (git_packbuilder_write_buf(&pack, pb) < 0 ||
-      git_odb_write_pack(&wp, s->wodb, NULL, NULL) < 0 ||
-      wp->append(wp, pack.ptr, pack.size, &stats) < 0 ||
-      wp->commit(wp, &stats) < 0 ||
-      /* The odb lists its packs once; later reads must see this one. */
-      git_odb_refresh(s->wodb) < 0)
-    rc = git_fail("writing the pack");
-cleanup:
   if (wp)
     wp->free(wp);
-  git_buf_dispose(&pack);
-  git_packbuilder_free(pb);
   forget_objects(s);
   return rc;
 }
@@ -719,7 +709,7 @@ static int make_signed_seal(git_oid *out, jx_store *s, const char *msg,
                                        NULL) < 0)
     rc = git_fail("writing the signed seal");
   else
-    record(s, out);
+    rc = pack_written(s, out);
 cleanup:
   jx_buf_free(&sig);
   git_buf_dispose(&text);
