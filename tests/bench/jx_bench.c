@@ -5,8 +5,12 @@
  * one pack and one fsynced ref.  Both run in the same process, one after
  * the other, so their ratio is meaningful on a shared machine.
  *
+ * With --history H it only builds a store of N projects with H commits
+ * each (submit .. release, then flag and resume in turn), left in
+ * DIR/engine.git for the scale figures.
+ *
  * usage: jx-bench [-c workflow.toml] [--projects N] [--batch B] [--feed F]
- *        DIR
+ *        [--history H] DIR
  */
 #include <git2.h>
 #include <git2/sys/commit.h>
@@ -124,33 +128,48 @@ typedef struct feeder {
   char (*ids)[24];
   jx_value *fields, *evaluation;
   size_t n, next, feed;
+  size_t history; /* 0: the 8 steps; else submit..release, then flag and
+                     resume in turn, `history` commits per project */
   counts *c;
   uint64_t deciding; /* ns spent in jx_engine_apply */
 } feeder;
 
+static size_t commits_per_project(const feeder *f) {
+  return f->history ? f->history : NSTEPS;
+}
+
+/* Step s of project i. */
+static jx_request request(const feeder *f, size_t s, size_t i) {
+  size_t k = s;
+  if (f->history && s >= 4) /* released: flag (4), resume (5) in turn */
+    k = 4 + (s - 4) % 2;
+  return (jx_request){.project = f->ids[i],
+                      .event = steps[k].event,
+                      .actor = steps[k].actor,
+                      .time = 1614556800 + (int64_t)(s < 300 ? s : 300) * 86400,
+                      .set = k == 0            ? &f->fields[i]
+                             : k == NSTEPS - 1 ? f->evaluation
+                                               : NULL,
+                      .create = k == 0};
+}
+
 static void feed_cb(uv_idle_t *h) {
   feeder *f = h->data;
+  size_t total = f->n * commits_per_project(f);
   uint64_t t0 = uv_hrtime();
-  for (size_t k = 0; k < f->feed && f->next < f->n * NSTEPS; k++, f->next++) {
-    size_t s = f->next / f->n, i = f->next % f->n;
-    jx_request req = {.project = f->ids[i],
-                      .event = steps[s].event,
-                      .actor = steps[s].actor,
-                      .time = 1614556800 + (int64_t)s * 86400,
-                      .set = s == 0           ? &f->fields[i]
-                             : s == NSTEPS - 1 ? f->evaluation
-                                               : NULL,
-                      .create = s == 0};
+  for (size_t k = 0; k < f->feed && f->next < total; k++, f->next++) {
+    jx_request req = request(f, f->next / f->n, f->next % f->n);
     if (jx_engine_apply(f->engine, &req, NULL, done_cb, f->c) < 0)
-      die(steps[s].event);
+      die(req.event);
   }
   f->deciding += uv_hrtime() - t0;
-  if (f->next == f->n * NSTEPS)
+  if (f->next == total)
     uv_close((uv_handle_t *)h, NULL);
 }
 
 static double run_engine(const char *config, const char *path, size_t n,
-                         size_t batch, size_t feed, double *deciding) {
+                         size_t history, size_t batch, size_t feed,
+                         double *deciding) {
   jx_config *cfg;
   jx_store *store;
   jx_engine *engine;
@@ -177,7 +196,8 @@ static double run_engine(const char *config, const char *path, size_t n,
   }
   jx_value evaluation = self_evaluation();
   feeder f = {.engine = engine, .ids = ids, .fields = fields,
-              .evaluation = &evaluation, .n = n, .feed = feed, .c = &c};
+              .evaluation = &evaluation, .n = n, .feed = feed,
+              .history = history, .c = &c};
   uv_idle_init(&loop, &f.idle);
   f.idle.data = &f;
   uv_idle_start(&f.idle, feed_cb);
@@ -185,7 +205,7 @@ static double run_engine(const char *config, const char *path, size_t n,
   uv_run(&loop, UV_RUN_DEFAULT);
   double secs = (double)(uv_hrtime() - t0) / 1e9;
   *deciding = (double)f.deciding / 1e9;
-  if (c.ok != n * NSTEPS)
+  if (c.ok != n * commits_per_project(&f))
     fprintf(stderr, "jx-bench: %zu transitions failed\n", c.failed);
   jx_engine_close(engine);
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -332,7 +352,7 @@ static double run_floor(const char *dir, const written *w, size_t n,
 
 int main(int argc, char **argv) {
   const char *config = "workflow.toml", *dir = NULL;
-  size_t n = 1000, batch = 1000, feed = 100;
+  size_t n = 1000, batch = 1000, feed = 100, history = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-c") && i + 1 < argc)
       config = argv[++i];
@@ -342,23 +362,35 @@ int main(int argc, char **argv) {
       batch = strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--feed") && i + 1 < argc)
       feed = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--history") && i + 1 < argc)
+      history = strtoul(argv[++i], NULL, 10);
     else
       dir = argv[i];
   }
-  if (!dir || !n || !batch || !feed) {
+  if (!dir || !n || !batch || !feed || (history && history < 6)) {
     fputs("usage: jx-bench [-c workflow.toml] [--projects N] [--batch B] "
-          "[--feed F] DIR\n",
+          "[--feed F] [--history H (>= 6)] DIR\n",
           stderr);
     return 1;
   }
-  size_t total = n * NSTEPS;
   char path[4096];
   snprintf(path, sizeof path, "%s/engine.git", dir);
+  if (history) {
+    /* A store for the scale figures, left in DIR/engine.git. */
+    double deciding;
+    double te = run_engine(config, path, n, history, batch, feed, &deciding);
+    printf("store: %zu projects x %zu commits = %zu in %.2f s (%.0f "
+           "transitions/s)\n",
+           n, history, n * history, te, (double)(n * history) / te);
+    git_libgit2_shutdown();
+    return 0;
+  }
+  size_t total = n * NSTEPS;
   printf("jx-bench: %zu projects x %zu transitions = %zu, batch %zu, "
          "%zu requests per loop turn\n",
          n, NSTEPS, total, batch, feed);
   double deciding;
-  double te = run_engine(config, path, n, batch, feed, &deciding);
+  double te = run_engine(config, path, n, 0, batch, feed, &deciding);
   written *w = read_back(path, n);
   size_t bytes = 0;
   for (size_t i = 0; i < total; i++)
