@@ -379,8 +379,8 @@ int main(int argc, char **argv) {
     /* A store for the scale figures, left in DIR/engine.git. */
     double deciding;
     double te = run_engine(config, path, n, history, batch, feed, &deciding);
-    printf("store: %zu projects x %zu commits = %zu in %.2f s (%.0f "
-           "transitions/s)\n",
+    printf("store: projects=%zu history=%zu commits=%zu seconds=%.2f "
+           "rate=%.0f\n",
            n, history, n * history, te, (double)(n * history) / te);
     git_libgit2_shutdown();
     return 0;
@@ -404,6 +404,11 @@ int main(int argc, char **argv) {
          (double)total / tf, tf);
   printf("  state + event bytes per commit: %zu\n", bytes / total);
   printf("ratio engine/floor:           %9.2f\n", tf / te);
+  /* For scripts/bench. */
+  printf("bench: batch=%zu projects=%zu transitions=%zu engine_rate=%.0f "
+         "floor_rate=%.0f deciding_rate=%.0f ratio=%.2f\n",
+         batch, n, total, (double)total / te, (double)total / tf,
+         (double)total / deciding, tf / te);
   git_libgit2_shutdown();
   return 0;
 }
