@@ -126,7 +126,7 @@ typedef struct feeder {
   uv_idle_t idle;
   jx_engine *engine;
   char (*ids)[24];
-  jx_value *fields, *evaluation;
+  jx_value *evaluation;
   size_t n, next, feed;
   size_t history; /* 0: the 8 steps; else submit..release, then flag and
                      resume in turn, `history` commits per project */
@@ -138,8 +138,10 @@ static size_t commits_per_project(const feeder *f) {
   return f->history ? f->history : NSTEPS;
 }
 
-/* Step s of project i. */
-static jx_request request(const feeder *f, size_t s, size_t i) {
+/* Step s of project i; `fields` is what a submit sets (the caller frees
+ * it: built per submit, so a million projects are not held at once). */
+static jx_request request(const feeder *f, size_t s, size_t i,
+                          jx_value *fields) {
   size_t k = s;
   if (f->history && s >= 4) /* released: flag (4), resume (5) in turn */
     k = 4 + (s - 4) % 2;
@@ -147,7 +149,7 @@ static jx_request request(const feeder *f, size_t s, size_t i) {
                       .event = steps[k].event,
                       .actor = steps[k].actor,
                       .time = 1614556800 + (int64_t)(s < 300 ? s : 300) * 86400,
-                      .set = k == 0            ? &f->fields[i]
+                      .set = k == 0            ? fields
                              : k == NSTEPS - 1 ? f->evaluation
                                                : NULL,
                       .create = k == 0};
@@ -158,9 +160,12 @@ static void feed_cb(uv_idle_t *h) {
   size_t total = f->n * commits_per_project(f);
   uint64_t t0 = uv_hrtime();
   for (size_t k = 0; k < f->feed && f->next < total; k++, f->next++) {
-    jx_request req = request(f, f->next / f->n, f->next % f->n);
+    size_t s = f->next / f->n, i = f->next % f->n;
+    jx_value fields = s == 0 ? project_fields(i) : jx_nil();
+    jx_request req = request(f, s, i, &fields);
     if (jx_engine_apply(f->engine, &req, NULL, done_cb, f->c) < 0)
       die(req.event);
+    jx_value_free(&fields);
   }
   f->deciding += uv_hrtime() - t0;
   if (f->next == total)
@@ -189,13 +194,10 @@ static double run_engine(const char *config, const char *path, size_t n,
   if (jx_engine_new(&engine, &loop, cfg, store) < 0)
     die("engine");
   char(*ids)[24] = calloc(n, sizeof *ids);
-  jx_value *fields = calloc(n, sizeof *fields);
-  for (size_t i = 0; i < n; i++) {
-    snprintf(ids[i], sizeof ids[i], "B-%06zu", i);
-    fields[i] = project_fields(i);
-  }
+  for (size_t i = 0; i < n; i++)
+    snprintf(ids[i], sizeof ids[i], "B-%07zu", i);
   jx_value evaluation = self_evaluation();
-  feeder f = {.engine = engine, .ids = ids, .fields = fields,
+  feeder f = {.engine = engine, .ids = ids,
               .evaluation = &evaluation, .n = n, .feed = feed,
               .history = history, .c = &c};
   uv_idle_init(&loop, &f.idle);
@@ -213,10 +215,7 @@ static double run_engine(const char *config, const char *path, size_t n,
   uv_loop_close(&loop);
   jx_store_free(store);
   jx_config_free(cfg);
-  for (size_t i = 0; i < n; i++)
-    jx_value_free(&fields[i]);
   jx_value_free(&evaluation);
-  free(fields);
   free(ids);
   return secs;
 }
@@ -254,7 +253,7 @@ static written *read_back(const char *path, size_t n) {
     die(path);
   for (size_t i = 0; i < n; i++) {
     char id[24];
-    snprintf(id, sizeof id, "B-%06zu", i);
+    snprintf(id, sizeof id, "B-%07zu", i);
     memset(mine, 0, NSTEPS * sizeof *mine);
     collect c = {mine, NSTEPS};
     if (jx_store_log(store, id, collect_cb, &c) < 0 || c.left)

@@ -16,7 +16,7 @@ for delay in 0.2 0.5 0.9 1.4 2.0; do
   [ -d "$STORE" ] || continue
   # Leave debris as a crash would: a stale ref lock and a temporary pack.
   mkdir -p "$STORE/refs/jx/projects"
-  : >"$STORE/refs/jx/projects/B-000001.lock"
+  : >"$STORE/refs/jx/projects/B-0000001.lock"
   : >"$STORE/objects/pack/pack_git2_deadbeef"
   # A reader needs no repair: it takes the last seal's heads over refs.
   expect 0 "kill after ${delay}s: read" -- jx --store "$STORE" list --json
