@@ -17,6 +17,7 @@
 
 #include "jx_buf.h"
 #include "jx_codec.h"
+#include "jx_compact.h"
 #include "jx_err.h"
 #include "jx_pack.h"
 #include "jx_refs.h"
@@ -774,6 +775,16 @@ static int write_seal(git_oid *out, jx_store *s, const jx_commit_req *reqs,
   return rc;
 }
 
+/* After a durable batch: a failure leaves packs to merge after the next
+ * one, and the batch stands. */
+static void compact(jx_store *s) {
+  char dir[4096];
+  size_t merged;
+  snprintf(dir, sizeof dir, "%s/objects/pack", s->path);
+  if (jx_compact(s->wodb, dir, &s->pack, &merged) < 0)
+    jx_err_clear();
+}
+
 int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
   bool *superseded = calloc(n ? n : 1, sizeof *superseded);
   jx_ref_update *heads = jx_xmalloc((n ? n : 1) * sizeof *heads);
@@ -818,6 +829,7 @@ int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
       heads[nheads++] = (jx_ref_update){reqs[i].id, reqs[i].commit};
   if (jx_refs_set_projects(s->refs, heads, nheads) < 0)
     s->refs_behind = true;
+  compact(s);
 cleanup:
   if (rc < 0)
     jx_err_wrap("%s: a batch of %zu transitions was not written", s->path, n);

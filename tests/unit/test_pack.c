@@ -11,6 +11,7 @@
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 
+#include "jx_compact.h"
 #include "jx_pack.h"
 
 static char dir[] = "/tmp/jx-test-pack.XXXXXX";
@@ -75,10 +76,79 @@ static void test_pack__objects_round_trip(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+static size_t count_packs(const char *pack_dir) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "ls %s/*.pack | wc -l", pack_dir);
+  FILE *f = popen(cmd, "r");
+  size_t n = 0;
+  assert_non_null(f);
+  assert_int_equal(fscanf(f, "%zu", &n), 1);
+  pclose(f);
+  return n;
+}
+
+/* 40 packs of one blob each (one kept with a .keep file): compaction
+ * merges the smallest into one, leaves JX_COMPACT_KEEP, loses nothing. */
+static void test_pack__compact(void **state) {
+  (void)state;
+  char tmpl[] = "/tmp/jx-test-compact.XXXXXX";
+  char *d = mkdtemp(tmpl), pack_dir[256], cmd[512];
+  git_repository *repo;
+  git_odb *odb;
+  git_oid ids[40];
+  jx_pack p = JX_PACK_INIT;
+  assert_non_null(d);
+  assert_int_equal(git_repository_init(&repo, d, 1), 0);
+  assert_int_equal(git_repository_odb(&odb, repo), 0);
+  for (int i = 0; i < 40; i++) {
+    char blob[64];
+    int len = snprintf(blob, sizeof blob, "blob number %d", i);
+    assert_int_equal(git_odb_hash(&ids[i], blob, (size_t)len,
+                                  GIT_OBJECT_BLOB), 0);
+    assert_int_equal(jx_pack_add(&p, GIT_OBJECT_BLOB, blob, (size_t)len), 0);
+    const char *data;
+    size_t n;
+    git_odb_writepack *wp;
+    git_indexer_progress stats = {0};
+    assert_int_equal(jx_pack_finish(&p, &data, &n), 0);
+    assert_int_equal(git_odb_write_pack(&wp, odb, NULL, NULL), 0);
+    assert_int_equal(wp->append(wp, data, n, &stats), 0);
+    assert_int_equal(wp->commit(wp, &stats), 0);
+    wp->free(wp);
+    jx_pack_reset(&p);
+  }
+  snprintf(pack_dir, sizeof pack_dir, "%s/objects/pack", d);
+  /* git leaves a kept pack alone: so does compaction. */
+  snprintf(cmd, sizeof cmd, "touch \"$(ls %s/*.pack | head -n 1 | "
+                            "sed 's/\\.pack$/.keep/')\"", pack_dir);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(count_packs(pack_dir), 40);
+  size_t merged;
+  assert_int_equal(jx_compact(odb, pack_dir, &p, &merged), 0);
+  assert_int_equal(merged, 40 - 1 - JX_COMPACT_KEEP + 1);
+  assert_int_equal(count_packs(pack_dir), JX_COMPACT_KEEP + 1);
+  for (int i = 0; i < 40; i++)
+    assert_true(git_odb_exists(odb, &ids[i]));
+  /* Under the limit now: nothing to do. */
+  assert_int_equal(jx_compact(odb, pack_dir, &p, &merged), 0);
+  assert_int_equal(merged, 0);
+  snprintf(cmd, sizeof cmd,
+           "git --git-dir %s fsck --full --strict --no-dangling && "
+           "git --git-dir %s count-objects -v | grep -q '^in-pack: 40$'",
+           d, d);
+  assert_int_equal(system(cmd), 0);
+  git_odb_free(odb);
+  git_repository_free(repo);
+  jx_pack_free(&p);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   git_libgit2_init();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pack__objects_round_trip),
+      cmocka_unit_test(test_pack__compact),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   git_libgit2_shutdown();
