@@ -151,6 +151,24 @@ static void remove_pack(const char *dir, const char *base) {
   }
 }
 
+/* How many of the packs (by size, ascending) to merge, as git repack
+ * --geometric=2 chooses: the largest keep a progression in which each is at
+ * least twice the one below; the rest are merged, and so is each next pack
+ * the merged one would not be half of.  Merging the smallest alone would
+ * rewrite the same growing pack at every compaction. */
+static size_t geometric_split(const pack_file *packs, size_t n) {
+  size_t split = n - 1, total = 0;
+  while (split > 0 && packs[split].size >= 2 * packs[split - 1].size)
+    split--;
+  if (split > 0)
+    split++;
+  for (size_t i = 0; i < split; i++)
+    total += packs[i].size;
+  while (split < n && 2 * total > packs[split].size)
+    total += packs[split++].size;
+  return split;
+}
+
 int jx_compact(git_odb *odb, const char *pack_dir, jx_pack *scratch,
                size_t *merged) {
   pack_file *packs;
@@ -162,8 +180,8 @@ int jx_compact(git_odb *odb, const char *pack_dir, jx_pack *scratch,
     return rc;
   }
   qsort(packs, n, sizeof *packs, by_size);
-  while (k < n - JX_COMPACT_KEEP + 1 &&
-         bytes + packs[k].size <= JX_COMPACT_BYTES)
+  size_t split = geometric_split(packs, n);
+  while (k < split && bytes + packs[k].size <= JX_COMPACT_BYTES)
     bytes += packs[k++].size;
   if (k >= 2 && (rc = merge(odb, pack_dir, packs, k, scratch)) == 0) {
     for (size_t i = 0; i < k; i++)

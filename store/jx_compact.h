@@ -3,11 +3,12 @@
  * one pack, and libgit2 rescans the directory whenever a pack is added,
  * comparing every name with every known pack: a store of thousands of
  * packs writes ever slower (measured: 200 ms per transition at 10,000
- * packs).  When more than JX_COMPACT_MAX packs are there, the smallest are
- * merged into one, as many as bring the count to JX_COMPACT_KEEP and fit
- * in JX_COMPACT_BYTES: like a log-structured merge, an object is rewritten
- * a few times in its life and the count stays bounded.  Larger stores are
- * repacked with `git repack -ad` (docs/BENCHMARKS.md).
+ * packs).  When more than JX_COMPACT_MAX packs are there, the small ones
+ * are merged into one as `git repack --geometric=2` would choose them (the
+ * large keep a progression where each is twice the next smaller), at most
+ * JX_COMPACT_BYTES: an object is rewritten O(log n) times in its life and
+ * the count stays bounded.  Larger stores are repacked with
+ * `git repack -ad` (docs/BENCHMARKS.md).
  *
  * Packs with a .keep file are left alone, as git leaves them.  The merged
  * pack is written and indexed (fsynced) before the old ones are removed,
@@ -22,7 +23,6 @@
 #include "jx_pack.h"
 
 #define JX_COMPACT_MAX 32
-#define JX_COMPACT_KEEP 16
 #define JX_COMPACT_BYTES ((size_t)256 << 20)
 
 /* Merges packs of the repository whose odb is `odb` and pack directory
