@@ -1,12 +1,20 @@
 #!/bin/sh
 # The daemon under load: a fresh deployment in OUTDIR, a daemon (jx serve
-# --clock virtual) on it, jx-load closed-loop with CLIENTS clients to find
-# the peak, then open-loop at half that rate on fresh projects for the
-# latency a daemon shows when it is not saturated; then the daemon is
-# stopped with SIGTERM and the store checked (git fsck, jx audit verify).
+# --clock virtual) on it, jx-load closed-loop with CLIENTS clients, each
+# keeping DEPTH requests in flight (on DEPTH of its projects), to find the
+# peak, then open-loop at half that rate on fresh projects for the latency
+# a daemon shows when it is not saturated; then the daemon is stopped with
+# SIGTERM and the store checked (git fsck, jx audit verify).
 #
-# usage: tests/bench/daemon_load.sh OUTDIR [CLIENTS] [PROJECTS]
-#   (defaults: 64 clients, 1,000 projects per run; 4 connections a client)
+# Why DEPTH: the daemon commits one batch at a time, so a closed loop gets
+# batches of about what it keeps in flight (throughput = in flight / batch
+# latency); with one request a client, 64 clients make batches too small
+# for the engine's peak.  The open loop takes no depth: its rate sets what
+# is in flight.
+#
+# usage: tests/bench/daemon_load.sh OUTDIR [CLIENTS] [PROJECTS] [DEPTH]
+#   (defaults: 64 clients, 1,000 projects per run, depth 16; 4 connections
+#   a client; DEPTH 1 is the one-request-a-client closed loop)
 #   JX_BUILD: the build directory holding jx and jx-load (default
 #   /work/main/build).
 # Prints both load lines, then "fsck: ok" and "verify: ok"; the daemon's
@@ -17,9 +25,10 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${JX_BUILD:-/work/main/build}
 JX=$BUILD/jx
 LOAD=$BUILD/jx-load
-[ $# -ge 1 ] || { echo "usage: $0 OUTDIR [CLIENTS] [PROJECTS]" >&2; exit 1; }
+[ $# -ge 1 ] || { echo "usage: $0 OUTDIR [CLIENTS] [PROJECTS] [DEPTH]" >&2; exit 1; }
 CLIENTS=${2:-64}
 PROJECTS=${3:-1000}
+DEPTH=${4:-16}
 for b in "$JX" "$LOAD"; do
   [ -x "$b" ] || { echo "daemon_load: $b is not built (JX_BUILD?)" >&2; exit 1; }
 done
@@ -75,7 +84,7 @@ run() {
     'BEGIN { if (s > 0) printf "daemon_load: %s: the daemon used %.0f %% of one core\n", n, 100 * t / hz / s }' >&2
 }
 
-run closed --prefix L
+run closed --prefix L --depth "$DEPTH"
 PEAK=$(sed -n 's/.* rate=\([0-9.]*\) .*/\1/p' closed.line)
 HALF=$(awk -v r="${PEAK:-0}" 'BEGIN { printf "%.1f", r / 2 }')
 if awk -v r="$HALF" 'BEGIN { exit !(r > 0) }'; then

@@ -5,7 +5,7 @@
  * transitions the daemon acknowledged per second and how long each took.
  *
  * usage: jx-load --socket PATH --tokens FILE --clients C --projects N
- *                [--rate R] [--prefix P]
+ *                [--depth D | --rate R] [--prefix P]
  *
  * Connections.  A connection acts only as its token's actor, and the eight
  * steps need four actors, so a client is four connections, one per actor
@@ -14,10 +14,18 @@
  * steps goes out on that client's connection for the step's actor.  All
  * connections authenticate before the clock starts.
  *
- * Closed loop (no --rate): each client has exactly one request in flight
- * across its four connections and takes its projects one after another
- * through the eight steps, so C is the daemon's concurrency.  Latency is
- * counted from the write of a request to the read of its response.
+ * Closed loop (no --rate): each client keeps up to D requests in flight
+ * (--depth, default 1) across its four connections, each on a different
+ * project of its share: it starts D of them, and an ack sends the same
+ * project's next step, or starts the client's next project once the last
+ * step is done.  A project's steps stay strictly in order (step k+1 goes
+ * out only once step k is acknowledged); several requests on one
+ * connection are pipelined and answered in any order.  So C x D is the
+ * daemon's concurrency, and with it the size of the batches its group
+ * commit can make (one batch at a time: throughput = in flight / batch
+ * latency); D > 1 raises it without more connections than the 4 x C.
+ * Latency is counted from the write of a request to the read of its
+ * response.
  *
  * Open loop (--rate R): a timer makes R send slots a second, slot i due at
  * t0 + i / R, whatever the daemon answers.  Each due slot goes to the
@@ -27,15 +35,18 @@
  * stalls is charged for the requests it kept us from sending (no
  * coordinated omission).  Every project is in play from the start; if
  * none is ready when a slot falls due, that slot waits and is late, which
- * stderr reports: raise --projects then.
+ * stderr reports: raise --projects then.  The rate, not the clients, sets
+ * the requests in flight, so --depth means nothing here (it is refused
+ * above 1) and the report says depth=1.
  *
  * Every response is checked: an error map, or an error item in its
  * results, is a failure (the first few are printed) and the project's
  * remaining steps are dropped.  Exit status 1 if any failed.
  *
- * msgid: a project has at most one request in flight, so its request goes
- * out with msgid = index + 1 and the response finds it again by that;
- * auth uses AUTH_MSGID, beyond any project.
+ * msgid: a project has at most one request in flight, whatever the depth,
+ * so its request goes out with msgid = index + 1, unique on its connection
+ * (and on all of them), and the response finds it again by that; auth uses
+ * AUTH_MSGID, beyond any project.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -115,12 +126,13 @@ struct load {
   uv_loop_t *loop;
   const char *socket, *prefix;
   size_t clients, nprojects;
-  double rate; /* open loop: slots a second; 0: closed loop */
+  size_t depth; /* closed loop: requests in flight per client */
+  double rate;  /* open loop: slots a second; 0: closed loop */
   char *tokens[NACTORS];
   conn *conns; /* client k's connection for actor a: k * NACTORS + a */
   size_t nconns, nopened, nauthed;
   project *projects;
-  size_t *cursor;      /* closed loop: each client's current project */
+  size_t *cursor;      /* closed loop: each client's next project to start */
   jx_value evaluation; /* what self_evaluate sets */
   uint64_t *latency;   /* ns, one per acknowledged transition */
   size_t ok, failed, dropped;
@@ -287,13 +299,25 @@ static void send_step(load *l, size_t p, uint64_t due) {
 /* --- the two modes ---------------------------------------------------------
  */
 
-/* Closed loop: client k's next request, if it has projects left. */
-static void closed_next(load *l, size_t k) {
-  size_t *p = &l->cursor[k];
-  while (*p < l->nprojects && l->projects[*p].step == NSTEPS)
-    *p += l->clients;
-  if (*p < l->nprojects)
-    send_step(l, *p, 0);
+/* Closed loop: client k starts its next project, if it has one left.
+ * Its projects are k, k + C, k + 2C, ...; each is started once, so the
+ * cursor only moves on and every project it reaches is at step 0. */
+static void closed_start(load *l, size_t k) {
+  size_t p = l->cursor[k];
+  if (p >= l->nprojects)
+    return;
+  l->cursor[k] = p + l->clients;
+  send_step(l, p, 0);
+}
+
+/* Closed loop, after project p's step was decided: its next step keeps
+ * the client's request in flight, or, when p is done (or dropped), the
+ * client's next project does; the depth stays D until projects run out. */
+static void closed_next(load *l, size_t p) {
+  if (l->projects[p].step < NSTEPS)
+    send_step(l, p, 0);
+  else
+    closed_start(l, p % l->clients);
 }
 
 static void ready_push(load *l, size_t p) {
@@ -346,8 +370,10 @@ static void start(load *l) {
     /* 1 ms: libuv's timer resolution; each tick sends every due slot. */
     uv_timer_start(&l->timer, timer_cb, 0, 1);
   } else {
-    for (size_t k = 0; k < l->clients; k++)
-      closed_next(l, k);
+    /* Round by round, so that every client has a request out early. */
+    for (size_t d = 0; d < l->depth; d++)
+      for (size_t k = 0; k < l->clients; k++)
+        closed_start(l, k);
   }
 }
 
@@ -367,7 +393,7 @@ static void advance(load *l, size_t p) {
       ready_push(l, p);
     dispatch(l);
   } else {
-    closed_next(l, p % l->clients);
+    closed_next(l, p);
   }
 }
 
@@ -619,12 +645,12 @@ static void report(load *l) {
   if (l->dropped)
     fprintf(stderr, "jx-load: %zu later steps of failed projects not sent\n",
             l->dropped);
-  printf("load: clients=%zu projects=%zu transitions=%zu seconds=%.3f "
-         "rate=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f "
-         "failed=%zu\n",
-         l->clients, l->nprojects, n, secs, secs > 0 ? (double)n / secs : 0,
-         percentile_ms(l->latency, n, 0.50), percentile_ms(l->latency, n, 0.90),
-         percentile_ms(l->latency, n, 0.99),
+  printf("load: clients=%zu depth=%zu projects=%zu transitions=%zu "
+         "seconds=%.3f rate=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f "
+         "max_ms=%.2f failed=%zu\n",
+         l->clients, l->depth, l->nprojects, n, secs,
+         secs > 0 ? (double)n / secs : 0, percentile_ms(l->latency, n, 0.50),
+         percentile_ms(l->latency, n, 0.90), percentile_ms(l->latency, n, 0.99),
          n ? (double)l->latency[n - 1] / 1e6 : 0, l->failed);
 }
 
@@ -641,7 +667,7 @@ static size_t count_arg(const char *flag, const char *text) {
 
 static void usage(void) {
   fputs("usage: jx-load --socket PATH --tokens FILE --clients C "
-        "--projects N [--rate R] [--prefix P]\n",
+        "--projects N [--depth D | --rate R] [--prefix P]\n",
         stderr);
   exit(1);
 }
@@ -659,6 +685,8 @@ static void parse_args(load *l, int argc, char **argv, const char **tokens) {
       l->clients = count_arg(a, v);
     else if (!strcmp(a, "--projects"))
       l->nprojects = count_arg(a, v);
+    else if (!strcmp(a, "--depth"))
+      l->depth = count_arg(a, v);
     else if (!strcmp(a, "--prefix"))
       l->prefix = v;
     else if (!strcmp(a, "--rate")) {
@@ -674,10 +702,14 @@ static void parse_args(load *l, int argc, char **argv, const char **tokens) {
     usage();
   if (l->nprojects >= AUTH_MSGID)
     die("--projects: at most %u", AUTH_MSGID - 1);
+  /* Open loop, the rate decides what is in flight: a depth would be
+   * silently ignored there, so it is refused instead. */
+  if (l->rate > 0 && l->depth > 1)
+    die("--depth: for the closed loop; --rate sets the load itself");
 }
 
 int main(int argc, char **argv) {
-  load l = {.prefix = "L", .loop = uv_default_loop()};
+  load l = {.prefix = "L", .depth = 1, .loop = uv_default_loop()};
   const char *tokens = NULL;
   parse_args(&l, argc, argv, &tokens);
   read_tokens(&l, tokens);
