@@ -3,12 +3,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jx_buf.h"
 #include "jx_err.h"
 #include "jx_value.h"
 
@@ -65,74 +67,142 @@ static int by_size(const void *a, const void *b) {
   return (x->size > y->size) - (x->size < y->size);
 }
 
-static int by_oid(const void *a, const void *b) {
-  return git_oid_cmp(a, b);
+/* One object of a pack being merged: where its entry lies. */
+typedef struct entry {
+  git_oid id;
+  size_t pack;           /* index into the merged packs' data */
+  size_t offset, length; /* of the whole entry: header and zlib stream */
+} entry;
+
+static int by_id(const void *a, const void *b) {
+  return git_oid_cmp(&((const entry *)a)->id, &((const entry *)b)->id);
 }
 
-/* Appends the ids a version-2 pack index lists (gitformat-pack(5)): magic,
- * version, 256 cumulative counts, then the sorted ids. */
-static int read_index(const char *dir, const char *base, git_oid **ids,
-                      size_t *n, size_t *cap) {
+static int by_offset(const void *a, const void *b) {
+  const entry *x = a, *y = b;
+  return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
+
+static int slurp(const char *path, jx_buf *out) {
+  int err = jx_buf_read_file(out, path, SIZE_MAX);
+  return err ? jx_err_set(JX_ESTORE, "%s: %s", path, strerror(err)) : 0;
+}
+
+/* Appends the entries of pack `k` (its .pack in `data`): a version-2 index
+ * (gitformat-pack(5)) lists the ids, then CRCs, then 31-bit offsets or,
+ * with the high bit set, positions in a table of 64-bit ones; an entry
+ * ends where the next begins, the last before the 20-byte trailer. */
+static int read_entries(const char *dir, const char *base, size_t k,
+                        size_t pack_len, entry **all, size_t *n,
+                        size_t *cap) {
   char path[4096];
+  jx_buf idx = JX_BUF_INIT;
   snprintf(path, sizeof path, "%s/%s.idx", dir, base);
-  FILE *f = fopen(path, "rb");
-  unsigned char head[8 + 256 * 4];
-  if (!f)
-    return jx_err_set(JX_ESTORE, "%s: %s", path, strerror(errno));
-  int rc = 0;
-  if (fread(head, 1, sizeof head, f) != sizeof head ||
-      memcmp(head, "\377tOc\0\0\0\2", 8) != 0) {
+  int rc = slurp(path, &idx);
+  const unsigned char *p = (const unsigned char *)idx.data;
+  size_t count = 0, ids = 8 + 256 * 4;
+  if (rc == 0 && (idx.len < ids || memcmp(p, "\377tOc\0\0\0\2", 8) != 0))
     rc = jx_err_set(JX_ESTORE, "%s: not a version 2 pack index", path);
-  } else {
-    const unsigned char *c = head + 8 + 255 * 4;
-    size_t count = (size_t)c[0] << 24 | (size_t)c[1] << 16 |
-                   (size_t)c[2] << 8 | c[3];
-    if (*n + count > *cap) {
-      *cap = (*n + count) * 2;
-      *ids = jx_xrealloc(*ids, *cap * sizeof **ids);
-    }
-    for (size_t i = 0; i < count && rc == 0; i++, (*n)++)
-      if (fread((*ids)[*n].id, 1, GIT_OID_RAWSZ, f) != GIT_OID_RAWSZ)
-        rc = jx_err_set(JX_ESTORE, "%s: truncated", path);
+  if (rc == 0)
+    count = be32(p + ids - 4);
+  size_t offsets = ids + count * (GIT_OID_RAWSZ + 4),
+         large = offsets + count * 4;
+  if (rc == 0 && idx.len < large)
+    rc = jx_err_set(JX_ESTORE, "%s: truncated", path);
+  if (rc == 0 && *n + count > *cap) {
+    *cap = (*n + count) * 2;
+    *all = jx_xrealloc(*all, *cap * sizeof **all);
   }
-  fclose(f);
+  entry *mine = rc == 0 ? *all + *n : NULL;
+  for (size_t i = 0; rc == 0 && i < count; i++) {
+    entry *e = &mine[i];
+    uint32_t off = be32(p + offsets + 4 * i);
+    memcpy(e->id.id, p + ids + i * GIT_OID_RAWSZ, GIT_OID_RAWSZ);
+    e->pack = k;
+    e->offset = off;
+    if (off & 0x80000000u) {
+      size_t at = large + 8 * (off & 0x7fffffffu);
+      if (idx.len < at + 8)
+        rc = jx_err_set(JX_ESTORE, "%s: truncated", path);
+      else
+        e->offset = (size_t)be32(p + at) << 32 | be32(p + at + 4);
+    }
+  }
+  if (rc == 0) {
+    qsort(mine, count, sizeof *mine, by_offset);
+    for (size_t i = 0; i < count && rc == 0; i++) {
+      size_t end = i + 1 < count ? mine[i + 1].offset : pack_len - 20;
+      if (mine[i].offset < 12 || end <= mine[i].offset || end > pack_len - 20)
+        rc = jx_err_set(JX_ESTORE, "%s: an offset outside its pack", path);
+      mine[i].length = end - mine[i].offset;
+    }
+    *n += count;
+  }
+  jx_buf_free(&idx);
   return rc;
 }
 
-/* Every object of `packs` into one new pack, indexed into the odb. */
+/* Every object of `packs` into one new pack, indexed into the odb.  An
+ * entry is copied as it is, compressed (as git repack reuses objects);
+ * only a delta, which names its base by position in its own pack, is read
+ * whole and compressed again. */
 static int merge(git_odb *odb, const char *dir, const pack_file *packs,
                  size_t k, jx_pack *scratch) {
-  git_oid *ids = NULL;
+  jx_buf *data = jx_xcalloc(k, sizeof *data);
+  entry *all = NULL;
   size_t n = 0, cap = 0;
   int rc = 0;
-  for (size_t i = 0; i < k && rc == 0; i++)
-    rc = read_index(dir, packs[i].base, &ids, &n, &cap);
+  for (size_t i = 0; i < k && rc == 0; i++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.pack", dir, packs[i].base);
+    if ((rc = slurp(path, &data[i])) == 0)
+      rc = data[i].len < 32
+               ? jx_err_set(JX_ESTORE, "%s: truncated", path)
+               : read_entries(dir, packs[i].base, i, data[i].len, &all, &n,
+                              &cap);
+  }
   /* An object may be in several packs: a batch writes again what it
    * needs even when it is on disk already. */
   if (rc == 0)
-    qsort(ids, n, sizeof *ids, by_oid);
+    qsort(all, n, sizeof *all, by_id);
   for (size_t i = 0; i < n && rc == 0; i++) {
-    if (i && git_oid_equal(&ids[i], &ids[i - 1]))
+    const entry *e = &all[i];
+    const unsigned char *at = (const unsigned char *)data[e->pack].data +
+                              e->offset;
+    unsigned type = (at[0] >> 4) & 7;
+    if (i && git_oid_equal(&e->id, &all[i - 1].id))
       continue;
+    if (type >= GIT_OBJECT_COMMIT && type <= GIT_OBJECT_TAG) {
+      jx_pack_add_entry(scratch, at, e->length);
+      continue;
+    }
     git_odb_object *o;
-    if (git_odb_read(&o, odb, &ids[i]) < 0)
+    if (git_odb_read(&o, odb, &e->id) < 0) {
       rc = git_fail("reading an object to merge");
-    else {
+    } else {
       rc = jx_pack_add(scratch, git_odb_object_type(o),
                        git_odb_object_data(o), git_odb_object_size(o));
       git_odb_object_free(o);
     }
   }
-  free(ids);
-  const char *data;
+  for (size_t i = 0; i < k; i++)
+    jx_buf_free(&data[i]);
+  free(data);
+  free(all);
+  const char *pack;
   size_t len;
   git_odb_writepack *wp = NULL;
   git_indexer_progress stats = {0};
   if (rc == 0)
-    rc = jx_pack_finish(scratch, &data, &len);
+    rc = jx_pack_finish(scratch, &pack, &len);
   if (rc == 0 && len &&
       (git_odb_write_pack(&wp, odb, NULL, NULL) < 0 ||
-       wp->append(wp, data, len, &stats) < 0 || wp->commit(wp, &stats) < 0))
+       wp->append(wp, pack, len, &stats) < 0 || wp->commit(wp, &stats) < 0))
     rc = git_fail("writing the merged pack");
   if (wp)
     wp->free(wp);

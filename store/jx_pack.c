@@ -29,6 +29,11 @@ static void put_entry_header(jx_buf *b, git_object_t type, size_t len) {
   jx_buf_append(b, h, n + 1);
 }
 
+static void start(jx_pack *p) {
+  if (p->buf.len == 0)
+    jx_buf_append(&p->buf, "PACK\0\0\0\2\0\0\0\0", HEADER_LEN);
+}
+
 int jx_pack_add(jx_pack *p, git_object_t type, const void *data, size_t len) {
   if (!p->z_ready) {
     /* deflateReset clears a hash table of 2^(memLevel + 7) entries: the
@@ -42,8 +47,7 @@ int jx_pack_add(jx_pack *p, git_object_t type, const void *data, size_t len) {
   } else if (deflateReset(&p->z) != Z_OK) {
     return jx_err_set(JX_ESTORE, "cannot reset zlib");
   }
-  if (p->buf.len == 0)
-    jx_buf_append(&p->buf, "PACK\0\0\0\2\0\0\0\0", HEADER_LEN);
+  start(p);
   put_entry_header(&p->buf, type, len);
   size_t room = deflateBound(&p->z, (uLong)len);
   p->z.next_in = (Bytef *)data;
@@ -56,6 +60,12 @@ int jx_pack_add(jx_pack *p, git_object_t type, const void *data, size_t len) {
   p->buf.len += room - p->z.avail_out;
   p->count++;
   return 0;
+}
+
+void jx_pack_add_entry(jx_pack *p, const void *entry, size_t len) {
+  start(p);
+  jx_buf_append(&p->buf, entry, len);
+  p->count++;
 }
 
 int jx_pack_finish(jx_pack *p, const char **data, size_t *len) {

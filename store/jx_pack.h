@@ -32,6 +32,10 @@ typedef struct jx_pack {
 /* Adds one object (commit, tree or blob).  JX_ESTORE if zlib fails. */
 int jx_pack_add(jx_pack *p, git_object_t type, const void *data, size_t len);
 
+/* Adds an entry copied from another pack as it is there (its header and
+ * zlib stream): a whole object, not a delta, whose position would change. */
+void jx_pack_add_entry(jx_pack *p, const void *entry, size_t len);
+
 /* The whole pack (header with the count, entries, SHA-1 trailer) in
  * *data, *len, or an empty stream (*len 0) if nothing was added.
  * JX_ESTORE if the checksum cannot be computed. */

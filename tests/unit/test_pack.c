@@ -145,11 +145,64 @@ static void test_pack__compact(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* A pack git wrote, with deltas (as after `git repack`), merged with ours:
+ * its deltas are read whole, since their bases move; nothing is lost. */
+static void test_pack__compact_deltas(void **state) {
+  (void)state;
+  char tmpl[] = "/tmp/jx-test-deltas.XXXXXX";
+  char *d = mkdtemp(tmpl), pack_dir[256], cmd[1024];
+  git_repository *repo;
+  git_odb *odb;
+  jx_pack p = JX_PACK_INIT;
+  assert_non_null(d);
+  assert_int_equal(git_repository_init(&repo, d, 1), 0);
+  snprintf(cmd, sizeof cmd,
+           "cd %s && for i in 1 2 3 4 5 6; do "
+           "  (seq 1 60; echo version $i) | git hash-object -w --stdin; "
+           "done | git pack-objects -q --window=10 objects/pack/pack "
+           ">/dev/null && git prune-packed && "
+           "git verify-pack -v objects/pack/pack-*.pack | "
+           "grep -q ' 1 [0-9a-f]\\{40\\}$'", d);
+  assert_int_equal(system(cmd), 0); /* some object is a delta */
+  assert_int_equal(git_repository_odb(&odb, repo), 0);
+  for (int i = 0; i < 40; i++) {
+    char blob[64];
+    int len = snprintf(blob, sizeof blob, "small blob %d", i);
+    assert_int_equal(jx_pack_add(&p, GIT_OBJECT_BLOB, blob, (size_t)len), 0);
+    const char *data;
+    size_t n;
+    git_odb_writepack *wp;
+    git_indexer_progress stats = {0};
+    assert_int_equal(jx_pack_finish(&p, &data, &n), 0);
+    assert_int_equal(git_odb_write_pack(&wp, odb, NULL, NULL), 0);
+    assert_int_equal(wp->append(wp, data, n, &stats), 0);
+    assert_int_equal(wp->commit(wp, &stats), 0);
+    wp->free(wp);
+    jx_pack_reset(&p);
+  }
+  snprintf(pack_dir, sizeof pack_dir, "%s/objects/pack", d);
+  size_t merged;
+  assert_int_equal(jx_compact(odb, pack_dir, &p, &merged), 0);
+  assert_int_equal(merged, 41);
+  assert_int_equal(count_packs(pack_dir), 1);
+  snprintf(cmd, sizeof cmd,
+           "git --git-dir %s fsck --full --strict --no-dangling && "
+           "git --git-dir %s count-objects -v | grep -q '^in-pack: 46$'",
+           d, d);
+  assert_int_equal(system(cmd), 0);
+  git_odb_free(odb);
+  git_repository_free(repo);
+  jx_pack_free(&p);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   git_libgit2_init();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pack__objects_round_trip),
       cmocka_unit_test(test_pack__compact),
+      cmocka_unit_test(test_pack__compact_deltas),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   git_libgit2_shutdown();
