@@ -59,6 +59,8 @@ struct jx_engine {
   batch *inflight;
   unsigned gen;
   uv_idle_t kick; /* starts a batch once the current loop turn is done */
+  uv_work_t compact; /* merging packs, beside the batches */
+  bool compacting;
   bool closing;
 };
 
@@ -436,6 +438,31 @@ static void fail_queue(jx_engine *e) {
 
 static void start_batch(jx_engine *e);
 
+static void compact_work(uv_work_t *w) {
+  jx_engine *e = w->data;
+  size_t merged;
+  /* The batches stand whatever happens here; what is left to merge is
+   * merged after the next one. */
+  if (jx_store_compact(jx_store_path(e->store), &merged) < 0)
+    jx_err_clear();
+}
+
+static void compact_done(uv_work_t *w, int status) {
+  jx_engine *e = w->data;
+  (void)status;
+  e->compacting = false;
+}
+
+/* After each batch, on the thread pool: merging packs takes as long as
+ * many batches, and in the writer it held every client up (p99 700 ms). */
+static void maybe_compact(jx_engine *e) {
+  if (e->compacting || e->closing)
+    return;
+  e->compact.data = e;
+  if (uv_queue_work(e->loop, &e->compact, compact_work, compact_done) == 0)
+    e->compacting = true;
+}
+
 static void batch_done(uv_work_t *w, int status) {
   batch *b = w->data;
   jx_engine *e = b->e;
@@ -454,6 +481,8 @@ static void batch_done(uv_work_t *w, int status) {
   }
   for (size_t i = 0; i < b->n; i++)
     finish(&b->items[i], b->rc);
+  if (b->rc == 0)
+    maybe_compact(e);
   /* Closing: what is still queued fails rather than starts a batch. */
   if (b->rc < 0 || e->closing)
     fail_queue(e);

@@ -472,6 +472,26 @@ void jx_store_free(jx_store *s) {
 
 const char *jx_store_path(const jx_store *s) { return s->path; }
 
+int jx_store_compact(const char *path, size_t *merged) {
+  git_repository *repo = NULL;
+  git_odb *odb = NULL;
+  jx_pack scratch = JX_PACK_INIT;
+  char dir[4096];
+  int rc;
+  *merged = 0;
+  libgit2_setup();
+  snprintf(dir, sizeof dir, "%s/objects/pack", path);
+  if (git_repository_open_bare(&repo, path) < 0 ||
+      git_repository_odb(&odb, repo) < 0)
+    rc = git_fail(path);
+  else
+    rc = jx_compact(odb, dir, &scratch, merged);
+  jx_pack_free(&scratch);
+  git_odb_free(odb);
+  git_repository_free(repo);
+  return rc;
+}
+
 void jx_store_set_signing_key(jx_store *s, const char *path) {
   free(s->signing_key);
   s->signing_key = path ? jx_xstrdup(path) : NULL;
@@ -775,16 +795,6 @@ static int write_seal(git_oid *out, jx_store *s, const jx_commit_req *reqs,
   return rc;
 }
 
-/* After a durable batch: a failure leaves packs to merge after the next
- * one, and the batch stands. */
-static void compact(jx_store *s) {
-  char dir[4096];
-  size_t merged;
-  snprintf(dir, sizeof dir, "%s/objects/pack", s->path);
-  if (jx_compact(s->wodb, dir, &s->pack, &merged) < 0)
-    jx_err_clear();
-}
-
 int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
   bool *superseded = calloc(n ? n : 1, sizeof *superseded);
   jx_ref_update *heads = jx_xmalloc((n ? n : 1) * sizeof *heads);
@@ -829,7 +839,6 @@ int jx_store_write(jx_store *s, jx_commit_req *reqs, size_t n) {
       heads[nheads++] = (jx_ref_update){reqs[i].id, reqs[i].commit};
   if (jx_refs_set_projects(s->refs, heads, nheads) < 0)
     s->refs_behind = true;
-  compact(s);
 cleanup:
   if (rc < 0)
     jx_err_wrap("%s: a batch of %zu transitions was not written", s->path, n);

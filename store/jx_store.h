@@ -66,6 +66,13 @@ void jx_store_free(jx_store *s);
 void jx_store_set_signing_key(jx_store *s, const char *path);
 const char *jx_store_path(const jx_store *s);
 
+/* Merges the packs of the store at `path` if batches have left too many
+ * (jx_compact.h), through a repository of its own: it may run on another
+ * thread while batches are written, so that merging does not hold them
+ * up.  *merged: packs merged.  JX_ESTORE on failure (every object is still
+ * in some pack). */
+int jx_store_compact(const char *path, size_t *merged);
+
 /* One file of a rule set: path inside rules/ ("workflow.toml",
  * "plugins/r2_ex_ante.lua"), at most one directory level, and its bytes.
  * Borrowed. */
