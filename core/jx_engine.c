@@ -40,6 +40,7 @@ typedef struct batch {
   pending *items;
   jx_commit_req *reqs;
   size_t n;
+  bool reopen; /* packs were merged: the writer reopens first */
   int rc;
   jx_error err; /* copied on the worker thread: jx_err is thread-local */
 } batch;
@@ -61,6 +62,8 @@ struct jx_engine {
   uv_idle_t kick; /* starts a batch once the current loop turn is done */
   uv_work_t compact; /* merging packs, beside the batches */
   bool compacting;
+  size_t merged;       /* packs the last compaction merged */
+  bool reopen_writer;  /* for the next batch */
   bool closing;
 };
 
@@ -404,6 +407,9 @@ int jx_engine_admin(const jx_engine *e, const char *actor, const char *what) {
 
 static void batch_work(uv_work_t *w) {
   batch *b = w->data;
+  /* A writer that could not reopen goes on with the repository it has. */
+  if (b->reopen && jx_store_reopen_writer(b->e->store) < 0)
+    jx_err_clear();
   b->rc = jx_store_write(b->e->store, b->reqs, b->n);
   jx_err_save(&b->err);
 }
@@ -440,17 +446,26 @@ static void start_batch(jx_engine *e);
 
 static void compact_work(uv_work_t *w) {
   jx_engine *e = w->data;
-  size_t merged;
   /* The batches stand whatever happens here; what is left to merge is
    * merged after the next one. */
-  if (jx_store_compact(jx_store_path(e->store), &merged) < 0)
+  if (jx_store_compact(jx_store_path(e->store), &e->merged) < 0) {
     jx_err_clear();
+    git_error_clear(); /* not for a later batch on this thread to report */
+  }
 }
 
+/* libgit2 lists every pack a repository has seen and never forgets one:
+ * after a merge the store's repositories reopen, the reader's now (on this
+ * thread, between requests), the writer's before its next batch. */
 static void compact_done(uv_work_t *w, int status) {
   jx_engine *e = w->data;
   (void)status;
   e->compacting = false;
+  if (e->merged) {
+    if (jx_store_reopen_reader(e->store) < 0)
+      jx_err_clear();
+    e->reopen_writer = true;
+  }
 }
 
 /* After each batch, on the thread pool: merging packs takes as long as
@@ -517,6 +532,8 @@ static void start_batch(jx_engine *e) {
     b->reqs[i] = *r;
   }
   b->work.data = b;
+  b->reopen = e->reopen_writer;
+  e->reopen_writer = false;
   e->inflight = b;
   int rc = uv_queue_work(e->loop, &b->work, batch_work, batch_done);
   if (rc < 0) {

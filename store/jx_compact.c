@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,12 +148,13 @@ static int read_entries(const char *dir, const char *base, size_t k,
   return rc;
 }
 
-/* Every object of `packs` into one new pack, indexed into the odb.  An
+/* Every object of `packs` into one new pack, indexed into the odb, named
+ * in *name ("pack-<hex>", from its trailer).  An
  * entry is copied as it is, compressed (as git repack reuses objects);
  * only a delta, which names its base by position in its own pack, is read
  * whole and compressed again. */
 static int merge(git_odb *odb, const char *dir, const pack_file *packs,
-                 size_t k, jx_pack *scratch) {
+                 size_t k, jx_pack *scratch, char name[64]) {
   jx_buf *data = jx_xcalloc(k, sizeof *data);
   entry *all = NULL;
   size_t n = 0, cap = 0;
@@ -200,6 +202,11 @@ static int merge(git_odb *odb, const char *dir, const pack_file *packs,
   git_indexer_progress stats = {0};
   if (rc == 0)
     rc = jx_pack_finish(scratch, &pack, &len);
+  if (rc == 0 && len) {
+    git_oid trailer;
+    git_oid_fromraw(&trailer, (const unsigned char *)pack + len - 20);
+    snprintf(name, 64, "pack-%s", git_oid_tostr_s(&trailer));
+  }
   if (rc == 0 && len &&
       (git_odb_write_pack(&wp, odb, NULL, NULL) < 0 ||
        wp->append(wp, pack, len, &stats) < 0 || wp->commit(wp, &stats) < 0))
@@ -239,6 +246,16 @@ static size_t geometric_split(const pack_file *packs, size_t n) {
   return split;
 }
 
+/* The removals reach the disk, so that a power loss cannot bring back
+ * packs beside the one that replaced them. */
+static void sync_dir(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
 int jx_compact(git_odb *odb, const char *pack_dir, jx_pack *scratch,
                size_t *merged) {
   pack_file *packs;
@@ -253,9 +270,15 @@ int jx_compact(git_odb *odb, const char *pack_dir, jx_pack *scratch,
   size_t split = geometric_split(packs, n);
   while (k < split && bytes + packs[k].size <= JX_COMPACT_BYTES)
     bytes += packs[k++].size;
-  if (k >= 2 && (rc = merge(odb, pack_dir, packs, k, scratch)) == 0) {
+  char name[64] = "";
+  if (k >= 2 && (rc = merge(odb, pack_dir, packs, k, scratch, name)) == 0) {
+    /* Packs are named by their content: after a crash between a merge
+     * and its removals, merging the same objects again makes the same
+     * pack, and the input of that name is the output. */
     for (size_t i = 0; i < k; i++)
-      remove_pack(pack_dir, packs[i].base);
+      if (strcmp(packs[i].base, name) != 0)
+        remove_pack(pack_dir, packs[i].base);
+    sync_dir(pack_dir);
     if (git_odb_refresh(odb) < 0)
       rc = git_fail("listing the merged pack");
     *merged = k;

@@ -472,6 +472,52 @@ void jx_store_free(jx_store *s) {
 
 const char *jx_store_path(const jx_store *s) { return s->path; }
 
+static int check_writable(const jx_store *s) {
+  if (!s->wr)
+    return jx_err_set(JX_ESTORE, "%s is open read-only", s->path);
+  return 0;
+}
+
+int jx_store_reopen_reader(jx_store *s) {
+  git_repository *rd;
+  int rc = open_repo(&rd, s->path);
+  if (rc == 0) {
+    git_repository_free(s->rd);
+    s->rd = rd;
+  }
+  return rc;
+}
+
+int jx_store_reopen_writer(jx_store *s) {
+  git_repository *wr = NULL;
+  git_odb *wodb = NULL;
+  git_odb_backend *mempack = NULL;
+  jx_refs *refs = NULL;
+  int rc = check_writable(s);
+  if (rc == 0 && (rc = open_writer(&wr, s->path)) == 0 &&
+      (rc = jx_refs_open(&refs, wr)) == 0 &&
+      (git_repository_odb(&wodb, wr) < 0 || git_mempack_new(&mempack) < 0))
+    rc = git_fail(s->path);
+  if (rc == 0 && git_odb_add_backend(wodb, mempack, 1000) < 0) {
+    rc = git_fail(s->path);
+    mempack->free(mempack); /* not the odb's yet */
+  }
+  if (rc < 0) {
+    git_odb_free(wodb);
+    jx_refs_free(refs);
+    git_repository_free(wr);
+    return rc;
+  }
+  git_odb_free(s->wodb);
+  jx_refs_free(s->refs);
+  git_repository_free(s->wr);
+  s->wr = wr;
+  s->wodb = wodb;
+  s->mempack = mempack;
+  s->refs = refs;
+  return 0;
+}
+
 int jx_store_compact(const char *path, size_t *merged) {
   git_repository *repo = NULL;
   git_odb *odb = NULL;
@@ -592,12 +638,6 @@ static int flush_pack(jx_store *s) {
     wp->free(wp);
   forget_objects(s);
   return rc;
-}
-
-static int check_writable(const jx_store *s) {
-  if (!s->wr)
-    return jx_err_set(JX_ESTORE, "%s is open read-only", s->path);
-  return 0;
 }
 
 /* Writes what the mempack holds as a pack of its own, unless `tree` is on

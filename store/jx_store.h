@@ -73,6 +73,15 @@ const char *jx_store_path(const jx_store *s);
  * in some pack). */
 int jx_store_compact(const char *path, size_t *merged);
 
+/* After jx_store_compact merged packs: libgit2 keeps every pack a
+ * repository has seen (open, and its disk space held) and compares each new
+ * one with all of them, so the store's repositories reopen.  The reader's
+ * on the thread that reads, between reads (no object of it may be held);
+ * the writer's on the writer thread, between batches.  On failure the old
+ * repository stays in use. */
+int jx_store_reopen_reader(jx_store *s);
+int jx_store_reopen_writer(jx_store *s);
+
 /* One file of a rule set: path inside rules/ ("workflow.toml",
  * "plugins/r2_ex_ante.lua"), at most one directory level, and its bytes.
  * Borrowed. */

@@ -145,6 +145,68 @@ static void test_pack__compact(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* A crash after a merge and before its removals leaves the merged pack
+ * beside its inputs; merging them again makes the same pack, of the same
+ * name, which must not be removed as an input. */
+static void test_pack__compact_again_after_crash(void **state) {
+  (void)state;
+  char tmpl[] = "/tmp/jx-test-again.XXXXXX";
+  char *d = mkdtemp(tmpl), pack_dir[256], cmd[1024];
+  git_repository *repo;
+  git_odb *odb;
+  git_oid ids[40];
+  jx_pack p = JX_PACK_INIT;
+  assert_non_null(d);
+  assert_int_equal(git_repository_init(&repo, d, 1), 0);
+  assert_int_equal(git_repository_odb(&odb, repo), 0);
+  for (int i = 0; i < 40; i++) {
+    char blob[64];
+    int len = snprintf(blob, sizeof blob, "again %d", i);
+    assert_int_equal(git_odb_hash(&ids[i], blob, (size_t)len,
+                                  GIT_OBJECT_BLOB), 0);
+    assert_int_equal(jx_pack_add(&p, GIT_OBJECT_BLOB, blob, (size_t)len), 0);
+    const char *data;
+    size_t n;
+    git_odb_writepack *wp;
+    git_indexer_progress stats = {0};
+    assert_int_equal(jx_pack_finish(&p, &data, &n), 0);
+    assert_int_equal(git_odb_write_pack(&wp, odb, NULL, NULL), 0);
+    assert_int_equal(wp->append(wp, data, n, &stats), 0);
+    assert_int_equal(wp->commit(wp, &stats), 0);
+    wp->free(wp);
+    jx_pack_reset(&p);
+  }
+  snprintf(pack_dir, sizeof pack_dir, "%s/objects/pack", d);
+  snprintf(cmd, sizeof cmd, "cp -p %s/pack-* %s/..", pack_dir, pack_dir);
+  assert_int_equal(system(cmd), 0);
+  size_t merged;
+  assert_int_equal(jx_compact(odb, pack_dir, &p, &merged), 0);
+  assert_int_equal(merged, 40);
+  /* The crash: the inputs are back beside the merged pack. */
+  snprintf(cmd, sizeof cmd, "mv %s/../pack-* %s/", pack_dir, pack_dir);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(count_packs(pack_dir), 41);
+  assert_int_equal(jx_compact(odb, pack_dir, &p, &merged), 0);
+  assert_int_equal(merged, 41);
+  assert_int_equal(count_packs(pack_dir), 1);
+  git_odb_free(odb);
+  git_repository_free(repo);
+  assert_int_equal(git_repository_open(&repo, d), 0);
+  assert_int_equal(git_repository_odb(&odb, repo), 0);
+  for (int i = 0; i < 40; i++)
+    assert_true(git_odb_exists(odb, &ids[i]));
+  snprintf(cmd, sizeof cmd,
+           "git --git-dir %s fsck --full --strict --no-dangling && "
+           "git --git-dir %s count-objects -v | grep -q '^in-pack: 40$'",
+           d, d);
+  assert_int_equal(system(cmd), 0);
+  git_odb_free(odb);
+  git_repository_free(repo);
+  jx_pack_free(&p);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+  assert_int_equal(system(cmd), 0);
+}
+
 /* A pack git wrote, with deltas (as after `git repack`), merged with ours:
  * its deltas are read whole, since their bases move; nothing is lost. */
 static void test_pack__compact_deltas(void **state) {
@@ -203,6 +265,7 @@ int main(void) {
       cmocka_unit_test(test_pack__objects_round_trip),
       cmocka_unit_test(test_pack__compact),
       cmocka_unit_test(test_pack__compact_deltas),
+      cmocka_unit_test(test_pack__compact_again_after_crash),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   git_libgit2_shutdown();
