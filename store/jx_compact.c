@@ -63,6 +63,19 @@ static int list_packs(const char *dir, pack_file **out, size_t *n) {
   return 0;
 }
 
+bool jx_compact_needed(const char *pack_dir) {
+  DIR *d = opendir(pack_dir);
+  size_t n = 0;
+  if (!d)
+    return false;
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t len = strlen(e->d_name);
+    n += len > 5 && strcmp(e->d_name + len - 5, ".pack") == 0;
+  }
+  closedir(d);
+  return n > JX_COMPACT_MAX;
+}
+
 static int by_size(const void *a, const void *b) {
   const pack_file *x = a, *y = b;
   return (x->size > y->size) - (x->size < y->size);

@@ -25,6 +25,10 @@
 #define JX_COMPACT_MAX 32
 #define JX_COMPACT_BYTES ((size_t)256 << 20)
 
+/* Whether `pack_dir` holds more than JX_COMPACT_MAX packs: a readdir, to
+ * skip opening a repository after every batch for nothing. */
+bool jx_compact_needed(const char *pack_dir);
+
 /* Merges packs of the repository whose odb is `odb` and pack directory
  * `pack_dir` if there are too many; `scratch` (empty, reset on return)
  * builds the merged pack.  *merged: how many packs were merged (0: none).

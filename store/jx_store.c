@@ -527,6 +527,8 @@ int jx_store_compact(const char *path, size_t *merged) {
   *merged = 0;
   libgit2_setup();
   snprintf(dir, sizeof dir, "%s/objects/pack", path);
+  if (!jx_compact_needed(dir))
+    return 0;
   if (git_repository_open_bare(&repo, path) < 0 ||
       git_repository_odb(&odb, repo) < 0)
     rc = git_fail(path);
@@ -753,7 +755,9 @@ static int make_signed_seal(git_oid *out, jx_store *s, const char *msg,
   git_buf text = {0};
   jx_buf sig = JX_BUF_INIT;
   int rc = 0;
-  if (git_signature_now(&me, "jixiao", "engine@jixiao") < 0 ||
+  /* UTC, as make_commit writes every other commit. */
+  if (git_signature_new(&me, "jixiao", "engine@jixiao", (git_time_t)time(NULL),
+                        0) < 0 ||
       git_tree_lookup(&tree, s->wr, tree_id) < 0 ||
       (s->has_seal && git_commit_lookup(&parent, s->wr, &s->seal) < 0) ||
       git_commit_create_buffer(&text, s->wr, me, me, NULL, msg, tree,
