@@ -862,6 +862,9 @@ static int rawfield(lua_State *L, int t, const char *key) {
 static void run_chunk(lua_State *L, jx_sandbox *sb, bool library) {
   push_env(L, sb);
   if (library) {
+    /* `load` would run chunks in the writable environment underneath. */
+    lua_pushnil(L);
+    lua_setfield(L, -2, "load");
     push_readonly(L, lua_gettop(L), "library");
     lua_remove(L, -2);
   } else if (sb->library != LUA_NOREF) {
@@ -892,6 +895,16 @@ static int run_load(lua_State *L) {
   lua_pushvalue(L, 2);
   run_chunk(L, r->sb, r->library); /* 3: the module */
   if (r->library) {
+    /* A table in it would be shared, and writable, by every call. */
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      if (lua_type(L, -1) == LUA_TTABLE)
+        return luaL_error(L, "the library's %s is a table: a shared library "
+                             "may hold only functions and constants",
+                          lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                         : "field");
+      lua_pop(L, 1);
+    }
     push_readonly(L, 3, "jx");
     r->chunk = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;

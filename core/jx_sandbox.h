@@ -121,7 +121,9 @@ int jx_sandbox_load_string(jx_sandbox *sb, const char *name,
 /* Sets the helper library plugins share (plugins/jx.lua): a Lua source
  * returning a table of pure functions, which every guard and react call
  * sees as the global `jx`, read-only.  It is run once, in its own
- * environment: its functions must keep no state between calls.  Set it before loading plugins that use
+ * environment, read-only too and without `load`; a table in the module is
+ * refused (it would be shared by every call).  Its functions must keep no
+ * state in upvalues: that the sandbox cannot see.  Set it before loading plugins that use
  * it at load time.  JX_EPLUGIN "the plugin library: ..." on failure. */
 int jx_sandbox_set_library(jx_sandbox *sb, const char *chunkname,
                            const char *src, size_t len);

@@ -682,6 +682,16 @@ static void test_sandbox__library(void **state) {
                "not a module table");
   assert_error(jx_sandbox_set_library(sb, "=bad", "leak = 1 return {}", 18),
                JX_EPLUGIN, "cannot set library.leak");
+  static const char shared[] = "return { T = {} }";
+  assert_error(jx_sandbox_set_library(sb, "=bad", shared, sizeof shared - 1),
+               JX_EPLUGIN, "the library's T is a table");
+  static const char loads[] = "return { f = function() return load end }";
+  assert_int_equal(
+      jx_sandbox_set_library(sb, "=lib2", loads, sizeof loads - 1), 0);
+  load_react(sb, "loads", "return { has = jx.f() ~= nil }");
+  jx_value facts = react(sb, "loads", NULL);
+  assert_false(jx_map_get(&facts, "has")->u.b);
+  jx_value_free(&facts);
   jx_sandbox_free(sb);
 }
 
