@@ -15,14 +15,14 @@
 # usage: tests/bench/daemon_load.sh OUTDIR [CLIENTS] [PROJECTS] [DEPTH]
 #   (defaults: 64 clients, 1,000 projects per run, depth 16; 4 connections
 #   a client; DEPTH 1 is the one-request-a-client closed loop)
-#   JX_BUILD: the build directory holding jx and jx-load (default
-#   /work/main/build).
+#   JX_BUILD: the build directory holding jx and jx-load (default: build/
+#   of this checkout).
 # Prints both load lines, then "fsck: ok" and "verify: ok"; the daemon's
 # CPU share during each run goes to stderr.  Exit status 1 if anything
 # failed.  OUTDIR keeps the deployment, the store and the logs.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${JX_BUILD:-/work/main/build}
+BUILD=${JX_BUILD:-$SRC/build}
 JX=$BUILD/jx
 LOAD=$BUILD/jx-load
 [ $# -ge 1 ] || { echo "usage: $0 OUTDIR [CLIENTS] [PROJECTS] [DEPTH]" >&2; exit 1; }
