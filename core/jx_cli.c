@@ -1099,8 +1099,7 @@ static void render_list(const options *o, const jx_value *rows) {
   }
 }
 
-static void render_inbox(const options *o, const jx_value *rows,
-                         const char *actor) {
+static void render_inbox(const options *o, const jx_value *rows) {
   if (o->json) {
     print_json(rows);
     return;
@@ -1121,7 +1120,7 @@ static void render_inbox(const options *o, const jx_value *rows,
            jx_map_str(r, "state"), event, approval ? approval : "-",
            safe_str(jx_map_str(r, "title"), b3, sizeof b3));
   }
-  printf("%zu waiting for %s\n", rows->u.a.len, actor);
+  printf("%zu waiting for %s\n", rows->u.a.len, o->as);
 }
 
 static void render_log(const options *o, const jx_value *rows) {
@@ -1184,16 +1183,27 @@ static int ask_daemon(const options *o, const char *actor, const char *method,
   return rc;
 }
 
-static int cmd_show(const options *o) {
-  jx_value p = jx_map(), doc;
-  jx_map_set(&p, "project", jx_str(o->args[0]));
-  int rc = ask_daemon(o, NULL, "show", p, &doc);
+typedef int (*local_read)(const options *, jx_store *, const jx_config *);
+
+/* A read command: the daemon's document when one answers (ask_daemon),
+ * else `local` reads the store here; the same rendering either way. */
+static int read_cmd(const options *o, const char *actor, const char *method,
+                    jx_value params, local_read local,
+                    void (*render)(const options *, const jx_value *)) {
+  jx_value doc;
+  int rc = ask_daemon(o, actor, method, params, &doc);
   if (rc == 1)
-    return with_store(o, show);
+    return with_store(o, local);
   if (rc == 0)
-    render_show(o, &doc);
+    render(o, &doc);
   jx_value_free(&doc);
   return rc;
+}
+
+static int cmd_show(const options *o) {
+  jx_value p = jx_map();
+  jx_map_set(&p, "project", jx_str(o->args[0]));
+  return read_cmd(o, NULL, "show", p, show, render_show);
 }
 
 static int list(const options *o, jx_store *s, const jx_config *cfg) {
@@ -1206,25 +1216,19 @@ static int list(const options *o, jx_store *s, const jx_config *cfg) {
 }
 
 static int cmd_list(const options *o) {
-  jx_value p = jx_map(), doc;
+  jx_value p = jx_map();
   if (o->state)
     jx_map_set(&p, "state", jx_str(o->state));
   if (o->department)
     jx_map_set(&p, "department", jx_str(o->department));
-  int rc = ask_daemon(o, NULL, "list", p, &doc);
-  if (rc == 1)
-    return with_store(o, list);
-  if (rc == 0)
-    render_list(o, &doc);
-  jx_value_free(&doc);
-  return rc;
+  return read_cmd(o, NULL, "list", p, list, render_list);
 }
 
 static int inbox(const options *o, jx_store *s, const jx_config *cfg) {
   jx_value rows;
   int rc = jx_query_inbox(s, cfg, NULL, o->as, &rows);
   if (rc == 0)
-    render_inbox(o, &rows, o->as);
+    render_inbox(o, &rows);
   jx_value_free(&rows);
   return rc;
 }
@@ -1233,14 +1237,7 @@ static int cmd_inbox(const options *o) {
   if (!o->as)
     return fail(o, jx_err_set(JX_EINVAL, "inbox: --as ACTOR is required"),
                 NULL, NULL);
-  jx_value doc;
-  int rc = ask_daemon(o, o->as, "inbox", jx_map(), &doc);
-  if (rc == 1)
-    return with_store(o, inbox);
-  if (rc == 0)
-    render_inbox(o, &doc, o->as);
-  jx_value_free(&doc);
-  return rc;
+  return read_cmd(o, o->as, "inbox", jx_map(), inbox, render_inbox);
 }
 
 static int log_cmd(const options *o, jx_store *s, const jx_config *cfg) {
@@ -1254,15 +1251,9 @@ static int log_cmd(const options *o, jx_store *s, const jx_config *cfg) {
 }
 
 static int cmd_log(const options *o) {
-  jx_value p = jx_map(), doc;
+  jx_value p = jx_map();
   jx_map_set(&p, "project", jx_str(o->args[0]));
-  int rc = ask_daemon(o, NULL, "log", p, &doc);
-  if (rc == 1)
-    return with_store(o, log_cmd);
-  if (rc == 0)
-    render_log(o, &doc);
-  jx_value_free(&doc);
-  return rc;
+  return read_cmd(o, NULL, "log", p, log_cmd, render_log);
 }
 
 /* --- reports ------------------------------------------------------------- */
@@ -1399,17 +1390,11 @@ static int report(const options *o, jx_store *s, const jx_config *cfg) {
 }
 
 static int cmd_report(const options *o) {
-  jx_value p = jx_map(), doc;
+  jx_value p = jx_map();
   jx_map_set(&p, "name", jx_str(o->args[0]));
   if (o->at)
     jx_map_set(&p, "at", jx_str(o->at));
-  int rc = ask_daemon(o, NULL, "report", p, &doc);
-  if (rc == 1)
-    return with_store(o, report);
-  if (rc == 0)
-    render_report(o, &doc);
-  jx_value_free(&doc);
-  return rc;
+  return read_cmd(o, NULL, "report", p, report, render_report);
 }
 
 /* --- run: a script of writes ------------------------------------------------

@@ -27,7 +27,7 @@
 #include "jx_engine.h"
 #include "jx_err.h"
 #include "jx_store.h"
-#include "jx_toml.h"
+#include "workload.h"
 
 static const struct {
   const char *event, *actor;
@@ -64,59 +64,6 @@ static void done_cb(const jx_outcome *o, void *payload) {
     c->ok++;
   else
     c->failed++;
-}
-
-/* A leaf of the indicator tree R-3 asks for: "at least value unit". */
-static jx_value target(const char *level1, const char *level2,
-                       const char *indicator, int64_t value,
-                       const char *unit) {
-  jx_value t = jx_map();
-  jx_map_set(&t, "level1", jx_str(level1));
-  jx_map_set(&t, "level2", jx_str(level2));
-  jx_map_set(&t, "indicator", jx_str(indicator));
-  jx_map_set(&t, "comparator", jx_str(">="));
-  jx_map_set(&t, "value", jx_int(value));
-  jx_map_set(&t, "unit", jx_str(unit));
-  return t;
-}
-
-static jx_value project_fields(size_t i) {
-  char title[64];
-  snprintf(title, sizeof title, "bench project %zu", i);
-  jx_value f = jx_map();
-  jx_map_set(&f, "title", jx_str(title));
-  jx_map_set(&f, "department", jx_str("education"));
-  jx_map_set(&f, "unit", jx_str("edu-school-1"));
-  jx_map_set(&f, "budget_type", jx_str("general"));
-  jx_map_set(&f, "kind", jx_str("new"));
-  jx_map_set(&f, "amount", jx_int(1000000 + (int64_t)i));
-  jx_map_set(&f, "year", jx_int(2021));
-  jx_value targets = jx_array();
-  jx_array_push(&targets, target("output", "quantity", "schools renovated", 12,
-                                 "schools"));
-  jx_array_push(&targets, target("outcome", "social", "pupils served", 3000,
-                                 "pupils"));
-  jx_map_set(&f, "targets", targets);
-  return f;
-}
-
-/* What the last step (self_evaluate) sets: R-6 scores it. */
-static jx_value self_evaluation(void) {
-  static const char text[] =
-      "[self_evaluation]\n"
-      "execution = { allocated = 1000000, spent = 950000 }\n"
-      "output = [{ indicator = \"schools renovated\", comparator = \">=\", "
-      "target = 12, actual = 12 }]\n"
-      "outcome = [{ indicator = \"pupils served\", comparator = \">=\", "
-      "target = 3000, actual = 2800 }]\n"
-      "satisfaction = [{ indicator = \"parents satisfied\", "
-      "comparator = \">=\", target = 90, actual = 93 }]\n";
-  jx_toml_doc *doc;
-  if (jx_toml_load_string(&doc, text, sizeof text - 1, "bench") < 0)
-    die("self_evaluation");
-  jx_value v = jx_value_copy(jx_toml_root(doc));
-  jx_toml_free(doc);
-  return v;
 }
 
 /* Requests arrive as a stream, `feed` per loop turn, as a daemon's clients
@@ -161,7 +108,7 @@ static void feed_cb(uv_idle_t *h) {
   uint64_t t0 = uv_hrtime();
   for (size_t k = 0; k < f->feed && f->next < total; k++, f->next++) {
     size_t s = f->next / f->n, i = f->next % f->n;
-    jx_value fields = s == 0 ? project_fields(i) : jx_nil();
+    jx_value fields = s == 0 ? jx_bench_project_fields("bench", i) : jx_nil();
     jx_request req = request(f, s, i, &fields);
     if (jx_engine_apply(f->engine, &req, NULL, done_cb, f->c) < 0)
       die(req.event);
@@ -196,7 +143,9 @@ static double run_engine(const char *config, const char *path, size_t n,
   char(*ids)[24] = calloc(n, sizeof *ids);
   for (size_t i = 0; i < n; i++)
     snprintf(ids[i], sizeof ids[i], "B-%07zu", i);
-  jx_value evaluation = self_evaluation();
+  jx_value evaluation;
+  if (jx_bench_self_evaluation(&evaluation) < 0)
+    die("self_evaluation");
   feeder f = {.engine = engine, .ids = ids,
               .evaluation = &evaluation, .n = n, .feed = feed,
               .history = history, .c = &c};

@@ -61,8 +61,8 @@
 #include "jx_codec.h"
 #include "jx_err.h"
 #include "jx_rpc.h"
-#include "jx_toml.h"
 #include "jx_value.h"
+#include "workload.h"
 
 enum { NACTORS = 4 };
 static const char *const actor_names[NACTORS] = {"edu-school-1", "edu-dept",
@@ -164,59 +164,6 @@ static void project_id(const load *l, size_t p, char *out, size_t size) {
   snprintf(out, size, "%s-%06zu", l->prefix, p);
 }
 
-/* A leaf of the indicator tree R-3 asks for: "at least value unit". */
-static jx_value target(const char *level1, const char *level2,
-                       const char *indicator, int64_t value, const char *unit) {
-  jx_value t = jx_map();
-  jx_map_set(&t, "level1", jx_str(level1));
-  jx_map_set(&t, "level2", jx_str(level2));
-  jx_map_set(&t, "indicator", jx_str(indicator));
-  jx_map_set(&t, "comparator", jx_str(">="));
-  jx_map_set(&t, "value", jx_int(value));
-  jx_map_set(&t, "unit", jx_str(unit));
-  return t;
-}
-
-/* The fields jx-bench submits: a new education project of edu-school-1,
- * under R-2's threshold, with the targets R-3 requires. */
-static jx_value project_fields(size_t i) {
-  char title[64];
-  snprintf(title, sizeof title, "load project %zu", i);
-  jx_value f = jx_map();
-  jx_map_set(&f, "title", jx_str(title));
-  jx_map_set(&f, "department", jx_str("education"));
-  jx_map_set(&f, "unit", jx_str("edu-school-1"));
-  jx_map_set(&f, "budget_type", jx_str("general"));
-  jx_map_set(&f, "kind", jx_str("new"));
-  jx_map_set(&f, "amount", jx_int(1000000 + (int64_t)i));
-  jx_map_set(&f, "year", jx_int(2021));
-  jx_value targets = jx_array();
-  jx_array_push(&targets, target("output", "quantity", "schools renovated", 12,
-                                 "schools"));
-  jx_array_push(&targets,
-                target("outcome", "social", "pupils served", 3000, "pupils"));
-  jx_map_set(&f, "targets", targets);
-  return f;
-}
-
-/* What the last step (self_evaluate) sets, as jx-bench: R-6 scores it. */
-static jx_value self_evaluation(void) {
-  static const char text[] =
-      "[self_evaluation]\n"
-      "execution = { allocated = 1000000, spent = 950000 }\n"
-      "output = [{ indicator = \"schools renovated\", comparator = \">=\", "
-      "target = 12, actual = 12 }]\n"
-      "outcome = [{ indicator = \"pupils served\", comparator = \">=\", "
-      "target = 3000, actual = 2800 }]\n"
-      "satisfaction = [{ indicator = \"parents satisfied\", "
-      "comparator = \">=\", target = 90, actual = 93 }]\n";
-  jx_toml_doc *doc;
-  if (jx_toml_load_string(&doc, text, sizeof text - 1, "self_evaluation") < 0)
-    die("self_evaluation: %s", jx_err_last()->msg);
-  jx_value v = jx_value_copy(jx_toml_root(doc));
-  jx_toml_free(doc);
-  return v;
-}
 
 /* The named parameters of step s of project p: submit {projects: [{id,
  * fields}], at}, every other step do {projects: [id], event, set?, at}. */
@@ -227,7 +174,7 @@ static jx_value step_params(const load *l, size_t p, size_t s) {
   if (s == 0) {
     jx_value one = jx_map();
     jx_map_set(&one, "id", jx_str(id));
-    jx_map_set(&one, "fields", project_fields(p));
+    jx_map_set(&one, "fields", jx_bench_project_fields("load", p));
     jx_array_push(&list, one);
   } else {
     jx_array_push(&list, jx_str(id));
@@ -721,7 +668,8 @@ int main(int argc, char **argv) {
   l.cursor = jx_xcalloc(l.clients, sizeof *l.cursor);
   for (size_t k = 0; k < l.clients; k++)
     l.cursor[k] = k;
-  l.evaluation = self_evaluation();
+  if (jx_bench_self_evaluation(&l.evaluation) < 0)
+    die("self_evaluation: %s", jx_err_last()->msg);
   uv_timer_init(l.loop, &l.timer);
   l.timer.data = &l;
   open_conns(&l);

@@ -87,6 +87,30 @@ static size_t count_packs(const char *pack_dir) {
   return n;
 }
 
+/* 40 packs of one blob each, "PREFIX <i>", through jx_pack and libgit2's
+ * indexer as the store writes them; their ids into ids unless NULL. */
+static void write_blob_packs(git_odb *odb, jx_pack *p, const char *prefix,
+                             git_oid *ids) {
+  for (int i = 0; i < 40; i++) {
+    char blob[64];
+    int len = snprintf(blob, sizeof blob, "%s %d", prefix, i);
+    if (ids)
+      assert_int_equal(
+          git_odb_hash(&ids[i], blob, (size_t)len, GIT_OBJECT_BLOB), 0);
+    assert_int_equal(jx_pack_add(p, GIT_OBJECT_BLOB, blob, (size_t)len), 0);
+    const char *data;
+    size_t n;
+    git_odb_writepack *wp;
+    git_indexer_progress stats = {0};
+    assert_int_equal(jx_pack_finish(p, &data, &n), 0);
+    assert_int_equal(git_odb_write_pack(&wp, odb, NULL, NULL), 0);
+    assert_int_equal(wp->append(wp, data, n, &stats), 0);
+    assert_int_equal(wp->commit(wp, &stats), 0);
+    wp->free(wp);
+    jx_pack_reset(p);
+  }
+}
+
 /* 40 packs of one blob each (one kept with a .keep file): alike in size,
  * none is twice another, so compaction merges all but the kept one, and
  * loses nothing. */
@@ -101,23 +125,7 @@ static void test_pack__compact(void **state) {
   assert_non_null(d);
   assert_int_equal(git_repository_init(&repo, d, 1), 0);
   assert_int_equal(git_repository_odb(&odb, repo), 0);
-  for (int i = 0; i < 40; i++) {
-    char blob[64];
-    int len = snprintf(blob, sizeof blob, "blob number %d", i);
-    assert_int_equal(git_odb_hash(&ids[i], blob, (size_t)len,
-                                  GIT_OBJECT_BLOB), 0);
-    assert_int_equal(jx_pack_add(&p, GIT_OBJECT_BLOB, blob, (size_t)len), 0);
-    const char *data;
-    size_t n;
-    git_odb_writepack *wp;
-    git_indexer_progress stats = {0};
-    assert_int_equal(jx_pack_finish(&p, &data, &n), 0);
-    assert_int_equal(git_odb_write_pack(&wp, odb, NULL, NULL), 0);
-    assert_int_equal(wp->append(wp, data, n, &stats), 0);
-    assert_int_equal(wp->commit(wp, &stats), 0);
-    wp->free(wp);
-    jx_pack_reset(&p);
-  }
+  write_blob_packs(odb, &p, "blob number", ids);
   snprintf(pack_dir, sizeof pack_dir, "%s/objects/pack", d);
   /* git leaves a kept pack alone: so does compaction. */
   snprintf(cmd, sizeof cmd, "touch \"$(ls %s/*.pack | head -n 1 | "
@@ -159,23 +167,7 @@ static void test_pack__compact_again_after_crash(void **state) {
   assert_non_null(d);
   assert_int_equal(git_repository_init(&repo, d, 1), 0);
   assert_int_equal(git_repository_odb(&odb, repo), 0);
-  for (int i = 0; i < 40; i++) {
-    char blob[64];
-    int len = snprintf(blob, sizeof blob, "again %d", i);
-    assert_int_equal(git_odb_hash(&ids[i], blob, (size_t)len,
-                                  GIT_OBJECT_BLOB), 0);
-    assert_int_equal(jx_pack_add(&p, GIT_OBJECT_BLOB, blob, (size_t)len), 0);
-    const char *data;
-    size_t n;
-    git_odb_writepack *wp;
-    git_indexer_progress stats = {0};
-    assert_int_equal(jx_pack_finish(&p, &data, &n), 0);
-    assert_int_equal(git_odb_write_pack(&wp, odb, NULL, NULL), 0);
-    assert_int_equal(wp->append(wp, data, n, &stats), 0);
-    assert_int_equal(wp->commit(wp, &stats), 0);
-    wp->free(wp);
-    jx_pack_reset(&p);
-  }
+  write_blob_packs(odb, &p, "again", ids);
   snprintf(pack_dir, sizeof pack_dir, "%s/objects/pack", d);
   snprintf(cmd, sizeof cmd, "cp -p %s/pack-* %s/..", pack_dir, pack_dir);
   assert_int_equal(system(cmd), 0);
@@ -227,21 +219,7 @@ static void test_pack__compact_deltas(void **state) {
            "grep -q ' 1 [0-9a-f]\\{40\\}$'", d);
   assert_int_equal(system(cmd), 0); /* some object is a delta */
   assert_int_equal(git_repository_odb(&odb, repo), 0);
-  for (int i = 0; i < 40; i++) {
-    char blob[64];
-    int len = snprintf(blob, sizeof blob, "small blob %d", i);
-    assert_int_equal(jx_pack_add(&p, GIT_OBJECT_BLOB, blob, (size_t)len), 0);
-    const char *data;
-    size_t n;
-    git_odb_writepack *wp;
-    git_indexer_progress stats = {0};
-    assert_int_equal(jx_pack_finish(&p, &data, &n), 0);
-    assert_int_equal(git_odb_write_pack(&wp, odb, NULL, NULL), 0);
-    assert_int_equal(wp->append(wp, data, n, &stats), 0);
-    assert_int_equal(wp->commit(wp, &stats), 0);
-    wp->free(wp);
-    jx_pack_reset(&p);
-  }
+  write_blob_packs(odb, &p, "small blob", NULL);
   snprintf(pack_dir, sizeof pack_dir, "%s/objects/pack", d);
   size_t merged;
   assert_int_equal(jx_compact(odb, pack_dir, &p, &merged), 0);
