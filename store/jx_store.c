@@ -632,9 +632,8 @@ static int flush_pack(jx_store *s) {
   int rc = jx_pack_finish(&s->pack, &pack, &len);
   if (rc == 0 && len &&
       (git_odb_write_pack(&wp, s->wodb, NULL, NULL) < 0 ||
-       wp->append(wp, pack, len, &stats) < 0 || wp->commit(wp, &stats) < 0 ||
-       /* The odb lists its packs once; later reads must see this one. */
-       git_odb_refresh(s->wodb) < 0))
+       /* The commit adds the pack to the odb's list (it refreshes). */
+       wp->append(wp, pack, len, &stats) < 0 || wp->commit(wp, &stats) < 0))
     rc = git_fail("writing the pack");
   if (wp)
     wp->free(wp);
